@@ -1,0 +1,202 @@
+"""Configuration: YAML files in conf/ loaded once into frozen dataclasses.
+
+`--set dotted.key=value` overrides are applied to the raw YAML before it is frozen, so a
+scheduler can change any setting without editing files.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from jobs.errors import ConfigError
+
+CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+DEMO_HASH_KEY = "crosscheck-DEMO-KEY-do-not-use-in-production"
+FIELDS = ("email", "phone", "name", "address")
+
+
+@dataclass(frozen=True)
+class SourceConf:
+    """One warehouse role (customers/addresses/orders) mapped onto a company table."""
+
+    columns: Mapping[str, str]
+    table: str | None = None
+    path: str | None = None
+    format: str = "delta"
+    options: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SampleConf:
+    path: str | None
+    encoding: str = "utf-8"
+    mapping: Mapping[str, str] = field(default_factory=dict)
+    default_country: str | None = None
+    delimiters: tuple[str, ...] = (",", ";", "\t", "|", ":")
+
+
+@dataclass(frozen=True)
+class CrosscheckConf:
+    fields: tuple[str, ...] = FIELDS
+    max_customers_per_key: int = 1000
+    broadcast_sample_keys_max: int = 20_000_000
+
+
+@dataclass(frozen=True)
+class VerdictConf:
+    match_same_record_rate: float = 0.01
+    match_identifier_rate: float = 0.01
+
+
+@dataclass(frozen=True)
+class NormaliseConf:
+    domain_aliases: Mapping[str, str]
+    dotless_domains: tuple[str, ...]
+    plus_tag_domains: tuple[str, ...]
+    phone_countries: Mapping[str, tuple[str, str]]
+    abbreviations: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Config:
+    lakehouse: str
+    reports_dir: str
+    run_id: str | None
+    hash_key_env: str
+    tables_prefix: str
+    spark_master: str | None
+    spark_conf: Mapping[str, str]
+    sample: SampleConf
+    warehouse: Mapping[str, SourceConf]
+    rebuild_index: bool
+    crosscheck: CrosscheckConf
+    verdict: VerdictConf
+    normalise: NormaliseConf
+    headers: Mapping[str, tuple[str, ...]]
+
+    def hash_key(self) -> tuple[str, bool]:
+        """The secret for keyed hashes and whether it is the public demo key."""
+        key = os.environ.get(self.hash_key_env)
+        return (key, False) if key else (DEMO_HASH_KEY, True)
+
+    def table(self, name: str) -> str:
+        """Location of one of crosscheck's own Delta tables (a path, or a catalog name)."""
+        if self.tables_prefix:
+            return f"{self.tables_prefix}{name}"
+        return f"{self.lakehouse.rstrip('/')}/{name}"
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file not found: {path}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML ({exc.__class__.__name__})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply `a.b.c=value` overrides; values are parsed as YAML (numbers, booleans, lists)."""
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--set expects key=value, got {item!r}")
+        node = raw
+        parts = key.split(".")
+        for part in parts[:-1]:
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                raise ConfigError(f"--set {key}: {part} is not a section")
+            node = child
+        node[parts[-1]] = yaml.safe_load(value) if value != "" else None
+    return raw
+
+
+def _source(role: str, raw: Any) -> SourceConf:
+    if not isinstance(raw, dict) or "columns" not in raw:
+        raise ConfigError(f"warehouse.{role}: needs `columns` and `table` or `path`")
+    if not raw.get("table") and not raw.get("path"):
+        raise ConfigError(f"warehouse.{role}: give `table` or `path`")
+    return SourceConf(
+        columns=dict(raw["columns"]),
+        table=raw.get("table"),
+        path=raw.get("path"),
+        format=str(raw.get("format", "delta")),
+        options=dict(raw.get("options") or {}),
+    )
+
+
+def _normalise_conf(raw: dict[str, Any]) -> NormaliseConf:
+    email = raw.get("email", {})
+    return NormaliseConf(
+        domain_aliases=dict(email.get("domain_aliases", {})),
+        dotless_domains=tuple(email.get("dotless_domains", ())),
+        plus_tag_domains=tuple(email.get("plus_tag_domains", ())),
+        phone_countries={k: (str(v[0]), str(v[1])) for k, v in raw["phone_countries"].items()},
+        abbreviations=dict(raw.get("address", {}).get("abbreviations", {})),
+    )
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
+    """Load pipeline.yaml (plus normalise.yaml and headers.yaml beside it) into a Config."""
+    conf_path = Path(path) if path else CONF_DIR / "pipeline.yaml"
+    raw = apply_overrides(_read_yaml(conf_path), list(overrides or []))
+    conf_dir = conf_path.parent
+    norm_path = conf_dir / "normalise.yaml"
+    headers_path = conf_dir / "headers.yaml"
+    norm_raw = _read_yaml(norm_path if norm_path.exists() else CONF_DIR / "normalise.yaml")
+    headers_raw = _read_yaml(headers_path if headers_path.exists() else CONF_DIR / "headers.yaml")
+
+    lakehouse = str(raw.get("lakehouse") or "lakehouse")
+    sample = raw.get("sample") or {}
+    spark = raw.get("spark") or {}
+    try:
+        crosscheck = CrosscheckConf(**{**(raw.get("crosscheck") or {})})
+        crosscheck = CrosscheckConf(
+            fields=tuple(crosscheck.fields),
+            max_customers_per_key=int(crosscheck.max_customers_per_key),
+            broadcast_sample_keys_max=int(crosscheck.broadcast_sample_keys_max),
+        )
+        verdict = VerdictConf(**{k: float(v) for k, v in (raw.get("verdict") or {}).items()})
+    except TypeError as exc:
+        raise ConfigError(f"{conf_path}: unknown setting ({exc})") from None
+    unknown = set(crosscheck.fields) - set(FIELDS)
+    if unknown:
+        raise ConfigError(f"crosscheck.fields: unknown field(s) {sorted(unknown)}")
+    warehouse = raw.get("warehouse") or {}
+    missing = {"customers"} - set(warehouse)
+    if missing:
+        raise ConfigError("warehouse: the `customers` role is required")
+    return Config(
+        lakehouse=lakehouse,
+        reports_dir=str(raw.get("reports_dir") or f"{lakehouse.rstrip('/')}/reports"),
+        run_id=str(raw["run_id"]) if raw.get("run_id") else None,
+        hash_key_env=str(raw.get("hash_key_env") or "CROSSCHECK_HASH_KEY"),
+        tables_prefix=str(raw.get("tables_prefix") or ""),
+        spark_master=spark.get("master"),
+        spark_conf={str(k): str(v) for k, v in (spark.get("conf") or {}).items()},
+        sample=SampleConf(
+            path=sample.get("path"),
+            encoding=str(sample.get("encoding") or "utf-8"),
+            mapping=dict(sample.get("mapping") or {}),
+            default_country=sample.get("default_country"),
+            delimiters=tuple(sample.get("delimiters") or SampleConf.delimiters),
+        ),
+        warehouse={role: _source(role, src) for role, src in warehouse.items() if src},
+        rebuild_index=bool((raw.get("index") or {}).get("rebuild", False)),
+        crosscheck=crosscheck,
+        verdict=verdict,
+        normalise=_normalise_conf(norm_raw),
+        headers={k: tuple(str(x) for x in v) for k, v in headers_raw.items()},
+    )

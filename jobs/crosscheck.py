@@ -1,0 +1,114 @@
+"""The cross-check: blocked equi-joins of the sample's hashed keys against the match index.
+
+Shape of the work, chosen so that a common key ("maria garcia") cannot explode the join:
+1. the sample's distinct keys (small) are broadcast and semi-joined with the index in one
+   streaming pass: `matched` holds only index rows whose key occurs in the sample;
+2. per key, the number of customers it hits; keys above `max_customers_per_key` are "hot":
+   counted as field matches but expanded to customers only where another, selective field of
+   the same line already points at that customer (which is what same-record means);
+3. same-record matches: lines where >= 2 fields hit one customer.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+EVIDENCE_COLUMNS = ["line_number", "field", "customer_id", "source", "customers_hit", "method"]
+
+
+def matched_index_rows(index: DataFrame, sample_keys: DataFrame, broadcast: bool) -> DataFrame:
+    """Index rows whose (field, key) occurs in the sample."""
+    wanted = sample_keys.select("field", "match_key").distinct()
+    if broadcast:
+        wanted = F.broadcast(wanted)
+    return index.join(wanted, on=["field", "match_key"], how="inner").select(
+        "field", "match_key", "customer_id", "source"
+    )
+
+
+def key_selectivity(matched: DataFrame) -> DataFrame:
+    """How many customers each matched key hits: a key shared by 400 customers is weak."""
+    return matched.groupBy("field", "match_key").agg(
+        F.countDistinct("customer_id").alias("customers_hit")
+    )
+
+
+def line_field_matches(sample_keys: DataFrame, selectivity: DataFrame) -> DataFrame:
+    """(line, field) pairs whose key is in the warehouse, with the key's selectivity."""
+    return sample_keys.join(selectivity, on=["field", "match_key"], how="inner").select(
+        "line_number", "field", "match_key", "customers_hit"
+    )
+
+
+def evidence_rows(line_matches: DataFrame, matched: DataFrame, max_per_key: int) -> DataFrame:
+    """One row per (line, field, customer, source); hot keys become one row without a
+    customer unless a selective field of the same line points at a customer they also hit."""
+    selective = line_matches.filter(F.col("customers_hit") <= max_per_key)
+    hot = line_matches.filter(F.col("customers_hit") > max_per_key)
+    direct = selective.join(matched, on=["field", "match_key"], how="inner")
+    candidates = direct.select("line_number", "customer_id").distinct()
+    confirmed = hot.join(candidates, on="line_number", how="inner").join(
+        matched, on=["field", "match_key", "customer_id"], how="inner"
+    )
+    unconfirmed = hot.join(
+        confirmed.select("line_number", "field").distinct(),
+        on=["line_number", "field"],
+        how="left_anti",
+    ).select(
+        "line_number",
+        "field",
+        F.lit(None).cast("string").alias("customer_id"),
+        F.lit(None).cast("string").alias("source"),
+        "customers_hit",
+    )
+    cols = ["line_number", "field", "customer_id", "source", "customers_hit"]
+    return (
+        direct.select(*cols)
+        .unionByName(confirmed.select(*cols))
+        .unionByName(unconfirmed)
+        .withColumn("method", F.lit("exact"))
+        .select(*EVIDENCE_COLUMNS)
+    )
+
+
+def same_record_lines(evidence: DataFrame) -> DataFrame:
+    """Per line, the most fields that match one single customer (lines with >= 1)."""
+    per_customer = (
+        evidence.filter(F.col("customer_id").isNotNull())
+        .groupBy("line_number", "customer_id")
+        .agg(F.countDistinct("field").alias("fields_matched"))
+    )
+    return per_customer.groupBy("line_number").agg(
+        F.max("fields_matched").alias("max_fields_same_customer")
+    )
+
+
+def field_summary(
+    normalised: DataFrame, line_matches: DataFrame, fields: tuple[str, ...]
+) -> DataFrame:
+    """Per field: lines with a usable key, lines matched, distinct keys matched, match rate."""
+    with_value = normalised.select(
+        *[F.count(F.col(f"{f}_key")).alias(f) for f in fields]
+    ).select(F.expr(f"stack({len(fields)}, " + ", ".join(f"'{f}', {f}" for f in fields) + ") as (field, lines_with_value)"))
+    matched = line_matches.groupBy("field").agg(
+        F.countDistinct("line_number").alias("lines_matched"),
+        F.countDistinct("match_key").alias("distinct_keys_matched"),
+        F.max("customers_hit").alias("max_customers_per_key"),
+    )
+    return (
+        with_value.join(matched, on="field", how="left")
+        .fillna(0, subset=["lines_matched", "distinct_keys_matched", "max_customers_per_key"])
+        .select(
+            "field",
+            F.col("lines_with_value").cast("long").alias("lines_with_value"),
+            F.col("lines_matched").cast("long").alias("lines_matched"),
+            F.when(
+                F.col("lines_with_value") > 0, F.col("lines_matched") / F.col("lines_with_value")
+            )
+            .otherwise(F.lit(0.0))
+            .alias("match_rate"),
+            F.col("distinct_keys_matched").cast("long").alias("distinct_keys_matched"),
+            F.col("max_customers_per_key").cast("long").alias("max_customers_per_key"),
+        )
+    )

@@ -1,0 +1,267 @@
+"""The jobs: each reads Delta tables (or the sample files), calls pure transforms, and writes
+Delta tables keyed by run_id, so a scheduler can run them as separate tasks and re-runs
+replace their own rows."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from jobs import crosscheck as xc
+from jobs import keys, log
+from jobs import report as rep
+from jobs import sample as smp
+from jobs.config import Config
+from jobs.delta_io import append, overwrite, read_source, read_table, table_exists, write_run
+from jobs.errors import ConfigError, MissingTableError
+
+T_SAMPLE_RAW = "sample_raw"
+T_QUARANTINE = "sample_quarantine"
+T_NORMALISED = "sample_normalised"
+T_SAMPLE_RUNS = "sample_runs"
+T_INDEX = "match_index"
+T_INDEX_BUILDS = "index_builds"
+T_EVIDENCE = "evidence"
+T_SUMMARY = "field_summary"
+T_RESULTS = "crosscheck_runs"
+
+
+def new_run_id() -> str:
+    now = datetime.now(timezone.utc)
+    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+
+
+def key_fingerprint(key: str) -> str:
+    """Identifies the hash key without revealing it, so a stale index is caught."""
+    return hmac.new(key.encode(), b"crosscheck-key-check", hashlib.sha256).hexdigest()[:16]
+
+
+def _hash_key(config: Config) -> str:
+    key, is_demo = config.hash_key()
+    if is_demo:
+        log.warning(
+            f"DEMO HASH KEY IN USE: set {config.hash_key_env} to a secret for real data",
+            stage="setup",
+        )
+    return key
+
+
+SAMPLE_RUNS_SCHEMA = (
+    "run_id string, started_at timestamp, sample_path string, "
+    "files array<struct<name:string, bytes:bigint, format:string, delimiter:string, "
+    "header:boolean, mapping:map<string,string>>>, lines_read bigint, lines_parsed bigint, "
+    "lines_quarantined bigint, quarantine_reasons map<string,bigint>, key_fingerprint string"
+)
+
+
+def _runs_row(spark: SparkSession, row: dict[str, Any], schema: str | None = None) -> DataFrame:
+    return spark.createDataFrame([row], schema=schema)
+
+
+def latest_run_id(spark: SparkSession, config: Config) -> str:
+    runs = read_table(spark, config.table(T_SAMPLE_RUNS), needed_by="choosing the latest run")
+    row = runs.orderBy(F.col("started_at").desc()).select("run_id").first()
+    if row is None:
+        raise MissingTableError("no sample has been ingested yet: run ingest-sample first")
+    return row.run_id
+
+
+# ---- ingest-sample -----------------------------------------------------------------------
+
+
+def ingest_sample(spark: SparkSession, config: Config, sample_path: str | None, run_id: str) -> dict:
+    """Sample files -> sample_raw + sample_quarantine -> sample_normalised (hashed keys)."""
+    path = sample_path or config.sample.path
+    if not path:
+        raise ConfigError("no sample given: pass --sample PATH or set sample.path")
+    hash_key = _hash_key(config)
+    started = datetime.now(timezone.utc)
+    with log.stage("ingest-sample", sample=os.path.basename(path.rstrip("/"))) as st:
+        files = smp.list_files(spark, path)
+        layouts = {f: smp.sniff_layout(f, smp.head_lines(spark, f), config.sample, config.headers) for f in files}
+        parts = []
+        for layout, group in smp.group_by_layout(layouts).items():
+            scan = smp.decode_lines(smp.tag_scan(spark.read.text(group)), config.sample.encoding)
+            parts.append(smp.classify(smp.with_line_numbers(scan), layout, config.sample.encoding))
+        classified = parts[0]
+        for part in parts[1:]:
+            classified = classified.unionByName(part)
+        classified = classified.persist(StorageLevel.MEMORY_AND_DISK)
+        reasons = {r.reason: r.n for r in classified.groupBy("reason").agg(F.count(F.lit(1)).alias("n")).collect()}
+        write_run(spark, smp.parsed_rows(classified, run_id), config.table(T_SAMPLE_RAW), run_id)
+        write_run(spark, smp.quarantine_rows(classified, run_id), config.table(T_QUARANTINE), run_id)
+        classified.unpersist()
+        parsed = reasons.pop(None, 0)
+        quarantined = sum(reasons.values())
+        st["rows"] = parsed + quarantined
+        st["quarantined"] = quarantined
+
+    with log.stage("normalise-sample") as st:
+        raw = read_table(spark, config.table(T_SAMPLE_RAW)).filter(F.col("run_id") == run_id)
+        normalised = raw.transform(
+            keys.with_sample_keys, config.normalise, hash_key, config.sample.default_country
+        )
+        write_run(spark, normalised, config.table(T_NORMALISED), run_id)
+        st["rows"] = parsed
+
+    summary = {
+        "run_id": run_id,
+        "started_at": started,
+        "sample_path": path,
+        "files": [
+            {"name": os.path.basename(f), "bytes": _size(f), "format": lay.kind,
+             "delimiter": lay.delimiter or "", "header": lay.has_header,
+             "mapping": dict(lay.mapping)}
+            for f, lay in layouts.items()
+        ],  # fmt: skip
+        "lines_read": parsed + quarantined,
+        "lines_parsed": parsed,
+        "lines_quarantined": quarantined,
+        "quarantine_reasons": {k: int(v) for k, v in sorted(reasons.items())},
+        "key_fingerprint": key_fingerprint(hash_key),
+    }
+    runs_row = _runs_row(spark, summary, SAMPLE_RUNS_SCHEMA)
+    write_run(spark, runs_row, config.table(T_SAMPLE_RUNS), run_id)
+    return summary
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return -1
+
+
+# ---- ingest-warehouse ---------------------------------------------------------------------
+
+
+def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False) -> dict:
+    """Warehouse roles -> the match index (field, match_key, customer_id, source)."""
+    hash_key = _hash_key(config)
+    fingerprint = key_fingerprint(hash_key)
+    location = config.table(T_INDEX)
+    builds = config.table(T_INDEX_BUILDS)
+    if not (rebuild or config.rebuild_index) and table_exists(spark, location) and table_exists(spark, builds):
+        last = read_table(spark, builds).orderBy(F.col("built_at").desc()).first()
+        if last is not None and last.key_fingerprint == fingerprint:
+            log.info("match index exists; not rebuilt (pass --rebuild-index to rebuild)", stage="ingest-warehouse")
+            return {"rebuilt": False}
+    with log.stage("ingest-warehouse") as st:
+        parts = []
+        wh = config.warehouse
+        norm = config.normalise
+        parts.append(keys.customer_keys(read_source(spark, "customers", wh["customers"]), wh["customers"].columns, norm, hash_key))
+        if "addresses" in wh:
+            parts.append(keys.address_keys(read_source(spark, "addresses", wh["addresses"]), wh["addresses"].columns, norm, hash_key))
+        if "orders" in wh:
+            parts.append(keys.order_keys(read_source(spark, "orders", wh["orders"]), wh["orders"].columns, norm, hash_key))
+        overwrite(keys.match_index(parts), location, partition_by=["field"])
+        counts = {r.field: r.n for r in read_table(spark, location).groupBy("field").agg(F.count(F.lit(1)).alias("n")).collect()}
+        st["rows"] = sum(counts.values())
+    build = {"built_at": datetime.now(timezone.utc), "key_fingerprint": fingerprint, "rows_per_field": counts}
+    append(spark.createDataFrame([build]), builds)
+    return {"rebuilt": True, "rows_per_field": counts}
+
+
+# ---- crosscheck ---------------------------------------------------------------------------
+
+
+def run_crosscheck(spark: SparkSession, config: Config, run_id: str) -> dict:
+    """Sample keys x match index -> evidence + field_summary + crosscheck_runs for the run."""
+    cc = config.crosscheck
+    runs = read_table(spark, config.table(T_SAMPLE_RUNS), needed_by="crosscheck")
+    run = runs.filter(F.col("run_id") == run_id).first()
+    if run is None:
+        raise MissingTableError(f"run {run_id} has no ingested sample: run ingest-sample first")
+    builds = read_table(spark, config.table(T_INDEX_BUILDS), needed_by="crosscheck")
+    last = builds.orderBy(F.col("built_at").desc()).first()
+    if last is None or last.key_fingerprint != run.key_fingerprint:
+        raise ConfigError(
+            "the match index was built with another hash key than the sample: rebuild it "
+            "(ingest-warehouse --rebuild-index) with the same key"
+        )
+    with log.stage("crosscheck") as st:
+        normalised = read_table(spark, config.table(T_NORMALISED)).filter(F.col("run_id") == run_id)
+        index = read_table(spark, config.table(T_INDEX), needed_by="crosscheck")
+        sample_keys = keys.sample_keys_long(normalised, cc.fields).persist(StorageLevel.MEMORY_AND_DISK)
+        n_keys = sample_keys.count()
+        matched = xc.matched_index_rows(index, sample_keys, broadcast=n_keys <= cc.broadcast_sample_keys_max)
+        matched = matched.persist(StorageLevel.MEMORY_AND_DISK)
+        selectivity = xc.key_selectivity(matched)
+        line_matches = xc.line_field_matches(sample_keys, selectivity).persist(StorageLevel.MEMORY_AND_DISK)
+        evidence = xc.evidence_rows(line_matches, matched, cc.max_customers_per_key)
+        write_run(spark, evidence.withColumn("run_id", F.lit(run_id)), config.table(T_EVIDENCE), run_id)
+        ev = read_table(spark, config.table(T_EVIDENCE)).filter(F.col("run_id") == run_id)
+        same = xc.same_record_lines(ev)
+        lines = (
+            line_matches.groupBy("line_number")
+            .agg(F.max(F.col("field").isin("email", "phone").cast("int")).alias("ident"))
+            .join(same, on="line_number", how="full")
+            .agg(
+                F.count(F.col("ident")).alias("matched_any_field"),
+                F.coalesce(F.sum("ident"), F.lit(0)).alias("matched_unique_identifier"),
+                F.count(F.when(F.col("max_fields_same_customer") >= 2, 1)).alias("same_record_2plus"),
+            )
+            .first()
+            .asDict()
+        )
+        summary = xc.field_summary(normalised, line_matches, cc.fields)
+        write_run(spark, summary.withColumn("run_id", F.lit(run_id)), config.table(T_SUMMARY), run_id)
+        for df in (sample_keys, matched, line_matches):
+            df.unpersist()
+        st["rows"] = n_keys
+    result = {"run_id": run_id, "finished_at": datetime.now(timezone.utc), **{k: int(v) for k, v in lines.items()}}
+    write_run(spark, _runs_row(spark, result), config.table(T_RESULTS), run_id)
+    return result
+
+
+# ---- report -------------------------------------------------------------------------------
+
+
+def make_report(spark: SparkSession, config: Config, run_id: str) -> dict:
+    """Delta tables of the run -> report.json + report.md in <reports_dir>/<run_id>/."""
+    with log.stage("report"):
+        run = read_table(spark, config.table(T_SAMPLE_RUNS)).filter(F.col("run_id") == run_id).first()
+        res = read_table(spark, config.table(T_RESULTS), needed_by="report").filter(F.col("run_id") == run_id).first()
+        if run is None or res is None:
+            raise MissingTableError(f"run {run_id} has not been cross-checked yet: run crosscheck first")
+        rows = read_table(spark, config.table(T_SUMMARY)).filter(F.col("run_id") == run_id).collect()
+        by_field = {r.field: r for r in rows}
+        fields = {
+            f: {
+                "lines_with_value": by_field[f].lines_with_value,
+                "lines_matched": by_field[f].lines_matched,
+                "match_rate": round(by_field[f].match_rate, 6),
+                "distinct_keys_matched": by_field[f].distinct_keys_matched,
+                "max_customers_per_key": by_field[f].max_customers_per_key,
+            }
+            for f in config.crosscheck.fields
+        }
+        sample = {
+            "lines_read": run.lines_read,
+            "lines_parsed": run.lines_parsed,
+            "lines_quarantined": run.lines_quarantined,
+            "quarantine_reasons": dict(run.quarantine_reasons or {}),
+        }
+        lines = {
+            "matched_any_field": res.matched_any_field,
+            "same_record_2plus": res.same_record_2plus,
+            "matched_unique_identifier": res.matched_unique_identifier,
+        }
+        inputs = {"files": [{"name": f.name, "bytes": f.bytes, "format": f.format} for f in run.files]}
+        report = rep.build_report(run_id, sample, fields, lines, config.verdict, {"inputs": inputs})
+        out = Path(config.reports_dir.removeprefix("file:")) / run_id
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "report.json").write_text(rep.to_json(report), encoding="utf-8")
+        (out / "report.md").write_text(rep.to_markdown(report), encoding="utf-8")
+    report["_dir"] = str(out)
+    return report

@@ -1,0 +1,263 @@
+"""Reading a breach sample: find its files, sniff each one's layout (delimiter, header, JSON),
+then parse every physical line into a row or a quarantine row with a reason.
+
+Lines are numbered as in the file (header = line 1), so on-call can point at a line, and
+`lines_read = lines_parsed + lines_quarantined` holds by construction.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+from pyspark.sql.types import MapType, StringType
+
+from jobs.config import SampleConf
+from jobs.errors import InputError
+from jobs.headers import IDENTIFYING, SAMPLE_FIELDS, infer_columns, map_columns
+
+JSON_EXTENSIONS = (".json", ".jsonl", ".ndjson")
+QUOTED_FIELD_RE = r'"(?:[^"]|"")*"'
+
+
+@dataclass(frozen=True)
+class FileLayout:
+    """How one sample file is laid out; files with equal layouts are parsed together."""
+
+    kind: str  # "delimited" | "json"
+    delimiter: str | None
+    width: int
+    has_header: bool
+    mapping: tuple[tuple[str, str], ...]  # field -> column position (as str) or JSON key
+
+
+def list_files(spark: SparkSession, path: str) -> list[str]:
+    """Files of a sample path (a file or a folder; hidden and `_` files skipped)."""
+    if "://" not in path or path.startswith("file:"):
+        local = path.removeprefix("file://")
+        if os.path.isfile(local):
+            return [os.path.abspath(local)]
+        if os.path.isdir(local):
+            found = [
+                os.path.join(root, name)
+                for root, _, names in os.walk(local)
+                for name in names
+                if not name.startswith((".", "_"))
+            ]
+            if found:
+                return sorted(os.path.abspath(f) for f in found)
+            raise InputError(f"sample folder {path} holds no files")
+        raise InputError(f"sample path {path} does not exist")
+    jvm = spark._jvm  # remote file systems (s3a://, abfss://, dbfs:/) through Hadoop
+    hpath = jvm.org.apache.hadoop.fs.Path(path)
+    fs = hpath.getFileSystem(spark._jsc.hadoopConfiguration())
+    if not fs.exists(hpath):
+        raise InputError(f"sample path {path} does not exist")
+    files, it = [], fs.listFiles(hpath, True)
+    while it.hasNext():
+        p = it.next().getPath()
+        if not p.getName().startswith((".", "_")):
+            files.append(p.toString())
+    return sorted(files)
+
+
+def head_lines(spark: SparkSession, path: str, n: int = 200) -> list[str]:
+    return [r.value for r in spark.read.text(path).limit(n).collect()]
+
+
+def detect_delimiter(lines: Sequence[str], candidates: Sequence[str]) -> tuple[str | None, int]:
+    """The candidate giving the most lines with one consistent field count (>= 2)."""
+    lines = [ln for ln in lines if ln.strip()]
+    best: tuple[float, int, str | None] = (0.0, 1, None)
+    for delim in candidates:
+        counts = [len(next(csv.reader([ln], delimiter=delim), [])) for ln in lines]
+        if not counts:
+            continue
+        width, hits = Counter(counts).most_common(1)[0]
+        if width >= 2 and (hits / len(counts), width) > best[:2]:
+            best = (hits / len(counts), width, delim)
+    return best[2], best[1]
+
+
+def sniff_layout(path: str, lines: Sequence[str], conf: SampleConf, headers) -> FileLayout:
+    """Decide format, delimiter, header and field mapping from a file's first lines."""
+    name = os.path.basename(path)
+    first = next((ln.lstrip("\ufeff").strip() for ln in lines if ln.strip()), "")
+    if not first:
+        raise InputError(f"{name}: the file is empty")
+    if path.lower().removesuffix(".gz").endswith(JSON_EXTENSIONS) or first.startswith("{"):
+        keys: list[str] = []
+        for ln in lines:
+            try:
+                obj = json.loads(ln.strip().rstrip(","))
+            except ValueError:
+                continue
+            if isinstance(obj, dict):
+                keys += [k for k in obj if k not in keys]
+        mapping = map_columns(keys, headers, conf.mapping)
+        if not set(mapping) & set(IDENTIFYING):
+            raise InputError(f"{name}: no JSON key maps to a known field; set sample.mapping")
+        pairs = tuple(sorted((f, keys[pos]) for f, pos in mapping.items()))
+        return FileLayout("json", None, len(keys), False, pairs)
+    delim, width = detect_delimiter(lines[:50], conf.delimiters)
+    rows = [next(csv.reader([ln.lstrip("\ufeff")], delimiter=delim or "\x00"), []) for ln in lines]
+    rows = [r for r in rows if r]
+    mapping, has_header = map_columns(rows[0], headers, conf.mapping), True
+    if not set(mapping) & set(IDENTIFYING):
+        mapping, has_header = infer_columns(rows[:200]), False
+    if not set(mapping) & set(IDENTIFYING):
+        raise InputError(
+            f"{name}: none of its {width} columns could be mapped to a field "
+            "(no known header, values of no known shape); set sample.mapping"
+        )
+    pairs = tuple(sorted((f, str(pos)) for f, pos in mapping.items()))
+    return FileLayout("delimited", delim, width, has_header, pairs)
+
+
+# ---- transforms -------------------------------------------------------------------------
+
+
+def with_line_numbers(lines: DataFrame) -> DataFrame:
+    """Physical line numbers per file, from `_metadata` block offsets and row order within
+    each scan partition: no single-partition window over the data, so it scales out.
+
+    Input: a text scan with `value`, `source_file`, `block`, `pid`, `row_id` tagged at scan
+    time (see `tag_scan`). Output: `source_file`, `line_number`, `value`."""
+    blocks = lines.groupBy("source_file", "block", "pid").agg(
+        F.min("row_id").alias("first_id"), F.count(F.lit(1)).alias("n")
+    )
+    before = Window.partitionBy("source_file").orderBy("block", "pid")
+    offsets = blocks.select(
+        "source_file",
+        "block",
+        "pid",
+        "first_id",
+        F.coalesce(
+            F.sum("n").over(before.rowsBetween(Window.unboundedPreceding, -1)), F.lit(0)
+        ).alias("offset"),
+    )
+    return lines.join(F.broadcast(offsets), on=["source_file", "block", "pid"], how="inner").select(
+        "source_file",
+        (F.col("offset") + F.col("row_id") - F.col("first_id") + 1).alias("line_number"),
+        "value",
+    )
+
+
+def tag_scan(scan: DataFrame) -> DataFrame:
+    """Tag each scanned line with its file, block start, partition and row id."""
+    return scan.select(
+        F.col("value"),
+        F.col("_metadata.file_path").alias("source_file"),
+        F.col("_metadata.file_block_start").alias("block"),
+        F.spark_partition_id().alias("pid"),
+        F.monotonically_increasing_id().alias("row_id"),
+    )
+
+
+def decode_lines(lines: DataFrame, encoding: str) -> DataFrame:
+    """Text is read as raw bytes; legacy encodings are decoded here, UTF-8 is checked later."""
+    if encoding.lower().replace("-", "") in ("utf8", "utf"):
+        return lines
+    decoded = F.decode(F.col("value").cast("binary"), encoding)
+    return lines.withColumn("value", decoded)
+
+
+def _blank_to_null(col: Column) -> Column:
+    trimmed = F.trim(col)
+    return F.when(F.length(trimmed) > 0, trimmed)
+
+
+def _common_reason(value: Column, check_utf8: bool) -> Column:
+    reason = F.when(F.lit(False), F.lit(None).cast("string"))
+    if check_utf8:
+        reason = reason.when(~F.is_valid_utf8(value), F.lit("invalid_utf8"))
+    return reason.when(F.length(F.trim(value)) == 0, F.lit("empty"))
+
+
+def classify_delimited(lines: DataFrame, layout: FileLayout, check_utf8: bool) -> DataFrame:
+    """Add `reason` (null when the line parses) and the mapped fields for a delimited file."""
+    value = F.regexp_replace(F.col("value"), "^\ufeff", "")
+    reason = _common_reason(value, check_utf8)
+    mapping = dict(layout.mapping)
+    if layout.width >= 2 and layout.delimiter:
+        unquoted = F.regexp_replace(value, QUOTED_FIELD_RE, "")
+        fields_seen = F.size(F.split(unquoted, re.escape(layout.delimiter), -1))
+        reason = reason.when(F.instr(unquoted, '"') > 0, F.lit("unclosed_quote"))
+        reason = reason.when(fields_seen != layout.width, F.lit("wrong_field_count"))
+        ddl = ", ".join(f"c{i} STRING" for i in range(layout.width))
+        opts = {"sep": layout.delimiter, "quote": '"', "escape": '"', "mode": "PERMISSIVE"}
+        parsed = F.from_csv(value, ddl, opts)
+        columns = {f: parsed.getField(f"c{pos}") for f, pos in mapping.items()}
+    else:
+        columns = {f: value for f in mapping}
+    out = lines.withColumn("reason", reason)
+    for fld in SAMPLE_FIELDS:
+        col = columns.get(fld)
+        out = out.withColumn(
+            fld, F.when(F.col("reason").isNull(), _blank_to_null(col)) if col is not None
+            else F.lit(None).cast("string")
+        )
+    return out
+
+
+def classify_json(lines: DataFrame, layout: FileLayout, check_utf8: bool) -> DataFrame:
+    """JSON Lines (also one-object-per-line arrays): unparseable objects are quarantined."""
+    value = F.regexp_replace(F.trim(F.col("value")), r"^\[|,$|\]$", "")
+    parsed = F.from_json(value, MapType(StringType(), StringType()))
+    reason = _common_reason(F.col("value"), check_utf8)
+    reason = reason.when(F.length(value) == 0, F.lit("no_record"))
+    reason = reason.when(parsed.isNull(), F.lit("invalid_json"))
+    mapping = dict(layout.mapping)
+    out = lines.withColumn("reason", reason)
+    for fld in SAMPLE_FIELDS:
+        key = mapping.get(fld)
+        col = _blank_to_null(F.try_element_at(parsed, F.lit(key))) if key else None
+        out = out.withColumn(
+            fld, F.when(F.col("reason").isNull(), col) if col is not None
+            else F.lit(None).cast("string")
+        )
+    return out
+
+
+def classify(lines: DataFrame, layout: FileLayout, encoding: str) -> DataFrame:
+    """Numbered lines of files sharing one layout -> every data line with reason + fields."""
+    check_utf8 = encoding.lower().replace("-", "") in ("utf8", "utf")
+    if layout.has_header:
+        lines = lines.filter(F.col("line_number") > 1)
+    if layout.kind == "json":
+        return classify_json(lines, layout, check_utf8)
+    return classify_delimited(lines, layout, check_utf8)
+
+
+def parsed_rows(classified: DataFrame, run_id: str) -> DataFrame:
+    return classified.filter(F.col("reason").isNull()).select(
+        F.lit(run_id).alias("run_id"),
+        "source_file",
+        "line_number",
+        *SAMPLE_FIELDS,
+    )
+
+
+def quarantine_rows(classified: DataFrame, run_id: str) -> DataFrame:
+    """Quarantined lines keep their raw text (inside the lakehouse only) for the fix-up."""
+    return classified.filter(F.col("reason").isNotNull()).select(
+        F.lit(run_id).alias("run_id"),
+        "source_file",
+        "line_number",
+        "reason",
+        F.make_valid_utf8(F.col("value")).alias("raw_line"),
+    )
+
+
+def group_by_layout(layouts: Mapping[str, FileLayout]) -> dict[FileLayout, list[str]]:
+    groups: dict[FileLayout, list[str]] = {}
+    for path, layout in layouts.items():
+        groups.setdefault(layout, []).append(path)
+    return groups
