@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     from jobs import log
     from jobs.errors import CrosscheckError
 
-    log.setup_logging()
+    log.setup_logging(keep_existing=True)
     args = parse_args(argv)
     try:
         run_job(args)

@@ -9,8 +9,9 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 _LOGGER = logging.getLogger("crosscheck")
 _CONTEXT: dict[str, Any] = {}
@@ -28,8 +29,23 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(payload, ensure_ascii=False, default=str)
 
 
-def setup_logging(stream: Any = None) -> None:
-    """Idempotent: one JSON handler on the `crosscheck` logger."""
+def silence_spark_error_echo() -> None:
+    """PySpark echoes failing queries' messages to stderr; those can quote data values.
+    The job reports one sanitised line instead and keeps the traceback in the lakehouse."""
+    try:
+        from pyspark.logger import PySparkLogger
+    except ImportError:  # pragma: no cover - pyspark without the logger module
+        return
+    for name in ("DataFrameQueryContextLogger", "SQLQueryContextLogger"):
+        PySparkLogger.getLogger(name).disabled = True
+
+
+def setup_logging(stream: Any = None, keep_existing: bool = False) -> None:
+    """Idempotent: one JSON handler on the `crosscheck` logger (an embedding program or a
+    test may have installed its own: `keep_existing` leaves it in place)."""
+    silence_spark_error_echo()
+    if keep_existing and _LOGGER.handlers:
+        return
     _LOGGER.setLevel(logging.INFO)
     _LOGGER.propagate = False
     for handler in list(_LOGGER.handlers):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Mapping
 
 from pyspark.sql import Column
 from pyspark.sql import functions as F
@@ -183,7 +183,7 @@ def address_key(street: Column, postcode: Column) -> Column:
     """Key = house number | street | postcode from a folded street and a normalised postcode;
     null without a street or a postcode."""
     tokens = F.split(street, " ")
-    number = F.element_at(F.filter(tokens, lambda t: t.rlike(HOUSE_NUMBER_RE)), 1)
+    number = F.try_element_at(F.filter(tokens, lambda t: t.rlike(HOUSE_NUMBER_RE)), F.lit(1))
     rest = F.array_join(F.filter(tokens, lambda t: t != F.coalesce(number, F.lit(""))), " ")
     key = F.concat_ws("|", F.coalesce(number, F.lit("")), rest, postcode)
     return F.when((F.length(rest) > 0) & postcode.isNotNull(), key)

@@ -6,7 +6,8 @@ Inputs are counts only; nothing here ever sees a raw or hashed value.
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from jobs.config import VerdictConf
 

@@ -12,8 +12,8 @@ import json
 import os
 import re
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -184,7 +184,7 @@ def _common_reason(value: Column, check_utf8: bool) -> Column:
 def classify_delimited(lines: DataFrame, layout: FileLayout, check_utf8: bool) -> DataFrame:
     """Add `reason` (null when the line parses) and the mapped fields for a delimited file."""
     value = F.regexp_replace(F.col("value"), "^\ufeff", "")
-    reason = _common_reason(value, check_utf8)
+    reason = _common_reason(F.col("value"), check_utf8)  # raw bytes: before any regexp
     mapping = dict(layout.mapping)
     if layout.width >= 2 and layout.delimiter:
         unquoted = F.regexp_replace(value, QUOTED_FIELD_RE, "")

@@ -6,8 +6,9 @@ from __future__ import annotations
 import glob
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -79,7 +80,7 @@ def build_session(
     app_name: str = "crosscheck",
     master: str | None = "local[*]",
     conf: Mapping[str, str] | None = None,
-) -> "SparkSession":
+) -> SparkSession:
     """Return the active session on Databricks, otherwise a local/cluster session with Delta."""
     from pyspark.sql import SparkSession
 

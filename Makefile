@@ -1,0 +1,61 @@
+# crosscheck — `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+JARS := .cache/ivy/.resolved
+DEMO := demo_data/truth.json
+export SPARK_LOCAL_IP ?= 127.0.0.1
+export PYSPARK_PYTHON := $(abspath $(PY))
+
+.DEFAULT_GOAL := help
+.PHONY: help run test unit integration bench lint fmt demo clean jars venv
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS=":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -e ".[spark,demo,dev]"
+	@touch $@
+
+venv: $(STAMP) ## Create the virtualenv and install pinned dependencies
+
+$(JARS): $(STAMP)
+	$(PY) -m jobs.session > /dev/null
+	@touch $@
+
+jars: $(JARS) ## Fetch Delta's jars once into .cache/ivy (later runs start offline)
+
+$(DEMO): $(STAMP)
+	$(PY) -m jobs.demo --out demo_data --customers 20000 --sample-lines 2000 --planted-share 0.05 --broken 12
+
+demo: $(DEMO) ## Make the demo warehouse and sample under demo_data/
+
+run: $(STAMP) $(JARS) $(DEMO) ## Run the whole pipeline locally on the demo data, print the verdict
+	$(PY) -m jobs run $(ARGS)
+
+test: $(STAMP) $(JARS) ## Run the full test suite
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+unit: $(STAMP) $(JARS) ## Run the unit tests only
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+integration: $(STAMP) $(JARS) ## Run the Spark + Delta round-trip tests only
+	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+
+bench: $(STAMP) $(JARS) ## Benchmark each stage (wall time, peak memory); SIZE=1000000 customers
+	$(PY) tests/bench.py --customers $${SIZE:-1000000} --sample-lines $${SAMPLE:-100000}
+
+lint: $(STAMP) ## ruff lint + format check
+	$(VENV)/bin/ruff check jobs tests
+	$(VENV)/bin/ruff format --check jobs tests
+
+fmt: $(STAMP) ## Format the code with ruff
+	$(VENV)/bin/ruff format jobs tests
+	$(VENV)/bin/ruff check --fix jobs tests
+
+clean: ## Remove the lakehouse, demo data and caches (keeps .venv and the jar cache)
+	rm -rf lakehouse demo_data bench_data spark-warehouse .pytest_cache

@@ -1,0 +1,53 @@
+"""Generated demo data and a helper that runs jobs through the real CLI entry point."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from jobs.__main__ import main
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """A small warehouse plus a planted sample (30 % planted lines, broken lines)."""
+    from jobs.demo import generate
+
+    out = tmp_path_factory.mktemp("demo")
+    generate(out, customers=3000, sample_lines=600, planted_share=0.3, broken=12, seed=7)
+    return out
+
+
+@pytest.fixture(scope="session")
+def fabricated(tmp_path_factory, demo):
+    """The same warehouse seed with a sample of fabricated lines only."""
+    from jobs.demo import generate
+
+    out = tmp_path_factory.mktemp("fabricated")
+    generate(out, customers=3000, sample_lines=400, fabricated_only=True, broken=0, seed=7)
+    return out
+
+
+def read_truth(folder: Path) -> list[dict]:
+    with open(folder / "truth.csv", newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def cli_args(lakehouse: Path, warehouse: Path) -> list[str]:
+    return [
+        "--set", f"lakehouse={lakehouse}",
+        "--set", f"warehouse.customers.path={warehouse}/customers",
+        "--set", f"warehouse.addresses.path={warehouse}/addresses",
+        "--set", f"warehouse.orders.path={warehouse}/orders",
+    ]  # fmt: skip
+
+
+def run_cli(job: str, lakehouse: Path, warehouse: Path, *extra: str) -> int:
+    return main([job, *cli_args(lakehouse, warehouse), *extra])
+
+
+def load_report(lakehouse: Path, run_id: str) -> dict:
+    return json.loads((lakehouse / "reports" / run_id / "report.json").read_text())
