@@ -6,9 +6,15 @@ scheduler can change any setting without editing files.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
+import zipfile
+import zipimport
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +22,37 @@ import yaml
 
 from jobs.errors import ConfigError
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+@cache
+def resource_dir(name: str) -> Path:
+    """Where the `conf` or `expectations` folder is, however the package was installed.
+
+    A wheel carries them as package data (`jobs/conf`), a checkout has them at its top level,
+    and spark-submit's `--py-files` zip holds them as `jobs/<name>/` members: those are
+    unpacked once per process, because the YAML and JSON readers need real files.
+    """
+    for candidate in (PACKAGE_DIR / name, PACKAGE_DIR.parent / name):
+        if candidate.is_dir():
+            return candidate
+    loader = globals().get("__loader__")
+    if isinstance(loader, zipimport.zipimporter):
+        return _unzip(loader.archive, f"jobs/{name}/")
+    return PACKAGE_DIR.parent / name  # missing everywhere: the reader names this path
+
+
+def _unzip(archive: str, prefix: str) -> Path:
+    target = Path(tempfile.mkdtemp(prefix="crosscheck-"))
+    atexit.register(shutil.rmtree, target, ignore_errors=True)
+    with zipfile.ZipFile(archive) as zf:
+        members = [m for m in zf.namelist() if m.startswith(prefix) and not m.endswith("/")]
+        zf.extractall(target, members)
+    return target / prefix
+
+
+CONF_DIR = resource_dir("conf")
+EXPECTATIONS_DIR = resource_dir("expectations")
 DEMO_HASH_KEY = "crosscheck-DEMO-KEY-do-not-use-in-production"
 FIELDS = ("email", "phone", "name", "address")
 
@@ -46,12 +82,14 @@ class CrosscheckConf:
     fields: tuple[str, ...] = FIELDS
     max_customers_per_key: int = 1000
     broadcast_sample_keys_max: int = 20_000_000
+    pair_budget: int = 50_000_000
 
 
 @dataclass(frozen=True)
 class VerdictConf:
     match_same_record_rate: float = 0.01
     match_identifier_rate: float = 0.01
+    chance_factor: float = 5.0  # same-record lines must exceed this many times chance
 
 
 @dataclass(frozen=True)
@@ -113,6 +151,8 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
             raise ConfigError(f"--set expects key=value, got {item!r}")
         node = raw
         parts = key.split(".")
+        if key.startswith("spark.conf.") and len(parts) > 3:  # Spark keys contain dots
+            parts = ["spark", "conf", key.removeprefix("spark.conf.")]
         for part in parts[:-1]:
             child = node.get(part)
             if child is None:
@@ -168,6 +208,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             fields=tuple(crosscheck.fields),
             max_customers_per_key=int(crosscheck.max_customers_per_key),
             broadcast_sample_keys_max=int(crosscheck.broadcast_sample_keys_max),
+            pair_budget=int(crosscheck.pair_budget),
         )
         verdict = VerdictConf(**{k: float(v) for k, v in (raw.get("verdict") or {}).items()})
     except TypeError as exc:

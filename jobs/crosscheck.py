@@ -112,3 +112,64 @@ def field_summary(
             F.col("max_customers_per_key").cast("long").alias("max_customers_per_key"),
         )
     )
+
+
+def lines_per_customer(line_matches: DataFrame, matched: DataFrame) -> DataFrame:
+    """(field, customer_id, n_lines): how many sample lines each field points at a customer
+    with, hot keys included (they are expanded here only as counts, never as pairs)."""
+    per_key = line_matches.groupBy("field", "match_key").agg(
+        F.countDistinct("line_number").alias("n_lines")
+    )
+    customers = matched.select("field", "match_key", "customer_id").distinct()
+    return (
+        per_key.join(customers, on=["field", "match_key"], how="inner")
+        .groupBy("field", "customer_id")
+        .agg(F.sum("n_lines").alias("n_lines"))
+    )
+
+
+def chance_same_record(per_customer: DataFrame, lines_parsed: int) -> DataFrame:
+    """Expected same-record lines if each field's matches were re-paired with other lines at
+    random (a uniform permutation per field): sum over field pairs f<g and customers c of
+    n_f(c) * n_g(c) / N. One row, column `expected`."""
+    a = per_customer.select(
+        F.col("field").alias("f"), "customer_id", F.col("n_lines").alias("n_f")
+    )
+    b = per_customer.select(
+        F.col("field").alias("g"), "customer_id", F.col("n_lines").alias("n_g")
+    )
+    pairs = a.join(b, on="customer_id", how="inner").filter(F.col("f") < F.col("g"))
+    total = F.coalesce(F.sum(F.col("n_f") * F.col("n_g")), F.lit(0))
+    return pairs.agg((total / F.lit(max(lines_parsed, 1))).cast("double").alias("expected"))
+
+
+def blocking_diagnostics(line_matches: DataFrame, max_per_key: int, top: int = 5) -> DataFrame:
+    """Per field: candidate pairs an unrestricted join would make (sum over keys of sample
+    lines x customers), the pairs actually expanded, the hot keys, and the heaviest keys
+    as hashes (never values)."""
+    per_key = line_matches.groupBy("field", "match_key").agg(
+        F.count(F.lit(1)).alias("lines"), F.max("customers_hit").alias("customers")
+    )
+    pairs = F.col("lines") * F.col("customers")
+    is_hot = F.col("customers") > max_per_key
+    heaviest = F.slice(
+        F.sort_array(
+            F.collect_list(
+                F.struct(
+                    pairs.alias("pairs"),
+                    F.col("match_key").alias("key_hash"),
+                    "lines",
+                    "customers",
+                )
+            ),
+            asc=False,
+        ),
+        1,
+        top,
+    )
+    return per_key.groupBy("field").agg(
+        F.sum(pairs).alias("candidate_pairs"),
+        F.sum(F.when(~is_hot, pairs).otherwise(F.col("lines"))).alias("expanded_pairs"),
+        F.count(F.when(is_hot, 1)).alias("hot_keys"),
+        heaviest.alias("heaviest_keys"),
+    )

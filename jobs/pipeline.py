@@ -33,6 +33,27 @@ T_INDEX_BUILDS = "index_builds"
 T_EVIDENCE = "evidence"
 T_SUMMARY = "field_summary"
 T_RESULTS = "crosscheck_runs"
+T_BLOCKING = "blocking_diagnostics"
+
+
+def _blocking_action(max_per_key: int, budget: int):
+    """What was done about each rule's candidate pairs, in words for the report."""
+    over = F.col("candidate_pairs") > budget
+    hot = F.col("hot_keys") > 0
+    return (
+        F.when(
+            hot,
+            F.concat(
+                F.col("hot_keys").cast("string"),
+                F.lit(f" hot key(s) hitting > {max_per_key} customers each were counted but "
+                      "expanded only to customers another field of the same line matches"),
+                F.when(over, F.lit(f"; unrestricted join would exceed the pair budget {budget}"))
+                .otherwise(F.lit("")),
+            ),
+        )
+        .when(over, F.lit(f"above the pair budget {budget}: run as a broadcast semi-join"))
+        .otherwise(F.lit("within budget: joined as is"))
+    )
 
 
 def new_run_id() -> str:
@@ -216,10 +237,21 @@ def run_crosscheck(spark: SparkSession, config: Config, run_id: str) -> dict:
         )
         summary = xc.field_summary(normalised, line_matches, cc.fields)
         write_run(spark, summary.withColumn("run_id", F.lit(run_id)), config.table(T_SUMMARY), run_id)
+        per_customer = xc.lines_per_customer(line_matches, matched)
+        expected = xc.chance_same_record(per_customer, run.lines_parsed).first().expected
+        diagnostics = xc.blocking_diagnostics(line_matches, cc.max_customers_per_key).withColumn(
+            "action", _blocking_action(cc.max_customers_per_key, cc.pair_budget)
+        )
+        write_run(spark, diagnostics.withColumn("run_id", F.lit(run_id)), config.table(T_BLOCKING), run_id)
         for df in (sample_keys, matched, line_matches):
             df.unpersist()
         st["rows"] = n_keys
-    result = {"run_id": run_id, "finished_at": datetime.now(timezone.utc), **{k: int(v) for k, v in lines.items()}}
+    result = {
+        "run_id": run_id,
+        "finished_at": datetime.now(timezone.utc),
+        **{k: int(v) for k, v in lines.items()},
+        "same_record_expected": float(expected or 0.0),
+    }
     write_run(spark, _runs_row(spark, result), config.table(T_RESULTS), run_id)
     return result
 
@@ -243,6 +275,8 @@ def make_report(spark: SparkSession, config: Config, run_id: str) -> dict:
                 "match_rate": round(by_field[f].match_rate, 6),
                 "distinct_keys_matched": by_field[f].distinct_keys_matched,
                 "max_customers_per_key": by_field[f].max_customers_per_key,
+                "lines_matched_exact": by_field[f].lines_matched,
+                "lines_matched_fuzzy": 0,
             }
             for f in config.crosscheck.fields
         }
@@ -256,9 +290,22 @@ def make_report(spark: SparkSession, config: Config, run_id: str) -> dict:
             "matched_any_field": res.matched_any_field,
             "same_record_2plus": res.same_record_2plus,
             "matched_unique_identifier": res.matched_unique_identifier,
+            "same_record_expected_by_chance": round(res.same_record_expected, 3),
         }
+        blocking = [
+            {
+                "field": b.field,
+                "candidate_pairs": b.candidate_pairs,
+                "expanded_pairs": b.expanded_pairs,
+                "hot_keys": b.hot_keys,
+                "heaviest_keys": [k.asDict() for k in b.heaviest_keys],
+                "action": b.action,
+            }
+            for b in read_table(spark, config.table(T_BLOCKING)).filter(F.col("run_id") == run_id).collect()
+        ]
         inputs = {"files": [{"name": f.name, "bytes": f.bytes, "format": f.format} for f in run.files]}
-        report = rep.build_report(run_id, sample, fields, lines, config.verdict, {"inputs": inputs})
+        extra = {"blocking": blocking, "inputs": inputs}
+        report = rep.build_report(run_id, sample, fields, lines, config.verdict, extra)
         out = Path(config.reports_dir.removeprefix("file:")) / run_id
         out.mkdir(parents=True, exist_ok=True)
         (out / "report.json").write_text(rep.to_json(report), encoding="utf-8")

@@ -27,15 +27,20 @@ def decide_verdict(report: Mapping[str, Any], rules: VerdictConf) -> dict[str, s
     if parsed == 0:
         return {"code": "INCONCLUSIVE", "text": "No line of the sample could be parsed."}
     same_rate, ident_rate = same / parsed, ident / parsed
+    chance = report["lines"].get("same_record_expected_by_chance", 0.0)
+    above_chance = same > rules.chance_factor * chance
     strong = {f: fields[f]["lines_matched"] for f in fields if f != "name"}
-    if same_rate >= rules.match_same_record_rate or ident_rate >= rules.match_identifier_rate:
+    if (same_rate >= rules.match_same_record_rate and above_chance) or (
+        ident_rate >= rules.match_identifier_rate
+    ):
         return {
             "code": "MATCH",
             "text": (
                 f"{same} of {parsed} parsed lines ({_pct(same_rate)}) match one of our customers "
-                f"on two or more fields, and {ident} lines ({_pct(ident_rate)}) carry an e-mail "
-                f"or phone number we hold (thresholds {_pct(rules.match_same_record_rate)} and "
-                f"{_pct(rules.match_identifier_rate)}). The sample contains our customers' data."
+                f"on two or more fields, where chance alone would give {chance:.1f}; {ident} lines "
+                f"({_pct(ident_rate)}) carry an e-mail or phone number we hold (thresholds "
+                f"{_pct(rules.match_same_record_rate)} and {_pct(rules.match_identifier_rate)}). "
+                "The sample contains our customers' data."
             ),
         }
     if same == 0 and not any(strong.values()):
@@ -52,7 +57,8 @@ def decide_verdict(report: Mapping[str, Any], rules: VerdictConf) -> dict[str, s
     return {
         "code": "INCONCLUSIVE",
         "text": (
-            f"Some lines match ({detail}; {same} same-record lines, {_pct(same_rate)}), "
+            f"Some lines match ({detail}; {same} same-record lines, {_pct(same_rate)}, "
+            f"chance alone: {chance:.1f}), "
             f"below the thresholds for a match ({_pct(rules.match_same_record_rate)} same-record, "
             f"{_pct(rules.match_identifier_rate)} e-mail/phone). Review the evidence table."
         ),
@@ -95,6 +101,21 @@ def field_table(report: Mapping[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def blocking_section(blocking: list[Mapping[str, Any]]) -> list[str]:
+    """Blocking diagnostics: pairs per rule and what was done about hot keys (hashes only)."""
+    if not blocking:
+        return []
+    rows = ["## Blocking diagnostics", "",
+            "| field | candidate pairs | pairs expanded | hot keys | action |",
+            "|---|---:|---:|---:|---|"]  # fmt: skip
+    for b in blocking:
+        rows.append(
+            f"| {b['field']} | {b['candidate_pairs']} | {b['expanded_pairs']} | "
+            f"{b['hot_keys']} | {b['action']} |"
+        )
+    return [*rows, ""]
+
+
 def to_markdown(report: Mapping[str, Any]) -> str:
     s, ln, v = report["sample"], report["lines"], report["verdict"]
     parts = [
@@ -124,7 +145,10 @@ def to_markdown(report: Mapping[str, Any]) -> str:
         f"- matching at least one field: {ln['matched_any_field']}",
         f"- matching one customer on two or more fields: {ln['same_record_2plus']}",
         f"- matching on e-mail or phone: {ln.get('matched_unique_identifier', 0)}",
+        f"- same-record lines expected by chance alone: "
+        f"{ln.get('same_record_expected_by_chance', 0.0):.2f}",
         "",
+        *blocking_section(report.get("blocking", [])),
         "Evidence (line numbers, fields and customer ids) is in the `evidence` Delta table "
         f"under run_id `{report['run_id']}`. This report holds counts only.",
         "",

@@ -83,3 +83,24 @@ def test_field_summary(spark):
     assert got == {"email": (3, 2, 2), "phone": (1, 1, 1), "name": (2, 2, 1), "address": (1, 1, 1)}
     rate = summary.filter(F.col("field") == "email").first().match_rate
     assert abs(rate - 2 / 3) < 1e-9
+
+
+def test_chance_baseline_from_evidence_counts(spark):
+    """Worked by hand: n_f(c) per field and customer, summed over field pairs, over N."""
+    index, normalised = frames(spark)
+    keys = sample_keys_long(normalised, ("email", "phone", "name", "address"))
+    matched = xc.matched_index_rows(index, keys, broadcast=True)
+    line_matches = xc.line_field_matches(keys, xc.key_selectivity(matched))
+    per_customer = xc.lines_per_customer(line_matches, matched)
+    got = {(r.field, r.customer_id): r.n_lines for r in per_customer.collect()}
+    assert got[("name", "c1")] == 2 and got[("name", "h0")] == 2 and got[("email", "c1")] == 1
+    # (email,phone) c1: 1*1 + (email,name) c1: 1*2 + (name,phone) c1: 2*1 = 5, over 5 lines
+    assert xc.chance_same_record(per_customer, lines_parsed=5).first().expected == 1.0
+
+
+def test_blocking_diagnostics_count_pairs_and_name_hot_keys(spark):
+    _, _, line_matches, _ = run(spark, max_per_key=3)
+    diag = {r.field: r for r in xc.blocking_diagnostics(line_matches, max_per_key=3).collect()}
+    assert (diag["name"].candidate_pairs, diag["name"].expanded_pairs, diag["name"].hot_keys) == (12, 2, 1)
+    assert diag["name"].heaviest_keys[0].key_hash == 3 and diag["name"].heaviest_keys[0].pairs == 12
+    assert (diag["email"].candidate_pairs, diag["email"].hot_keys) == (2, 0)

@@ -51,3 +51,15 @@ def test_json_and_markdown_render():
     assert data["fields"]["email"]["lines_matched"] == 30
     md = to_markdown(rep)
     assert "## Verdict: **MATCH**" in md and "| email | 1000 | 30 |" in md
+
+
+def test_same_record_at_chance_level_is_not_a_match():
+    flds = fields(name=300, address=2)
+    sample = {"lines_read": 1000, "lines_parsed": 1000, "lines_quarantined": 0}
+    lines = {"matched_any_field": 300, "same_record_2plus": 12, "matched_unique_identifier": 0,
+             "same_record_expected_by_chance": 10.0}  # fmt: skip
+    rep = build_report("r", sample, flds, lines, RULES)
+    assert rep["verdict"]["code"] == "INCONCLUSIVE"
+    assert "chance alone: 10.0" in rep["verdict"]["text"]
+    lines["same_record_expected_by_chance"] = 0.5
+    assert build_report("r", sample, flds, lines, RULES)["verdict"]["code"] == "MATCH"
