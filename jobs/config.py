@@ -113,6 +113,7 @@ class Config:
     sample: SampleConf
     warehouse: Mapping[str, SourceConf]
     rebuild_index: bool
+    index_full_rebuild_share: float
     crosscheck: CrosscheckConf
     verdict: VerdictConf
     normalise: NormaliseConf
@@ -237,6 +238,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         ),
         warehouse={role: _source(role, src) for role, src in warehouse.items() if src},
         rebuild_index=bool((raw.get("index") or {}).get("rebuild", False)),
+        index_full_rebuild_share=float((raw.get("index") or {}).get("full_rebuild_share", 0.2)),
         crosscheck=crosscheck,
         verdict=verdict,
         normalise=_normalise_conf(norm_raw),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Iterable
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from jobs.config import SourceConf
 from jobs.errors import InputError, MissingTableError
@@ -60,7 +63,55 @@ def overwrite(df: DataFrame, location: str, partition_by: Iterable[str] = ()) ->
 
 
 def append(df: DataFrame, location: str) -> None:
-    _save(_writer(df, "append"), location)
+    """Append, letting the table gain new columns (older builds lack them)."""
+    _save(_writer(df, "append").option("mergeSchema", "true"), location)
+
+
+def _delta(spark: SparkSession, location: str):
+    from delta.tables import DeltaTable
+
+    if _is_catalog_name(location):
+        return DeltaTable.forName(spark, location)
+    return DeltaTable.forPath(spark, location)
+
+
+def replace_customers(
+    spark: SparkSession, location: str, customers: DataFrame, rows: DataFrame
+) -> None:
+    """Swap the index rows of some customers: MERGE-delete theirs, then append the new ones.
+    A crash in between is repaired by the next refresh (fingerprints are written last)."""
+    target = _delta(spark, location)
+    ids = customers.select(F.col("customer_id").alias("_cid"))
+    (
+        target.alias("t")
+        .merge(ids.alias("s"), "t.customer_id = s._cid")
+        .whenMatchedDelete()
+        .execute()
+    )
+    _save(_writer(rows, "append"), location)
+
+
+def source_snapshot(spark: SparkSession, source: SourceConf) -> str:
+    """A cheap identity of a source's current content: its Delta version, or its file listing
+    (names, sizes, modification times). "unknown" when neither can be had."""
+    location = source.table or source.path or ""
+    try:
+        if source.format == "delta" or source.table:
+            if table_exists(spark, location):
+                version = _delta(spark, location).history(1).select("version").first()
+                return f"delta:{version.version}"
+            return "unknown"
+        local = location.removeprefix("file://")
+        if "://" in local or not os.path.exists(local):
+            return "unknown"
+        listing = []
+        for root, _, names in os.walk(local):
+            for name in sorted(names):
+                stat = os.stat(os.path.join(root, name))
+                listing.append(f"{os.path.relpath(os.path.join(root, name), local)}:{stat.st_size}:{stat.st_mtime_ns}")
+        return "files:" + hashlib.sha256("\n".join(sorted(listing)).encode()).hexdigest()[:16]
+    except Exception:  # noqa: BLE001 - an unknown snapshot only means "compare fingerprints"
+        return "unknown"
 
 
 def read_source(spark: SparkSession, role: str, source: SourceConf) -> DataFrame:

@@ -17,11 +17,21 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs import crosscheck as xc
+from jobs import incremental as incr
 from jobs import keys, log
 from jobs import report as rep
 from jobs import sample as smp
 from jobs.config import Config
-from jobs.delta_io import append, overwrite, read_source, read_table, table_exists, write_run
+from jobs.delta_io import (
+    append,
+    overwrite,
+    read_source,
+    read_table,
+    replace_customers,
+    source_snapshot,
+    table_exists,
+    write_run,
+)
 from jobs.errors import ConfigError, MissingTableError
 
 T_SAMPLE_RAW = "sample_raw"
@@ -30,6 +40,11 @@ T_NORMALISED = "sample_normalised"
 T_SAMPLE_RUNS = "sample_runs"
 T_INDEX = "match_index"
 T_INDEX_BUILDS = "index_builds"
+T_INDEX_FPS = "index_fingerprints"
+INDEX_BUILDS_SCHEMA = (
+    "built_at timestamp, key_fingerprint string, rows_per_field map<string,bigint>, "
+    "source_snapshots map<string,string>, mode string, customers_refreshed bigint"
+)
 T_EVIDENCE = "evidence"
 T_SUMMARY = "field_summary"
 T_RESULTS = "crosscheck_runs"
@@ -165,32 +180,73 @@ def _size(path: str) -> int:
 # ---- ingest-warehouse ---------------------------------------------------------------------
 
 
+def _index_parts(roles: dict, config: Config, hash_key: str) -> DataFrame:
+    builders = {"customers": keys.customer_keys, "addresses": keys.address_keys, "orders": keys.order_keys}
+    parts = [
+        builders[role](df, src.columns, config.normalise, hash_key)
+        for role, (df, src) in roles.items()
+        if role in builders
+    ]
+    return keys.match_index(parts)
+
+
 def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False) -> dict:
-    """Warehouse roles -> the match index (field, match_key, customer_id, source)."""
+    """Warehouse roles -> the match index (field, match_key, customer_id, source).
+
+    Unchanged sources (same Delta versions / same files) -> nothing to do. Changed sources ->
+    only customers whose rows changed are normalised again and MERGEd, unless more than
+    `index.full_rebuild_share` of them changed, or the hash key changed, or asked to."""
     hash_key = _hash_key(config)
     fingerprint = key_fingerprint(hash_key)
-    location = config.table(T_INDEX)
-    builds = config.table(T_INDEX_BUILDS)
-    if not (rebuild or config.rebuild_index) and table_exists(spark, location) and table_exists(spark, builds):
+    location, builds = config.table(T_INDEX), config.table(T_INDEX_BUILDS)
+    fps_location = config.table(T_INDEX_FPS)
+    snapshots = {role: source_snapshot(spark, src) for role, src in config.warehouse.items()}
+    last = None
+    if table_exists(spark, location) and table_exists(spark, builds) and table_exists(spark, fps_location):
         last = read_table(spark, builds).orderBy(F.col("built_at").desc()).first()
-        if last is not None and last.key_fingerprint == fingerprint:
-            log.info("match index exists; not rebuilt (pass --rebuild-index to rebuild)", stage="ingest-warehouse")
-            return {"rebuilt": False}
+    full = rebuild or config.rebuild_index or last is None or last.key_fingerprint != fingerprint
+    known = "unknown" not in snapshots.values()
+    if not full and known and dict(_get(last, "source_snapshots") or {}) == snapshots:
+        log.info("warehouse unchanged since the last index build; index kept", stage="ingest-warehouse")
+        return {"mode": "unchanged"}
     with log.stage("ingest-warehouse") as st:
-        parts = []
-        wh = config.warehouse
-        norm = config.normalise
-        parts.append(keys.customer_keys(read_source(spark, "customers", wh["customers"]), wh["customers"].columns, norm, hash_key))
-        if "addresses" in wh:
-            parts.append(keys.address_keys(read_source(spark, "addresses", wh["addresses"]), wh["addresses"].columns, norm, hash_key))
-        if "orders" in wh:
-            parts.append(keys.order_keys(read_source(spark, "orders", wh["orders"]), wh["orders"].columns, norm, hash_key))
-        overwrite(keys.match_index(parts), location, partition_by=["field"])
-        counts = {r.field: r.n for r in read_table(spark, location).groupBy("field").agg(F.count(F.lit(1)).alias("n")).collect()}
-        st["rows"] = sum(counts.values())
-    build = {"built_at": datetime.now(timezone.utc), "key_fingerprint": fingerprint, "rows_per_field": counts}
-    append(spark.createDataFrame([build]), builds)
-    return {"rebuilt": True, "rows_per_field": counts}
+        roles = {role: (read_source(spark, role, src), src) for role, src in config.warehouse.items()}
+        current = incr.customer_fingerprints(roles).persist(StorageLevel.MEMORY_AND_DISK)
+        n_customers = current.count()
+        changed_n = n_customers
+        if not full:
+            changed = incr.changed_customers(read_table(spark, fps_location), current)
+            changed = changed.persist(StorageLevel.MEMORY_AND_DISK)
+            changed_n = changed.count()
+            full = changed_n > config.index_full_rebuild_share * max(n_customers, 1)
+        if full:
+            overwrite(_index_parts(roles, config, hash_key), location, partition_by=["field"])
+            mode = "full"
+        else:
+            subset = {r: (incr.restrict(df, src, changed), src) for r, (df, src) in roles.items()}
+            replace_customers(spark, location, changed, _index_parts(subset, config, hash_key))
+            mode = "incremental"
+        overwrite(current, fps_location)
+        current.unpersist()
+        counts = {
+            r.field: r.n
+            for r in read_table(spark, location).groupBy("field").agg(F.count(F.lit(1)).alias("n")).collect()
+        }
+        st.update(rows=sum(counts.values()), mode=mode, customers_refreshed=changed_n)
+    build = {
+        "built_at": datetime.now(timezone.utc),
+        "key_fingerprint": fingerprint,
+        "rows_per_field": counts,
+        "source_snapshots": snapshots,
+        "mode": mode,
+        "customers_refreshed": changed_n,
+    }
+    append(spark.createDataFrame([build], INDEX_BUILDS_SCHEMA), builds)
+    return {"mode": mode, "rows_per_field": counts, "customers_refreshed": changed_n}
+
+
+def _get(row: Any, name: str) -> Any:
+    return row[name] if row is not None and name in row.__fields__ else None
 
 
 # ---- crosscheck ---------------------------------------------------------------------------
