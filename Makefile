@@ -10,7 +10,8 @@ export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYSPARK_PYTHON := $(abspath $(PY))
 
 .DEFAULT_GOAL := help
-.PHONY: help run test unit integration bench lint fmt demo clean jars venv
+.PHONY: help run test unit integration bench lint fmt demo clean jars venv dist cluster-up \
+	cluster-down run-cluster watch
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS=":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -50,12 +51,33 @@ bench: $(STAMP) $(JARS) ## Benchmark each stage (wall time, peak memory); SIZE=1
 	$(PY) tests/bench.py --customers $${SIZE:-1000000} --sample-lines $${SAMPLE:-100000}
 
 lint: $(STAMP) ## ruff lint + format check
-	$(VENV)/bin/ruff check jobs tests
-	$(VENV)/bin/ruff format --check jobs tests
+	$(VENV)/bin/ruff check jobs tests tools
+	$(VENV)/bin/ruff format --check jobs tests tools
 
 fmt: $(STAMP) ## Format the code with ruff
-	$(VENV)/bin/ruff format jobs tests
-	$(VENV)/bin/ruff check --fix jobs tests
+	$(VENV)/bin/ruff format jobs tests tools
+	$(VENV)/bin/ruff check --fix jobs tests tools
+
+dist: $(STAMP) ## Build dist/: the wheel, and the zip + entry script for spark-submit
+	$(PY) tools/build_dist.py --out dist
+
+cluster-up: $(STAMP) $(JARS) ## Start a local Spark standalone cluster (master + 2 workers)
+	$(PY) tools/cluster.py up --workers 2
+
+cluster-down: ## Stop the cluster started by cluster-up
+	$(PY) tools/cluster.py down
+
+# absolute paths: the executors of a cluster run in their own working folders
+CLUSTER_ARGS = --sample $(CURDIR)/demo_data/sample --set lakehouse=$(CURDIR)/lakehouse \
+	$(foreach role,customers addresses orders,\
+	--set warehouse.$(role).path=$(CURDIR)/demo_data/warehouse/$(role))
+
+run-cluster: $(STAMP) $(JARS) $(DEMO) ## spark-submit the demo run to the cluster-up cluster
+	$(PY) tools/cluster.py submit -- run $(CLUSTER_ARGS) $(ARGS)
+
+LANDING ?= landing
+watch: $(STAMP) $(JARS) ## Run every new sample in LANDING=folder (default landing/) once
+	$(PY) -m jobs watch --landing $(LANDING) $(ARGS)
 
 clean: ## Remove the lakehouse, demo data and caches (keeps .venv and the jar cache)
-	rm -rf lakehouse demo_data bench_data spark-warehouse .pytest_cache
+	rm -rf lakehouse demo_data bench_data spark-warehouse .pytest_cache dist build

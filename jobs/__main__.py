@@ -1,6 +1,7 @@
 """`python -m jobs <job> [--conf conf/pipeline.yaml] [--set key=value ...]`
 
-Also runs as a file under spark-submit: `spark-submit jobs/__main__.py run ...`.
+Also runs as a file under spark-submit: `spark-submit jobs/__main__.py run ...`, and as one
+console script per job (`crosscheck-<job>`, see pyproject.toml) for Databricks wheel tasks.
 Exit codes: 0 done, 2 bad configuration, 3 unreadable input, 4 failed quality gate,
 5 a table an earlier job writes is missing, 70 internal error.
 """
@@ -11,39 +12,52 @@ import argparse
 import os
 import sys
 import traceback
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jobs.config import Config
 
 if __package__ in (None, ""):  # run as a file (spark-submit): make the package importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-JOBS = ("ingest-sample", "ingest-warehouse", "crosscheck", "report", "run")
+JOBS = ("ingest-sample", "ingest-warehouse", "validate", "crosscheck", "report", "run", "watch")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Every option is accepted by every job: a scheduler hands all job parameters to each task.
+    Options also have `_` spellings because Databricks passes named parameters as `--key=value`."""
     parser = argparse.ArgumentParser(prog="python -m jobs", description=__doc__.split("\n")[0])
     parser.add_argument("job", choices=JOBS)
     parser.add_argument("--conf", default=None, help="pipeline YAML (default conf/pipeline.yaml)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[],
-                        metavar="KEY=VALUE", help="override a setting, e.g. lakehouse=/tmp/lh")  # fmt: skip
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a setting, e.g. lakehouse=/tmp/lh")  # fmt: skip
     parser.add_argument("--sample", default=None, help="sample file or folder (.gz ok)")
-    parser.add_argument("--run-id", default=None, help="run id (default: new, or latest)")
-    parser.add_argument("--rebuild-index", action="store_true", help="rebuild the match index")
+    parser.add_argument("--run-id", "--run_id", dest="run_id", default=None,
+                        help="run id (default: new, or latest)")  # fmt: skip
+    parser.add_argument("--rebuild-index", "--rebuild_index", dest="rebuild_index",
+                        action="store_true", help="rebuild the match index")  # fmt: skip
+    parser.add_argument("--landing", default=None,
+                        help="watch: folder of sample files, each processed once")  # fmt: skip
     return parser.parse_args(argv)
 
 
 def run_job(args: argparse.Namespace) -> dict:
-    from jobs import log
+    from jobs import html_report, log
     from jobs import pipeline as pl
     from jobs.config import load_config
     from jobs.report import field_table
     from jobs.session import build_session
 
     config = load_config(args.conf, args.overrides)
+    if args.job == "watch":
+        return _watch(args, config)
     run_id = args.run_id or config.run_id
     if args.job in ("ingest-sample", "run") and not run_id:
         run_id = pl.new_run_id()
     log.set_context(job=args.job, run_id=run_id)
     spark = build_session(master=config.spark_master, conf=config.spark_conf)
-    if run_id is None and args.job in ("crosscheck", "report"):
+    if run_id is None and args.job in ("validate", "crosscheck", "report"):
         run_id = pl.latest_run_id(spark, config)
         log.set_context(run_id=run_id)
     result: dict = {}
@@ -51,14 +65,38 @@ def run_job(args: argparse.Namespace) -> dict:
         result = pl.ingest_warehouse(spark, config, rebuild=args.rebuild_index)
     if args.job in ("ingest-sample", "run"):
         result = pl.ingest_sample(spark, config, args.sample, run_id)
+    if args.job == "validate":
+        from jobs import quality
+
+        results = quality.validate_run(spark, config, run_id, enforce_gate=False)
+        print(quality.markdown_section(quality.summary(results)))
+        quality.enforce(results)
+        result = {"quality": quality.summary(results)}
     if args.job in ("crosscheck", "run"):
         result = pl.run_crosscheck(spark, config, run_id)
     if args.job in ("report", "run"):
         result = pl.make_report(spark, config, run_id)
+        html_report.write_html(result, result["_dir"])
         print(f"\nrun {run_id}: {result['verdict']['code']}\n{result['verdict']['text']}\n")
         print(field_table(result))
-        print(f"\nreport: {result['_dir']}/report.json and report.md")
+        print(f"\nreport: {result['_dir']}/report.json, report.md and report.html")
     return result
+
+
+def _watch(args: argparse.Namespace, config: Config) -> dict:
+    from jobs import log, watch
+    from jobs.errors import ConfigError
+    from jobs.session import build_session
+
+    if not args.landing:
+        raise ConfigError("watch needs --landing PATH (the folder where samples are dropped)")
+    log.set_context(job="watch")
+    spark = build_session(master=config.spark_master, conf=config.spark_conf)
+    outcome = watch.process_landing(spark, config, args.landing)
+    for item in outcome["processed"]:
+        print(f"{item['file']}: {item['verdict']} (run {item['run_id']}, {item['report']})")
+    print(f"watch: {len(outcome['processed'])} processed, {len(outcome['skipped'])} already done")
+    return outcome
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,8 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - never dump data-bearing messages to the console
         path = _save_traceback(args)
         print(
-            f"crosscheck {args.job}: internal error ({type(exc).__name__}); "
-            f"details kept in {path}",
+            f"crosscheck {args.job}: internal error ({type(exc).__name__}); details kept in {path}",
             file=sys.stderr,
         )
         return 70
@@ -97,6 +134,27 @@ def _save_traceback(args: argparse.Namespace) -> str:
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(traceback.format_exc())
     return path
+
+
+def _entry(job: str) -> Callable[[], None]:
+    """A console-script entry point for one job: arguments come from sys.argv, and a failure
+    raises SystemExit so that a Databricks wheel task (which ignores return values) fails."""
+
+    def entry() -> None:
+        code = main([job, *sys.argv[1:]])
+        if code:
+            raise SystemExit(code)
+
+    entry.__name__ = entry.__qualname__ = job.replace("-", "_")
+    return entry
+
+
+def __getattr__(name: str) -> Callable[[], None]:
+    """`jobs.__main__:ingest_sample` and friends: one entry point per name in JOBS."""
+    job = name.replace("_", "-")
+    if job in JOBS:
+        return _entry(job)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 if __name__ == "__main__":

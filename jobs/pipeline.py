@@ -18,7 +18,7 @@ from pyspark.sql import functions as F
 
 from jobs import crosscheck as xc
 from jobs import incremental as incr
-from jobs import keys, log
+from jobs import keys, log, quality
 from jobs import report as rep
 from jobs import sample as smp
 from jobs.config import Config
@@ -133,10 +133,21 @@ def ingest_sample(spark: SparkSession, config: Config, sample_path: str | None, 
             classified = classified.unionByName(part)
         classified = classified.persist(StorageLevel.MEMORY_AND_DISK)
         reasons = {r.reason: r.n for r in classified.groupBy("reason").agg(F.count(F.lit(1)).alias("n")).collect()}
-        write_run(spark, smp.parsed_rows(classified, run_id), config.table(T_SAMPLE_RAW), run_id)
-        write_run(spark, smp.quarantine_rows(classified, run_id), config.table(T_QUARANTINE), run_id)
+        parsed_rows = smp.parsed_rows(classified, run_id)
+        suites = quality.load_suites()
+        checks = quality.check_sample(
+            parsed_rows, config.normalise, run_id, config.sample.default_country, suites
+        )
+        quality.write_results(spark, config, run_id, checks)
+        quality.enforce(checks)  # exit 4 before anything is written
+        kept, held = quality.quarantine_rows(parsed_rows, suites.get("sample_raw"), run_id)
+        held_reasons = quality.reason_counts(held)
+        write_run(spark, kept, config.table(T_SAMPLE_RAW), run_id)
+        all_held = smp.quarantine_rows(classified, run_id).unionByName(held)
+        write_run(spark, all_held, config.table(T_QUARANTINE), run_id)
         classified.unpersist()
-        parsed = reasons.pop(None, 0)
+        parsed = reasons.pop(None, 0) - sum(held_reasons.values())
+        reasons.update(held_reasons)
         quarantined = sum(reasons.values())
         st["rows"] = parsed + quarantined
         st["quarantined"] = quarantined
@@ -220,21 +231,36 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
             changed_n = changed.count()
             full = changed_n > config.index_full_rebuild_share * max(n_customers, 1)
         if full:
-            overwrite(_index_parts(roles, config, hash_key), location, partition_by=["field"])
-            mode = "full"
+            index = _index_parts(roles, config, hash_key)
         else:
             subset = {r: (incr.restrict(df, src, changed), src) for r, (df, src) in roles.items()}
-            replace_customers(spark, location, changed, _index_parts(subset, config, hash_key))
+            new_rows = _index_parts(subset, config, hash_key).persist(StorageLevel.MEMORY_AND_DISK)
+            unchanged = read_table(spark, location).join(changed, on="customer_id", how="left_anti")
+            index = unchanged.unionByName(new_rows)
+        index = index.persist(StorageLevel.MEMORY_AND_DISK)
+        counts = {r.field: r.n for r in index.groupBy("field").agg(F.count(F.lit(1)).alias("n")).collect()}
+        built_at = datetime.now(timezone.utc)
+        check_run = quality.index_run_id(built_at)
+        customers_df, customers_src = roles["customers"]
+        previous = read_table(spark, builds) if table_exists(spark, builds) else None
+        checks = quality.check_index(
+            index, counts, previous, check_run, quality.customers_view(customers_df, customers_src.columns)
+        )
+        quality.write_results(spark, config, check_run, checks)
+        quality.enforce(checks)  # exit 4 before the index is replaced
+        if full:
+            overwrite(index, location, partition_by=["field"])
+            mode = "full"
+        else:
+            replace_customers(spark, location, changed, new_rows)
+            new_rows.unpersist()
             mode = "incremental"
+        index.unpersist()
         overwrite(current, fps_location)
         current.unpersist()
-        counts = {
-            r.field: r.n
-            for r in read_table(spark, location).groupBy("field").agg(F.count(F.lit(1)).alias("n")).collect()
-        }
         st.update(rows=sum(counts.values()), mode=mode, customers_refreshed=changed_n)
     build = {
-        "built_at": datetime.now(timezone.utc),
+        "built_at": built_at,
         "key_fingerprint": fingerprint,
         "rows_per_field": counts,
         "source_snapshots": snapshots,
@@ -359,8 +385,14 @@ def make_report(spark: SparkSession, config: Config, run_id: str) -> dict:
             }
             for b in read_table(spark, config.table(T_BLOCKING)).filter(F.col("run_id") == run_id).collect()
         ]
+        order = {f: i for i, f in enumerate(config.crosscheck.fields)}
+        blocking.sort(key=lambda b: order.get(b["field"], len(order)))
         inputs = {"files": [{"name": f.name, "bytes": f.bytes, "format": f.format} for f in run.files]}
-        extra = {"blocking": blocking, "inputs": inputs}
+        extra = {
+            "blocking": blocking,
+            "inputs": inputs,
+            "quality": quality.read_results(spark, config, run_id),
+        }
         report = rep.build_report(run_id, sample, fields, lines, config.verdict, extra)
         out = Path(config.reports_dir.removeprefix("file:")) / run_id
         out.mkdir(parents=True, exist_ok=True)

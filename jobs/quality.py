@@ -13,7 +13,9 @@ What each suite sees
     sample_raw          parsed sample lines + `identifying_fields` (see `sample_raw_view`).
     sample_normalised   the canonical `email_n`, `phone_n` and `country` that
                         `keys.with_normalised` makes just before hashing (`sample_canonical_view`).
-                        They are validated in memory and never written anywhere.
+                        They are validated in memory and never written anywhere. Checked on the
+                        sample (whose lines the verdict counts) rather than on the warehouse,
+                        where it would cost a second normalisation of every customer.
     match_index         the index rows before they are written.
     match_index_volume  rows per field against the previous index_builds row (`index_volume_view`).
     warehouse_customers the customers role under crosscheck's column names (`customers_view`).
@@ -24,10 +26,16 @@ Speed
     returns them, and the empty sample of unexpected values is planned away by Spark (no job).
     The validated DataFrame is cached for its run, as the GX data source does not persist.
 
+Row-level quarantine
+    Only for expectations flagged `meta.quarantine` whose type is in QUARANTINE_TYPES (null,
+    regex, value-set, range and length checks): their unexpected rows are told by a native
+    Spark condition that mirrors GX's (`unexpected_condition`).
+
 Privacy
     Results hold counts, percentages and numeric observed values only. Other observed values
     (lists, strings) are replaced by a placeholder, GX error texts are reduced to a missing
-    column's name, and GX's partial_unexpected_list is never requested, stored or printed.
+    column's name, and GX's partial_unexpected_list is asked for with size 0 (so it is always
+    empty) and never stored or printed.
 """
 
 from __future__ import annotations
@@ -48,12 +56,12 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from jobs import keys, log
-from jobs.config import Config, NormaliseConf
+from jobs.config import EXPECTATIONS_DIR, Config, NormaliseConf
 from jobs.delta_io import read_source, read_table, table_exists, write_run
 from jobs.errors import ConfigError, QualityGateError
 from jobs.headers import IDENTIFYING, SAMPLE_FIELDS
 
-SUITES_DIR = Path(__file__).resolve().parent.parent / "expectations"
+SUITES_DIR = EXPECTATIONS_DIR  # the checkout's expectations/, or the copy a wheel carries
 SUITES_ENV = "CROSSCHECK_EXPECTATIONS"
 T_QUALITY = "quality_results"
 INDEX_RUN_PREFIX = "index-"
@@ -541,10 +549,12 @@ def volume_check(
     suite = suite or load_suite(suites_dir() / "match_index_volume.json")
     checked_at = datetime.now(timezone.utc)
     if builds is None:
+        log.info("index volume not checked: no previous build", stage="quality")
         return _skipped(suite, run_id, "no previous index build", checked_at)
     view = index_volume_view(builds, current).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         if view.limit(1).count() == 0:
+            log.info("index volume not checked: no previous build", stage="quality")
             return _skipped(suite, run_id, "no previous index build", checked_at)
         return validate(view, suite, run_id, checked_at)
     finally:
@@ -574,7 +584,8 @@ def check_index(
 
 
 def index_run_id(built_at: datetime) -> str:
-    """Results of an index build are kept under their own run id (builds are not per run)."""
+    """Results of an index build are kept under their own run id (builds are not per run):
+    pass the `built_at` that goes into the build's index_builds row."""
     return f"{INDEX_RUN_PREFIX}{built_at:%Y%m%dT%H%M%SZ}"
 
 
@@ -618,13 +629,18 @@ def unexpected_condition(rule: Rule) -> Column:
     return col.isNotNull() & bad
 
 
-def quarantine_rows(raw: DataFrame, suite: Suite, run_id: str) -> tuple[DataFrame, DataFrame]:
+def quarantine_rows(
+    raw: DataFrame, suite: Suite | None, run_id: str
+) -> tuple[DataFrame, DataFrame]:
     """Parsed lines -> (kept lines, quarantined lines) for the suite's expectations marked
-    `meta.quarantine`. Every line lands in exactly one of the two, so
+    `meta.quarantine` (none without a suite). Every line lands in exactly one of the two, so
     lines_read = lines_parsed + lines_quarantined still holds; the reason is the first failing
     expectation's label. Quarantined lines have sample_quarantine's columns; their raw_line is
-    the input's `raw_line` column when present, else the mapped fields as JSON."""
-    rules = [r for r in suite.rules if r.quarantine]
+    the input's `raw_line` column when present, else the mapped fields as JSON.
+
+    Supported expectation types: see QUARANTINE_TYPES; all lines that fail are moved,
+    whatever the expectation's `mostly` (which only decides whether the run may go on)."""
+    rules = [r for r in suite.rules if r.quarantine] if suite else []
     columns = [c for c in raw.columns if c != "raw_line"]
     reason = F.lit(None).cast("string")
     for rule in reversed(rules):
@@ -717,22 +733,36 @@ def summary(results: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 def read_results(
     spark: SparkSession, config: Config, run_id: str, with_index: bool = True
 ) -> list[dict[str, Any]]:
-    """The run's stored results (plus the latest index build's) as `summary` rows."""
+    """The run's stored results, plus those of the index build in use (the last index_builds
+    row; a rejected build never got one), as `summary` rows."""
     location = config.table(T_QUALITY)
     if not table_exists(spark, location):
         return []
-    stored = read_table(spark, location)
     run_ids = [run_id]
-    if with_index:
-        latest = (
-            stored.filter(F.col("run_id").startswith(INDEX_RUN_PREFIX))
-            .agg(F.max_by("run_id", "checked_at").alias("run_id"))
-            .first()
-        )
-        if latest is not None and latest.run_id and latest.run_id != run_id:
-            run_ids.append(latest.run_id)
-    rows = [r.asDict() for r in stored.filter(F.col("run_id").isin(*run_ids)).collect()]
+    builds = config.table("index_builds")
+    if with_index and table_exists(spark, builds):
+        last = read_table(spark, builds).agg(F.max(F.unix_micros(F.col("built_at"))).alias("us"))
+        built_at = _utc(last.first().us)
+        if built_at is not None:
+            run_ids.append(index_run_id(built_at))
+    picked = (
+        read_table(spark, location)
+        .filter(F.col("run_id").isin(*run_ids))
+        .withColumn("checked_at_us", F.unix_micros(F.col("checked_at")))
+    )
+    rows = []
+    for row in picked.collect():
+        r = row.asDict()
+        r["checked_at"] = _utc(r.pop("checked_at_us"))
+        rows.append(r)
     return summary(sorted(rows, key=_sort_key))
+
+
+def _utc(micros: int | None) -> datetime | None:
+    """Timestamps back from Spark as UTC, whatever the driver's local time zone."""
+    if micros is None:
+        return None
+    return datetime.fromtimestamp(micros / 1_000_000, tz=timezone.utc)
 
 
 def _cell(text: Any) -> str:

@@ -117,6 +117,8 @@ def blocking_section(blocking: list[Mapping[str, Any]]) -> list[str]:
 
 
 def to_markdown(report: Mapping[str, Any]) -> str:
+    from jobs.quality import markdown_section
+
     s, ln, v = report["sample"], report["lines"], report["verdict"]
     parts = [
         f"# crosscheck report — run `{report['run_id']}`",
@@ -149,6 +151,7 @@ def to_markdown(report: Mapping[str, Any]) -> str:
         f"{ln.get('same_record_expected_by_chance', 0.0):.2f}",
         "",
         *blocking_section(report.get("blocking", [])),
+        markdown_section(report.get("quality", [])),
         "Evidence (line numbers, fields and customer ids) is in the `evidence` Delta table "
         f"under run_id `{report['run_id']}`. This report holds counts only.",
         "",

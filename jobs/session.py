@@ -29,6 +29,12 @@ def on_databricks() -> bool:
     return "DATABRICKS_RUNTIME_VERSION" in os.environ
 
 
+def launched_by_spark_submit() -> bool:
+    """spark-submit (and the pyspark shell) start the JVM first and hand its gateway to Python:
+    the master and jars are then theirs, and a builder's `.master()` would override them."""
+    return bool(os.environ.get("CROSSCHECK_FROM_SUBMIT") or os.environ.get("PYSPARK_GATEWAY_PORT"))
+
+
 def _artifact(jar_name: str) -> str:
     """`org.foo_bar-baz_2.13-1.2.3.jar` (Ivy) or `bar-baz_2.13-1.2.3.jar` -> `bar-baz_2.13`."""
     group, _, rest = jar_name.partition("_")
@@ -87,7 +93,7 @@ def build_session(
     if on_databricks():
         return SparkSession.builder.getOrCreate()
     builder = SparkSession.builder.appName(app_name)
-    if master and not os.environ.get("CROSSCHECK_FROM_SUBMIT"):
+    if master and not launched_by_spark_submit():
         builder = builder.master(master)
     settings = {**LOCAL_DEFAULTS, **delta_conf(), **(conf or {})}
     for key, value in settings.items():

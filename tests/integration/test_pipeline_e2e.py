@@ -117,15 +117,21 @@ def test_no_raw_personal_data_in_outputs(planted_run, demo, spark):
     for phone in planted["phone"]:
         digits = "".join(ch for ch in phone if ch.isdigit())
         needles |= {phone, digits[-9:]}
-    for name in planted["last_name"]:
-        if len(name) >= 4:
-            needles.add(name.lower())
+    for first, last in zip(planted["first_name"], planted["last_name"], strict=True):
+        needles |= {f"{first} {last}".lower(), f"{last} {first}".lower()}
     report_dir = lakehouse / "reports" / "planted"
     texts = {p.name: p.read_text().lower() for p in report_dir.iterdir()}
     ev = spark.read.format("delta").load(str(lakehouse / "evidence"))
     texts["evidence"] = "\n".join(str(r.asDict()) for r in ev.collect()).lower()
     texts["logs"] = logs.lower()
-    leaks = {(where, n) for where, text in texts.items() for n in needles if n in text}
+    import re
+
+    leaks = {
+        (where, n)
+        for where, text in texts.items()
+        for n in needles
+        if re.search(rf"(?<![\w@.+]){re.escape(n)}(?![\w@])", text)
+    }
     assert not leaks
     assert len(texts["logs"]) > 0 and "stage finished" in texts["logs"]
 

@@ -1,0 +1,150 @@
+"""The Databricks bundle and the wheel it deploys agree with the code, checked without the
+databricks CLI: every wheel task names an entry point the wheel declares, every parameter a task
+receives is accepted by the CLI, and the wheel carries conf/ and expectations/."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import zipfile
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+import tomllib
+import yaml
+
+import jobs.__main__ as cli
+from tools import build_dist
+
+ROOT = Path(__file__).resolve().parents[2]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+SCRIPTS = PYPROJECT["project"]["scripts"]
+# sections of the Databricks pipeline YAML that legitimately differ from conf/pipeline.yaml
+DEPLOYMENT_KEYS = {"lakehouse", "reports_dir", "tables_prefix", "spark", "sample", "warehouse"}
+
+
+def bundle() -> dict:
+    root = yaml.safe_load((ROOT / "databricks.yml").read_text())
+    for pattern in root["include"]:
+        for path in sorted(ROOT.glob(pattern)):
+            for kind, items in yaml.safe_load(path.read_text())["resources"].items():
+                root.setdefault("resources", {}).setdefault(kind, {}).update(items)
+    return root
+
+
+def wheel_tasks() -> list[tuple[dict, dict]]:
+    return [(job, task) for job in bundle()["resources"]["jobs"].values()
+            for task in job["tasks"] if "python_wheel_task" in task]  # fmt: skip
+
+
+def task_id(item: tuple[dict, dict]) -> str:
+    return item[1]["task_key"]
+
+
+def test_bundle_targets_include_and_schedule():
+    b = bundle()
+    assert b["bundle"]["name"] == "crosscheck"
+    assert b["include"] == ["resources/*.yml"]
+    assert b["targets"]["dev"]["mode"] == "development"  # pauses schedules
+    assert b["targets"]["prod"]["mode"] == "production"
+    job = b["resources"]["jobs"]["crosscheck"]
+    assert re.fullmatch(r"(\S+ ){5}\S+( \S+)?", job["schedule"]["quartz_cron_expression"])
+    assert job["max_concurrent_runs"] == 1
+
+
+def test_claim_tasks_run_in_pipeline_order():
+    tasks = {t["task_key"]: t for t in bundle()["resources"]["jobs"]["crosscheck"]["tasks"]}
+    order = ["ingest-warehouse", "has-sample", "ingest-sample", "validate", "crosscheck", "report"]
+    for before, after in pairwise(order):
+        assert [d["task_key"] for d in tasks[after]["depends_on"]] == [before]
+    assert tasks["watch"]["depends_on"] == [{"task_key": "has-sample", "outcome": "false"}]
+
+
+@pytest.mark.parametrize("item", wheel_tasks(), ids=task_id)
+def test_wheel_task_entry_point_exists(item):
+    _, task = item
+    wheel = task["python_wheel_task"]
+    assert wheel["package_name"] == PYPROJECT["project"]["name"]
+    assert wheel["entry_point"] in SCRIPTS
+    module, _, function = SCRIPTS[wheel["entry_point"]].partition(":")
+    assert module == "jobs.__main__"
+    if function.replace("_", "-") not in cli.JOBS:
+        pytest.xfail(f"job {function!r} is not in jobs.__main__.JOBS yet")
+    assert callable(getattr(cli, function))
+    assert any("whl" in lib for lib in task["libraries"])
+    assert task["job_cluster_key"]
+
+
+@pytest.mark.parametrize("item", wheel_tasks(), ids=task_id)
+def test_wheel_task_parameters_are_accepted_by_the_cli(item):
+    """Job parameters are pushed down to every wheel task beside its own named parameters,
+    all as `--key=value`."""
+    job, task = item
+    named = {p["name"]: p["default"] for p in job.get("parameters", [])}
+    named.update(task["python_wheel_task"].get("named_parameters", {}))
+    argv = [f"--{key}={value}" for key, value in named.items()]
+    name = SCRIPTS[task["python_wheel_task"]["entry_point"]].partition(":")[2]
+    job_name = name.replace("_", "-")
+    if job_name not in cli.JOBS:
+        pytest.xfail(f"job {job_name!r} is not in jobs.__main__.JOBS yet")
+    args = cli.parse_args([job_name, *argv])
+    assert args.job == job_name
+    assert args.run_id == named["run_id"] and args.sample == named["sample"]
+
+
+def test_hash_key_comes_from_a_secret_scope():
+    for cluster in bundle()["resources"]["jobs"]["crosscheck"]["job_clusters"]:
+        env = cluster["new_cluster"]["spark_env_vars"]
+        assert re.fullmatch(r"\{\{secrets/[^/]+/hash_key\}\}", env["CROSSCHECK_HASH_KEY"])
+
+
+def test_every_variable_used_is_declared():
+    declared = set(bundle()["variables"])
+    texts = [(ROOT / "databricks.yml").read_text()]
+    texts += [p.read_text() for p in (ROOT / "resources").glob("*.yml")]
+    used = {m for text in texts for m in re.findall(r"\$\{var\.([\w-]+)\}", text)}
+    assert used <= declared
+
+
+def test_databricks_pipeline_conf_differs_only_in_deployment_settings():
+    from jobs.config import load_config
+
+    path = ROOT / "resources" / "conf" / "pipeline.yaml"
+    assert load_config(path).tables_prefix
+    ours = yaml.safe_load(path.read_text())
+    local = yaml.safe_load((ROOT / "conf" / "pipeline.yaml").read_text())
+    shared = (set(ours) | set(local)) - DEPLOYMENT_KEYS
+    assert {k: ours.get(k) for k in shared} == {k: local.get(k) for k in shared}
+
+
+def test_wheel_carries_entry_points_conf_and_expectations(tmp_path):
+    wheel = build_dist.build_wheel(tmp_path / "dist")
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        meta = zf.read(f"crosscheck-{build_dist.version()}.dist-info/entry_points.txt").decode()
+        requires = zf.read(f"crosscheck-{build_dist.version()}.dist-info/METADATA").decode()
+    for folder, pattern in (("conf", "*.yaml"), ("expectations", "*.json")):
+        for path in (ROOT / folder).glob(pattern):
+            assert f"jobs/{folder}/{path.name}" in names
+    scripts = dict(re.findall(r"^(\S+) = (\S+)$", meta.split("[console_scripts]")[1], re.M))
+    assert scripts == SCRIPTS
+    spark_lines = [line for line in requires.splitlines() if "pyspark" in line or "delta" in line]
+    assert spark_lines and all('extra == "spark"' in line for line in spark_lines)
+
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                    "--target", str(site), str(wheel)], check=True)  # fmt: skip
+    probe = ("import jobs, jobs.config as c; "
+             "print(jobs.__file__); print(c.CONF_DIR); print(c.EXPECTATIONS_DIR); "
+             "print(c.load_config().crosscheck.fields)")  # fmt: skip
+    env = {"PYTHONPATH": str(site)}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    out = done.stdout.splitlines()
+    assert all(line.startswith(str(site)) for line in out[:3])
+    assert out[3] == "('email', 'phone', 'name', 'address')"
+    assert sorted(p.name for p in Path(out[2]).glob("*.json")) == sorted(
+        p.name for p in (ROOT / "expectations").glob("*.json")
+    )
