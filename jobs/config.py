@@ -16,11 +16,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from jobs.errors import ConfigError
+
+if TYPE_CHECKING:
+    from jobs.fuzzy import MatchingConf
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -83,6 +86,7 @@ class CrosscheckConf:
     max_customers_per_key: int = 1000
     broadcast_sample_keys_max: int = 20_000_000
     pair_budget: int = 50_000_000
+    fuzzy: bool = True  # fuzzy names/addresses, weak e-mail/phone levels (matching.yaml)
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,7 @@ class Config:
     verdict: VerdictConf
     normalise: NormaliseConf
     headers: Mapping[str, tuple[str, ...]]
+    matching: MatchingConf
 
     def hash_key(self) -> tuple[str, bool]:
         """The secret for keyed hashes and whether it is the public demo key."""
@@ -210,6 +215,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             max_customers_per_key=int(crosscheck.max_customers_per_key),
             broadcast_sample_keys_max=int(crosscheck.broadcast_sample_keys_max),
             pair_budget=int(crosscheck.pair_budget),
+            fuzzy=bool(crosscheck.fuzzy),
         )
         verdict = VerdictConf(**{k: float(v) for k, v in (raw.get("verdict") or {}).items()})
     except TypeError as exc:
@@ -221,6 +227,12 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     missing = {"customers"} - set(warehouse)
     if missing:
         raise ConfigError("warehouse: the `customers` role is required")
+    from jobs.fuzzy import matching_conf  # here, not at the top: jobs.fuzzy imports this module
+
+    matching_path = conf_dir / "matching.yaml"
+    matching = matching_conf(
+        _read_yaml(matching_path if matching_path.exists() else CONF_DIR / "matching.yaml")
+    )
     return Config(
         lakehouse=lakehouse,
         reports_dir=str(raw.get("reports_dir") or f"{lakehouse.rstrip('/')}/reports"),
@@ -243,4 +255,5 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         verdict=verdict,
         normalise=_normalise_conf(norm_raw),
         headers={k: tuple(str(x) for x in v) for k, v in headers_raw.items()},
+        matching=matching,
     )

@@ -84,10 +84,46 @@ def same_record_lines(evidence: DataFrame) -> DataFrame:
     )
 
 
+def same_record_lines_with_fuzzy(evidence: DataFrame, fuzzy_evidence: DataFrame) -> DataFrame:
+    """Per line, the most fields matching one customer exactly or by a fuzzy comparison;
+    weak levels (e-mail local part, national number) never count."""
+    cols = ["line_number", "field", "customer_id"]
+    fz = fuzzy_evidence.filter(F.col("method") == "fuzzy").select(*cols)
+    return same_record_lines(evidence.select(*cols).unionByName(fz))
+
+
+def fuzzy_field_counts(evidence: DataFrame, fuzzy_evidence: DataFrame) -> DataFrame:
+    """Per field: lines matched by a fuzzy comparison but not exactly (`lines_matched_fuzzy`),
+    and lines with only a weak level (`lines_matched_weak`: e-mail local part, national number)."""
+    exact = evidence.select("line_number", "field").distinct()
+    only = fuzzy_evidence.join(exact, on=["line_number", "field"], how="left_anti")
+    is_fuzzy = F.col("method") == "fuzzy"
+    per_line = only.groupBy("field", "line_number").agg(F.max(is_fuzzy.cast("int")).alias("fz"))
+    return per_line.groupBy("field").agg(
+        F.sum("fz").cast("long").alias("lines_matched_fuzzy"),
+        F.sum(1 - F.col("fz")).cast("long").alias("lines_matched_weak"),
+    )
+
+
+def lines_per_customer_with_fuzzy(per_customer: DataFrame, fuzzy_evidence: DataFrame) -> DataFrame:
+    """`lines_per_customer` with the fuzzy-method rows added (weak levels never count)."""
+    fz = (
+        fuzzy_evidence.filter(F.col("method") == "fuzzy")
+        .groupBy("field", "customer_id")
+        .agg(F.countDistinct("line_number").alias("n_lines"))
+    )
+    both = per_customer.select("field", "customer_id", "n_lines").unionByName(fz)
+    return both.groupBy("field", "customer_id").agg(F.sum("n_lines").alias("n_lines"))
+
+
 def field_summary(
-    normalised: DataFrame, line_matches: DataFrame, fields: tuple[str, ...]
+    normalised: DataFrame,
+    line_matches: DataFrame,
+    fields: tuple[str, ...],
+    fuzzy_counts: DataFrame | None = None,
 ) -> DataFrame:
-    """Per field: lines with a usable key, lines matched, distinct keys matched, match rate."""
+    """Per field: lines with a usable key, lines matched (exactly, or only fuzzily: together
+    `lines_matched`), lines with only a weak level, distinct keys matched, match rate."""
     with_value = normalised.select(
         *[F.count(F.col(f"{f}_key")).alias(f) for f in fields]
     ).select(F.expr(f"stack({len(fields)}, " + ", ".join(f"'{f}', {f}" for f in fields) + ") as (field, lines_with_value)"))
@@ -96,18 +132,28 @@ def field_summary(
         F.countDistinct("match_key").alias("distinct_keys_matched"),
         F.max("customers_hit").alias("max_customers_per_key"),
     )
+    if fuzzy_counts is None:
+        fuzzy_counts = matched.select(
+            "field",
+            F.lit(0).cast("long").alias("lines_matched_fuzzy"),
+            F.lit(0).cast("long").alias("lines_matched_weak"),
+        ).limit(0)
+    counted = ["lines_matched", "distinct_keys_matched", "max_customers_per_key"]
+    total = F.col("lines_matched") + F.col("lines_matched_fuzzy")
     return (
         with_value.join(matched, on="field", how="left")
-        .fillna(0, subset=["lines_matched", "distinct_keys_matched", "max_customers_per_key"])
+        .join(fuzzy_counts, on="field", how="left")
+        .fillna(0, subset=[*counted, "lines_matched_fuzzy", "lines_matched_weak"])
         .select(
             "field",
             F.col("lines_with_value").cast("long").alias("lines_with_value"),
-            F.col("lines_matched").cast("long").alias("lines_matched"),
-            F.when(
-                F.col("lines_with_value") > 0, F.col("lines_matched") / F.col("lines_with_value")
-            )
+            total.cast("long").alias("lines_matched"),
+            F.when(F.col("lines_with_value") > 0, total / F.col("lines_with_value"))
             .otherwise(F.lit(0.0))
             .alias("match_rate"),
+            F.col("lines_matched").cast("long").alias("lines_matched_exact"),
+            F.col("lines_matched_fuzzy").cast("long").alias("lines_matched_fuzzy"),
+            F.col("lines_matched_weak").cast("long").alias("lines_matched_weak"),
             F.col("distinct_keys_matched").cast("long").alias("distinct_keys_matched"),
             F.col("max_customers_per_key").cast("long").alias("max_customers_per_key"),
         )

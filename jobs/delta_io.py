@@ -52,6 +52,7 @@ def _save(writer, location: str) -> None:
 def write_run(spark: SparkSession, df: DataFrame, location: str, run_id: str) -> None:
     """Replace exactly this run's rows (partitioned by run_id): re-runs never duplicate."""
     writer = _writer(df, "overwrite", ["run_id"]).option("replaceWhere", f"run_id = '{run_id}'")
+    writer = writer.option("mergeSchema", "true")  # later versions may add columns
     if not table_exists(spark, location):
         writer = _writer(df, "overwrite", ["run_id"])
     _save(writer, location)

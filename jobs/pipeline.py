@@ -17,6 +17,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs import crosscheck as xc
+from jobs import fuzzy
 from jobs import incremental as incr
 from jobs import keys, log, quality
 from jobs import report as rep
@@ -49,6 +50,10 @@ T_EVIDENCE = "evidence"
 T_SUMMARY = "field_summary"
 T_RESULTS = "crosscheck_runs"
 T_BLOCKING = "blocking_diagnostics"
+T_FUZZY_INDEX = "fuzzy_index"
+T_SAMPLE_FUZZY = "sample_fuzzy"
+T_FUZZY_EVIDENCE = "fuzzy_evidence"
+T_FUZZY_BLOCKING = "fuzzy_blocking"
 
 
 def _blocking_action(max_per_key: int, budget: int):
@@ -160,6 +165,18 @@ def ingest_sample(spark: SparkSession, config: Config, sample_path: str | None, 
         write_run(spark, normalised, config.table(T_NORMALISED), run_id)
         st["rows"] = parsed
 
+    if config.crosscheck.fuzzy:
+        with log.stage("fuzzy-sample") as st:
+            rows = raw.transform(
+                fuzzy.fuzzy_sample_rows,
+                config.normalise,
+                hash_key,
+                config.sample.default_country,
+                config.matching,
+            )
+            write_run(spark, rows, config.table(T_SAMPLE_FUZZY), run_id)
+            st["rows"] = parsed
+
     summary = {
         "run_id": run_id,
         "started_at": started,
@@ -201,6 +218,15 @@ def _index_parts(roles: dict, config: Config, hash_key: str) -> DataFrame:
     return keys.match_index(parts)
 
 
+def _fuzzy_rows(roles: dict, config: Config, hash_key: str) -> DataFrame:
+    values = [
+        fuzzy.role_values(role, df, src.columns)
+        for role, (df, src) in roles.items()
+        if role in ("customers", "addresses", "orders")
+    ]
+    return fuzzy.fuzzy_index(values, config.normalise, hash_key, config.matching)
+
+
 def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False) -> dict:
     """Warehouse roles -> the match index (field, match_key, customer_id, source).
 
@@ -217,7 +243,9 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
         last = read_table(spark, builds).orderBy(F.col("built_at").desc()).first()
     full = rebuild or config.rebuild_index or last is None or last.key_fingerprint != fingerprint
     known = "unknown" not in snapshots.values()
-    if not full and known and dict(_get(last, "source_snapshots") or {}) == snapshots:
+    fuzzy_ready = not config.crosscheck.fuzzy or table_exists(spark, config.table(T_FUZZY_INDEX))
+    unchanged = dict(_get(last, "source_snapshots") or {}) == snapshots
+    if not full and known and fuzzy_ready and unchanged:
         log.info("warehouse unchanged since the last index build; index kept", stage="ingest-warehouse")
         return {"mode": "unchanged"}
     with log.stage("ingest-warehouse") as st:
@@ -256,6 +284,14 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
             new_rows.unpersist()
             mode = "incremental"
         index.unpersist()
+        if config.crosscheck.fuzzy:
+            fz_location = config.table(T_FUZZY_INDEX)
+            if full or not table_exists(spark, fz_location):
+                fz_rows = _fuzzy_rows(roles, config, hash_key)
+                overwrite(fz_rows, fz_location, partition_by=["field"])
+            else:
+                fz_rows = _fuzzy_rows(subset, config, hash_key)
+                replace_customers(spark, fz_location, changed, fz_rows)
         overwrite(current, fps_location)
         current.unpersist()
         st.update(rows=sum(counts.values()), mode=mode, customers_refreshed=changed_n)
@@ -276,6 +312,42 @@ def _get(row: Any, name: str) -> Any:
 
 
 # ---- crosscheck ---------------------------------------------------------------------------
+
+
+def _fuzzy_crosscheck(
+    spark: SparkSession,
+    config: Config,
+    run_id: str,
+    exact: DataFrame,
+    exact_per_customer: DataFrame,
+    lines_parsed: int,
+) -> tuple[DataFrame, dict]:
+    """Fuzzy names/addresses and weak e-mail/phone levels -> fuzzy_evidence + fuzzy_blocking.
+
+    Returns per-field counts of lines matched only this way, and the same-record count and its
+    chance baseline once fuzzy matches join the exact ones."""
+    sample_rows = read_table(spark, config.table(T_SAMPLE_FUZZY))
+    sample_rows = sample_rows.filter(F.col("run_id") == run_id)
+    index = read_table(spark, config.table(T_FUZZY_INDEX))
+    blocked = fuzzy.blocked_index_rows(index, sample_rows).persist(StorageLevel.MEMORY_AND_DISK)
+    plan = fuzzy.plan_blocking(sample_rows, blocked, config.matching).persist()
+    diagnostics = plan.diagnostics.withColumn("run_id", F.lit(run_id))
+    write_run(spark, diagnostics, config.table(T_FUZZY_BLOCKING), run_id)
+    candidates = fuzzy.fuzzy_candidates(sample_rows, blocked, config.matching, plan=plan)
+    evidence = fuzzy.drop_exact(candidates, exact).withColumn("run_id", F.lit(run_id))
+    write_run(spark, evidence, config.table(T_FUZZY_EVIDENCE), run_id)
+    plan.unpersist()
+    blocked.unpersist()
+    fz = read_table(spark, config.table(T_FUZZY_EVIDENCE)).filter(F.col("run_id") == run_id)
+    per_field = xc.fuzzy_field_counts(exact, fz)
+    same = xc.same_record_lines_with_fuzzy(exact, fz)
+    same_2plus = same.filter(F.col("max_fields_same_customer") >= 2).count()
+    per_customer = xc.lines_per_customer_with_fuzzy(exact_per_customer, fz)
+    expected = xc.chance_same_record(per_customer, lines_parsed).first().expected
+    return per_field, {
+        "same_record_2plus_with_fuzzy": int(same_2plus),
+        "same_record_expected_with_fuzzy": float(expected or 0.0),
+    }
 
 
 def run_crosscheck(spark: SparkSession, config: Config, run_id: str) -> dict:
@@ -317,10 +389,17 @@ def run_crosscheck(spark: SparkSession, config: Config, run_id: str) -> dict:
             .first()
             .asDict()
         )
-        summary = xc.field_summary(normalised, line_matches, cc.fields)
-        write_run(spark, summary.withColumn("run_id", F.lit(run_id)), config.table(T_SUMMARY), run_id)
-        per_customer = xc.lines_per_customer(line_matches, matched)
+        per_customer = xc.lines_per_customer(line_matches, matched).persist()
         expected = xc.chance_same_record(per_customer, run.lines_parsed).first().expected
+        fuzzy_counts = {"same_record_2plus_with_fuzzy": int(lines["same_record_2plus"]),
+                        "same_record_expected_with_fuzzy": float(expected or 0.0)}  # fmt: skip
+        fuzzy_fields = None
+        fuzzy_tables = (config.table(T_FUZZY_INDEX), config.table(T_SAMPLE_FUZZY))
+        if cc.fuzzy and all(table_exists(spark, t) for t in fuzzy_tables):
+            fuzzy_fields, fuzzy_counts = _fuzzy_crosscheck(spark, config, run_id, ev, per_customer, run.lines_parsed)
+        summary = xc.field_summary(normalised, line_matches, cc.fields, fuzzy_fields)
+        write_run(spark, summary.withColumn("run_id", F.lit(run_id)), config.table(T_SUMMARY), run_id)
+        per_customer.unpersist()
         diagnostics = xc.blocking_diagnostics(line_matches, cc.max_customers_per_key).withColumn(
             "action", _blocking_action(cc.max_customers_per_key, cc.pair_budget)
         )
@@ -333,6 +412,7 @@ def run_crosscheck(spark: SparkSession, config: Config, run_id: str) -> dict:
         "finished_at": datetime.now(timezone.utc),
         **{k: int(v) for k, v in lines.items()},
         "same_record_expected": float(expected or 0.0),
+        **fuzzy_counts,
     }
     write_run(spark, _runs_row(spark, result), config.table(T_RESULTS), run_id)
     return result
@@ -357,8 +437,9 @@ def make_report(spark: SparkSession, config: Config, run_id: str) -> dict:
                 "match_rate": round(by_field[f].match_rate, 6),
                 "distinct_keys_matched": by_field[f].distinct_keys_matched,
                 "max_customers_per_key": by_field[f].max_customers_per_key,
-                "lines_matched_exact": by_field[f].lines_matched,
-                "lines_matched_fuzzy": 0,
+                "lines_matched_exact": by_field[f].lines_matched_exact,
+                "lines_matched_fuzzy": by_field[f].lines_matched_fuzzy,
+                "lines_matched_weak": by_field[f].lines_matched_weak,
             }
             for f in config.crosscheck.fields
         }
@@ -373,6 +454,8 @@ def make_report(spark: SparkSession, config: Config, run_id: str) -> dict:
             "same_record_2plus": res.same_record_2plus,
             "matched_unique_identifier": res.matched_unique_identifier,
             "same_record_expected_by_chance": round(res.same_record_expected, 3),
+            "same_record_2plus_with_fuzzy": res.same_record_2plus_with_fuzzy,
+            "same_record_expected_with_fuzzy": round(res.same_record_expected_with_fuzzy, 3),
         }
         blocking = [
             {
@@ -387,9 +470,17 @@ def make_report(spark: SparkSession, config: Config, run_id: str) -> dict:
         ]
         order = {f: i for i, f in enumerate(config.crosscheck.fields)}
         blocking.sort(key=lambda b: order.get(b["field"], len(order)))
+        fuzzy_blocking = []
+        if table_exists(spark, config.table(T_FUZZY_BLOCKING)):
+            rules = read_table(spark, config.table(T_FUZZY_BLOCKING)).filter(F.col("run_id") == run_id)
+            fuzzy_blocking = [
+                {**r.asDict(), "heaviest_keys": [k.asDict() for k in r.heaviest_keys]}
+                for r in rules.drop("run_id").orderBy("rule").collect()
+            ]
         inputs = {"files": [{"name": f.name, "bytes": f.bytes, "format": f.format} for f in run.files]}
         extra = {
             "blocking": blocking,
+            "fuzzy_blocking": fuzzy_blocking,
             "inputs": inputs,
             "quality": quality.read_results(spark, config, run_id),
         }

@@ -61,7 +61,7 @@ def test_per_field_and_same_record_counts_match_the_truth(planted_run, demo):
     lakehouse, _, _ = planted_run
     report = load_report(lakehouse, "planted")
     per_field, same_record = expected_counts(read_truth(demo))
-    got = {f: report["fields"][f]["lines_matched"] for f in FIELDS}
+    got = {f: report["fields"][f]["lines_matched_exact"] for f in FIELDS}
     assert got == per_field
     assert report["lines"]["same_record_2plus"] == same_record
 
@@ -143,10 +143,10 @@ def test_fabricated_sample_is_no_match(fabricated, tmp_path):
     assert code == 0
     report = load_report(tmp_path, "fab")
     for f in ("email", "phone", "address"):
-        assert report["fields"][f]["lines_matched"] == 0
+        assert report["fields"][f]["lines_matched_exact"] == 0
     assert report["lines"]["same_record_2plus"] == 0
     assert report["verdict"]["code"] == "NO_MATCH"
-    assert report["fields"]["name"]["lines_matched"] == name_collisions(fabricated)
+    assert report["fields"]["name"]["lines_matched_exact"] == name_collisions(fabricated)
 
 
 def name_collisions(folder):

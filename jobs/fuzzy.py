@@ -1,0 +1,1058 @@
+"""Fuzzy matching on keyed hashes: near-equal names and addresses, plus weak e-mail/phone levels.
+
+Why hashed q-grams. An exact key cannot see "Jonh Smith" = "John Smith". A raw-value comparison
+(Levenshtein, Jaro-Winkler) would need raw PII at cross-check time: either written into an
+index, or re-read and re-normalised from every warehouse source for the candidate customers of
+every run, inside a job that otherwise never sees a raw warehouse value. Instead each token is
+cut into q-grams (the bigrams of "^token$" and its letters), each q-gram is hashed with a key
+derived from the secret (`gram_hash`, 32 bits kept) and only sorted sets of those integers are
+stored. Dice on the sets (2|A∩B| / (|A|+|B|), native `array_intersect`/`size`) tolerates the
+1-2 character slips an edit distance does (bigrams: insertions, deletions, doubled letters;
+letters: swapped neighbours), the index stays PII-free and a cross-check reads one narrow
+table. Without the key no hash can be computed or checked; someone holding the index could
+still attempt frequency analysis of gram hashes, so the payload is pseudonymous, not
+anonymous: keep the table under the match index's access control.
+
+Blocking. Candidate pairs only arise inside a block: a 64-bit keyed hash of (rule, country,
+code of one name token), (rule, postcode, house number), the e-mail local part, or the last
+digits of a phone. Before any pair is made, `plan_blocking` counts rows per block key on each
+side; when a rule's pairs exceed its budget, its heaviest keys are joined on a second component
+instead (`refine`: the initial of another name token, the initials of the street tokens) and,
+if that is still too much, the heaviest refined keys are skipped. The diagnostics say so.
+
+Names. Cleaned (`clean_name`), Cyrillic and Greek transliterated to Latin (BGN/PCGN-like and
+ELOT 743-like tables), then folded to a spelling skeleton (ou/oy->u, kh->h, ph->f, ks->x, y->i)
+so two romanisation schemes compare as one. A one-letter token is an initial and scores
+`initial_score` against any token starting with it. The score is the lower of the two directed
+means of best token matches: order-free, and a token present on one side only costs. Names
+written only in Han/Kana/Hangul are one set of characters. Where the warehouse keeps a
+romanised name too (first_name_latin/last_name_latin), both are indexed.
+
+Weak levels. The same e-mail local part at another domain, and the same national number with a
+wrong or missing country code, carry their own `method` and are never exact matches.
+
+Everything is native Spark (higher-order functions on arrays); no Python UDF.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from jobs.config import CONF_DIR, NormaliseConf
+from jobs.errors import ConfigError
+from jobs.normalise import (
+    CJK_ONLY_RE,
+    HOUSE_NUMBER_RE,
+    clean_email,
+    clean_name,
+    clean_phone,
+    email_key,
+    fold_street,
+    full_name,
+    keyed_hash,
+    normalise_country,
+    normalise_postcode,
+    phone_e164,
+    split_address,
+)
+
+KEYS = {
+    "token_prefix": "name",
+    "token_soundex": "name",
+    "postcode_number": "address",
+    "email_local": "email",
+    "phone_tail": "phone",
+}
+REFINES = {
+    "other_token_initial": "name",
+    "street_initials": "address",
+}
+COMPARATORS = ("name_tokens", "dice", "differs")
+SEP = "\u001f"  # unit separator: cannot occur in a cleaned value
+
+PAYLOAD_TYPE = "array<array<int>>"
+INDEX_COLUMNS = [
+    "field", "rule", "block_key", "refine_keys", "customer_id", "source", "payload",
+]  # fmt: skip
+SAMPLE_COLUMNS = [
+    "run_id", "line_number", "field", "rule", "block_key", "refine_keys", "payload",
+]  # fmt: skip
+EVIDENCE_COLUMNS = [
+    "line_number", "field", "customer_id", "source", "customers_hit", "method", "score",
+]  # fmt: skip
+PARTS = ["name", "name_latin", "email", "phone", "country", "line1", "postcode"]
+
+
+# ---- configuration ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BlockRule:
+    """One blocking rule with its comparator: which values meet, how they are scored."""
+
+    name: str
+    field: str
+    key: str
+    comparator: str
+    threshold: float
+    method: str = "fuzzy"
+    refine: str | None = None
+    pair_budget: int = 5_000_000
+    per_country: bool = False
+    length: int = 3  # token_prefix
+    digits: int = 9  # phone_tail
+    min_length: int = 1  # email_local
+
+
+@dataclass(frozen=True)
+class MatchingConf:
+    rules: tuple[BlockRule, ...]
+    initial_score: float = 0.85
+    heaviest_keys: int = 5
+
+    def for_field(self, field: str) -> tuple[BlockRule, ...]:
+        return tuple(r for r in self.rules if r.field == field)
+
+
+def _rule(raw: Mapping[str, Any], default_budget: int) -> BlockRule:
+    name = str(raw.get("name") or "")
+    where = f"matching.rules[{name or '?'}]"
+    known = set(BlockRule.__dataclass_fields__)
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {sorted(unknown)}")
+    key = raw.get("key")
+    if not name or key not in KEYS:
+        raise ConfigError(f"{where}: needs a name and a key among {sorted(KEYS)}")
+    field = raw.get("field", KEYS[key])
+    if field != KEYS[key]:
+        raise ConfigError(f"{where}: key {key} works on {KEYS[key]}, not {field}")
+    refine = raw.get("refine")
+    refine = None if refine in (None, "none", "") else str(refine)
+    if refine is not None and REFINES.get(refine) != field:
+        raise ConfigError(f"{where}: refine {refine} does not apply to {field}")
+    comparator = raw.get("comparator")
+    if comparator not in COMPARATORS:
+        raise ConfigError(f"{where}: comparator must be one of {list(COMPARATORS)}")
+    if comparator == "name_tokens" and field != "name":
+        raise ConfigError(f"{where}: name_tokens compares names only")
+    return BlockRule(
+        name=name,
+        field=field,
+        key=key,
+        comparator=comparator,
+        threshold=float(raw.get("threshold", 1.0)),
+        method=str(raw.get("method", "fuzzy")),
+        refine=refine,
+        pair_budget=int(raw.get("pair_budget", default_budget)),
+        per_country=bool(raw.get("per_country", False)),
+        length=int(raw.get("length", 3)),
+        digits=int(raw.get("digits", 9)),
+        min_length=int(raw.get("min_length", 1)),
+    )
+
+
+def matching_conf(raw: Mapping[str, Any]) -> MatchingConf:
+    """Parsed YAML (a mapping) -> MatchingConf, with every rule validated."""
+    budget = int(raw.get("pair_budget", 5_000_000))
+    rules = tuple(_rule(r, budget) for r in raw.get("rules") or [])
+    names = [r.name for r in rules]
+    if len(set(names)) != len(names):
+        raise ConfigError("matching.rules: rule names must be unique")
+    return MatchingConf(
+        rules=rules,
+        initial_score=float(raw.get("initial_score", 0.85)),
+        heaviest_keys=int(raw.get("heaviest_keys", 5)),
+    )
+
+
+def load_matching(path: str | Path | None = None) -> MatchingConf:
+    """conf/matching.yaml (or `path`) -> MatchingConf."""
+    p = Path(path) if path else CONF_DIR / "matching.yaml"
+    try:
+        with open(p, encoding="utf-8") as fh:
+            raw = yaml.safe_load(fh) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file not found: {p}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{p}: invalid YAML ({exc.__class__.__name__})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{p}: expected a mapping at the top level")
+    return matching_conf(raw)
+
+
+# ---- transliteration and spelling skeleton ------------------------------------------------
+
+# Applied after fold_text (lower case, Greek accents stripped, final sigma and yo folded).
+CYRILLIC_MULTI = {
+    "щ": "shch", "ж": "zh", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "ю": "yu", "я": "ya",
+    "ї": "yi", "є": "ye", "љ": "lj", "њ": "nj", "џ": "dz", "ђ": "dj", "ъ": "", "ь": "",
+}  # fmt: skip
+CYRILLIC_SINGLE = ("абвгдезийклмнопрстуфыэіґўјћ", "abvgdeziyklmnoprstufyeigujc")
+GREEK_MULTI = {"ου": "ou", "θ": "th", "χ": "ch", "ψ": "ps"}
+GREEK_SINGLE = ("αβγδεζηικλμνξοπρσςτυφω", "avgdeziiklmnxoprsstyfo")
+SKELETON = (("ou|oy", "u"), ("kh", "h"), ("ph", "f"), ("ks", "x"))
+NON_LATIN_RE = "[\u0370-\u03ff\u0400-\u052f]"
+CJK_CHAR_RE = r"[\p{IsHan}\p{IsHangul}\p{IsHiragana}\p{IsKatakana}]"
+
+
+def transliterate(col: Column) -> Column:
+    """Cyrillic and Greek letters of a folded value to Latin; other text unchanged.
+
+    Multi-letter outputs need regexp_replace; the rest is one translate. Values without such
+    letters (most) skip the chain."""
+    out = col
+    for table in (GREEK_MULTI, CYRILLIC_MULTI):
+        for a, b in table.items():
+            out = F.regexp_replace(out, a, b)
+    out = F.translate(
+        out, CYRILLIC_SINGLE[0] + GREEK_SINGLE[0], CYRILLIC_SINGLE[1] + GREEK_SINGLE[1]
+    )
+    return F.when(col.rlike(NON_LATIN_RE), out).otherwise(col)
+
+
+def skeleton(col: Column) -> Column:
+    """Fold spelling variants that romanisation schemes disagree on (Koyloyris/Kouloris,
+    Khristos/Hristos, Yuriy/Iurii), applied to both sides alike."""
+    out = col
+    for a, b in SKELETON:
+        out = F.regexp_replace(out, a, b)
+    return F.translate(out, "y", "i")
+
+
+# ---- hashed q-grams -----------------------------------------------------------------------
+#
+# Builders below take column *references* and are applied in successive projections: an
+# expression used twice would otherwise be inlined twice by the optimizer, and nested
+# transforms of transliteration chains grow the plan exponentially.
+
+
+@lru_cache(maxsize=16)
+def _gram_prefix(hash_key: str) -> bytes:
+    """Per-deployment secret prefix for gram hashes, derived from the hash key."""
+    return hmac.new(hash_key.encode(), b"crosscheck-fuzzy-grams", hashlib.sha256).digest()
+
+
+def py_gram_hash(gram: str, tag: str, hash_key: str) -> int:
+    """The value `gram_hash` computes, in Python."""
+    digest = hashlib.sha256(_gram_prefix(hash_key) + f"{tag}{SEP}{gram}".encode()).digest()
+    return int.from_bytes(digest[:4], "big", signed=True)
+
+
+def gram_hash(gram: Column, tag: str, hash_key: str) -> Column:
+    """32-bit keyed hash of one q-gram: SHA-256 of (secret prefix, tag, gram), first 4 bytes.
+
+    One SHA-256 round instead of HMAC's two, since grams are hashed by the million: with a
+    secret 256-bit prefix and the output cut to 32 bits this is still a PRF (length extension
+    needs the full digest). The tag separates fields, so a gram never equals another key."""
+    prefix = F.unhex(F.lit(_gram_prefix(hash_key).hex()))
+    message = F.concat(prefix, F.encode(F.concat(F.lit(f"{tag}{SEP}"), gram), "UTF-8"))
+    unsigned = F.conv(F.substring(F.sha2(message, 256), 1, 8), 16, 10).cast("bigint")
+    return (unsigned - F.lit(1 << 32) * (unsigned >= F.lit(1 << 31)).cast("bigint")).cast("int")
+
+
+def token_grams(tokens: Column) -> Column:
+    """array<string> tokens -> per token its q-grams: the bigrams of "^token$" (start gram
+    first) and the token's letters; for a Han/Kana/Hangul token its characters only.
+
+    Bigrams keep letter order, letters keep a swap of two neighbours close ("hraing" and
+    "haring" share every letter but only half their bigrams); single CJK characters carry
+    as much as a Latin bigram, and their order varies more."""
+
+    def one(t: Column) -> Column:
+        padded = F.concat(F.lit("^"), t, F.lit("$"))
+        bigrams = F.transform(
+            F.sequence(F.lit(2), F.length(padded)), lambda i: padded.substr(i - 1, F.lit(2))
+        )
+        letters = F.transform(F.split(t, ""), lambda c: F.concat(F.lit(SEP), c))
+        return F.when(t.rlike(CJK_CHAR_RE), letters).otherwise(F.concat(bigrams, letters))
+
+    return F.transform(tokens, one)
+
+
+def hash_grams(grams: Column, tag: str, hash_key: str) -> Column:
+    """array<array<string>> -> the same shape of 32-bit keyed hashes."""
+    return F.transform(grams, lambda g: F.transform(g, lambda x: gram_hash(x, tag, hash_key)))
+
+
+def token_set(hashed: Column, token: Column) -> Column:
+    """One name token's payload: start gram first, the other grams distinct and sorted (the
+    order of letters is not kept). A one-letter token keeps only its start gram: an initial."""
+    head = F.slice(hashed, 1, 1)
+    full = F.concat(head, F.array_sort(F.array_distinct(F.slice(hashed, 2, 1 << 16))))
+    initial = (F.length(token) == 1) & ~token.rlike(CJK_CHAR_RE)
+    return F.when(initial, head).otherwise(full)
+
+
+def unigram_set(clean: Column, tag: str, hash_key: str) -> Column:
+    """Characters of the value (blanks dropped) as one sorted set of hashes (CJK names)."""
+    chars = F.split(F.regexp_replace(clean, r"\s+", ""), "")
+    return F.array_sort(F.array_distinct(F.transform(chars, lambda c: gram_hash(c, tag, hash_key))))
+
+
+# ---- comparators (native expressions on payloads) -----------------------------------------
+
+
+def dice(a: Column, b: Column) -> Column:
+    """Dice coefficient of two hashed gram sets; 0 when both are empty."""
+    total = F.size(a) + F.size(b)
+    inter = F.size(F.array_intersect(a, b))
+    return F.when(total > 0, 2.0 * inter / total).otherwise(F.lit(0.0))
+
+
+def token_similarity(a: Column, b: Column, initial_score: float) -> Column:
+    """Dice of two tokens' gram sets; an initial (one gram) against a token with the same
+    start gram scores `initial_score`."""
+    initial = (F.size(a) == 1) | (F.size(b) == 1)
+    same_start = F.element_at(a, 1) == F.element_at(b, 1)
+    return F.when(
+        initial, F.when(same_start, F.lit(initial_score)).otherwise(F.lit(0.0))
+    ).otherwise(dice(a, b))
+
+
+def _directed(a: Column, b: Column, initial_score: float) -> Column:
+    best = F.transform(
+        a, lambda x: F.array_max(F.transform(b, lambda y: token_similarity(x, y, initial_score)))
+    )
+    total = F.aggregate(best, F.lit(0.0), lambda acc, s: acc + s)
+    return F.when(F.size(a) > 0, total / F.size(a)).otherwise(F.lit(0.0))
+
+
+def name_similarity(a: Column, b: Column, initial_score: float) -> Column:
+    """min of the two directed means of best token matches: order-free, and a token present
+    on one side only lowers the score."""
+    return F.least(_directed(a, b, initial_score), _directed(b, a, initial_score))
+
+
+def differs(a: Column, b: Column) -> Column:
+    """1.0 unless both sides carry the same whole value (that is an exact match, not weak)."""
+    va, vb = F.element_at(a, 1), F.element_at(b, 1)
+    same = (F.size(va) == 1) & (F.size(vb) == 1) & (F.element_at(va, 1) == F.element_at(vb, 1))
+    return F.when(same, F.lit(0.0)).otherwise(F.lit(1.0))
+
+
+def _compare(rule: BlockRule, a: Column, b: Column, initial_score: float) -> Column:
+    if rule.comparator == "name_tokens":
+        return name_similarity(a, b, initial_score)
+    if rule.comparator == "dice":
+        return dice(F.element_at(a, 1), F.element_at(b, 1))
+    return differs(a, b)
+
+
+# ---- rows: one per (value, rule, block key) -----------------------------------------------
+
+
+def _block_hash(rule: BlockRule, hash_key: str, *parts: Column) -> Column:
+    """64-bit keyed hash of (rule, parts): a rule's keys never meet another rule's."""
+    return keyed_hash(F.concat_ws(SEP, F.lit(rule.name), *parts), hash_key)
+
+
+def _refine_hash(field: str, part: Column, hash_key: str) -> Column:
+    """Sub-key component; only ever compared within one (rule, block key)."""
+    return keyed_hash(F.concat_ws(SEP, F.lit("refine"), F.lit(field), part), hash_key)
+
+
+def _normalised(parts: DataFrame, ids: list[str], conf: NormaliseConf) -> DataFrame:
+    """Columns `PARTS` -> cleaned values. Raw, transient: every later step hashes them."""
+    cleaned = parts.select(
+        *ids,
+        normalise_country(F.col("country")).alias("country"),
+        clean_name(F.col("name")).alias("_name"),
+        clean_name(F.col("name_latin")).alias("_name_latin"),
+        clean_email(F.col("email")).alias("_email"),
+        clean_phone(F.col("phone")).alias("_phone"),
+        fold_street(F.col("line1"), conf.abbreviations).alias("_street"),
+        normalise_postcode(F.col("postcode")).alias("_postcode"),
+    )
+    keyed = cleaned.select(
+        *ids,
+        "country",
+        "_name",
+        "_name_latin",
+        email_key(F.col("_email"), conf).alias("_email_n"),
+        F.regexp_replace(F.col("_phone"), "[^0-9]", "").alias("_digits"),
+        phone_e164(F.col("_phone"), F.col("country"), conf).alias("_phone_n"),
+        "_postcode",
+        F.filter(F.split(F.col("_street"), " "), lambda t: F.length(t) > 0).alias("_street_tokens"),
+    )
+    numbered = keyed.select(
+        *[c for c in keyed.columns if c != "_street_tokens"],
+        "_street_tokens",
+        F.try_element_at(
+            F.filter(F.col("_street_tokens"), lambda t: t.rlike(HOUSE_NUMBER_RE)), F.lit(1)
+        ).alias("_number"),
+    )
+    rest = F.filter(F.col("_street_tokens"), lambda t: t != F.coalesce(F.col("_number"), F.lit("")))
+    return numbered.select(
+        *[c for c in numbered.columns if c != "_street_tokens"], rest.alias("_street_rest")
+    )
+
+
+ENTRY_TYPE = (
+    "array<struct<field:string,rule:string,block_key:bigint,refine_keys:array<bigint>,"
+    f"payload:{PAYLOAD_TYPE}>>"
+)
+NO_REFINE = "array<bigint>"
+
+
+def _entry(
+    field: str, rule: str | Column, block_key: Column, refine_keys: Column, payload: Column
+) -> Column:
+    return F.struct(
+        F.lit(field).alias("field"),
+        (F.lit(rule) if isinstance(rule, str) else rule).alias("rule"),
+        block_key.alias("block_key"),
+        refine_keys.alias("refine_keys"),
+        payload.alias("payload"),
+    )
+
+
+def _no_entries() -> Column:
+    return F.array().cast(ENTRY_TYPE)
+
+
+def _name_entries(
+    rules: Sequence[BlockRule], countries: Sequence[str] | None, hash_key: str
+) -> Column:
+    """Entries of every name rule from columns `_tokens` (array per name value of its tokens)
+    and `_payloads` (one payload per name value): per value, per token that is not a Latin
+    initial, per rule, per country, one (rule, country, code) block key."""
+    if countries is None:  # index side: an unknown country is a block of its own
+        known = F.array(F.coalesce(F.col("country"), F.lit("")))
+    else:  # sample side: a line whose country is unknown meets every country's block
+        every = F.array(*[F.lit(c) for c in [*countries, ""]])
+        known = F.when(F.col("country").isNull(), every).otherwise(F.array(F.col("country")))
+
+    def code(rule: BlockRule, tok: Column) -> Column:
+        latin = tok.rlike("^[a-z]")
+        if rule.key == "token_prefix":
+            blockable = (F.length(tok) >= 2) | ~latin  # a Latin one-letter token is an initial
+            return F.when(
+                blockable,
+                F.when(latin, F.substring(tok, 1, rule.length)).otherwise(F.substring(tok, 1, 1)),
+            )
+        return F.when(tok.rlike("^[a-z]{2,}$"), F.soundex(tok))
+
+    def _place_entry(
+        rule: BlockRule, c: Column, refine: Column, payload: Column
+    ) -> Callable[[Column], Column]:
+        def entry(place: Column) -> Column:
+            key = F.when(c.isNotNull(), _block_hash(rule, hash_key, place, c))
+            return _entry("name", rule.name, key, refine, payload)
+
+        return entry
+
+    def per_token(toks: Column, payload: Column, tok: Column, pos: Column) -> Column:
+        others = F.filter(toks, lambda t, j: j != pos)
+        initials = F.array_distinct(
+            F.transform(others, lambda t: _refine_hash("name", F.substring(t, 1, 1), hash_key))
+        )
+        out = []
+        for rule in rules:
+            places = known if rule.per_country else F.array(F.lit(""))
+            refine = initials if rule.refine else F.array().cast(NO_REFINE)
+            out.append(F.transform(places, _place_entry(rule, code(rule, tok), refine, payload)))
+        return F.concat(*out) if len(out) > 1 else out[0]
+
+    def per_value(toks: Column, v: Column) -> Column:
+        payload = F.element_at(F.col("_payloads"), v + 1)
+        return F.flatten(F.transform(toks, lambda tok, pos: per_token(toks, payload, tok, pos)))
+
+    entries = F.flatten(F.transform(F.col("_tokens"), per_value))
+    return F.coalesce(entries, _no_entries())
+
+
+def _address_entry(rule: BlockRule, hash_key: str) -> Column:
+    """Postcode + house number as the block; the street line (number removed) as one gram
+    set, token order ignored; refined by the street tokens' initials."""
+    code = F.concat_ws("|", F.col("_postcode"), F.coalesce(F.col("_number"), F.lit("")))
+    initials = F.array_distinct(
+        F.transform(
+            F.col("_street_rest"), lambda t: _refine_hash("address", F.substring(t, 1, 1), hash_key)
+        )
+    )
+    grams = F.array_sort(F.array_distinct(F.flatten(F.col("_street_hashed"))))
+    entry = _entry(
+        rule.field,
+        rule.name,
+        _block_hash(rule, hash_key, code),
+        initials if rule.refine else F.array().cast(NO_REFINE),
+        F.array(grams),
+    )
+    usable = F.col("_postcode").isNotNull() & (F.size(F.col("_street_rest")) > 0)
+    return F.when(usable, F.array(entry)).otherwise(_no_entries())
+
+
+def _value_payload(value: Column, tag: str, hash_key: str) -> Column:
+    """[[hash of the whole value]] or [[]]: lets `differs` tell another value from the same."""
+    return F.array(F.array_compact(F.array(gram_hash(value, tag, hash_key))))
+
+
+def _email_entry(rule: BlockRule, hash_key: str) -> Column:
+    """The local part with dots and +tags dropped, so the same mailbox name at another
+    domain meets."""
+    local = F.col("_email_local")
+    entry = _entry(
+        rule.field,
+        rule.name,
+        _block_hash(rule, hash_key, local),
+        F.array().cast(NO_REFINE),
+        _value_payload(F.col("_email_n"), "e", hash_key),
+    )
+    return F.when(F.length(local) >= rule.min_length, F.array(entry)).otherwise(_no_entries())
+
+
+def _phone_entry(rule: BlockRule, hash_key: str) -> Column:
+    """The last `digits` digits: the national number whatever the country code says."""
+    digits = F.col("_digits")
+    tail = F.substring(digits, -rule.digits, rule.digits)
+    entry = _entry(
+        rule.field,
+        rule.name,
+        _block_hash(rule, hash_key, tail),
+        F.array().cast(NO_REFINE),
+        _value_payload(F.col("_phone_n"), "p", hash_key),
+    )
+    return F.when(F.length(digits) >= rule.digits, F.array(entry)).otherwise(_no_entries())
+
+
+def _rows(
+    parts: DataFrame,
+    ids: list[str],
+    conf: NormaliseConf,
+    hash_key: str,
+    matching: MatchingConf,
+    countries: Sequence[str] | None,
+) -> DataFrame | None:
+    """Every rule's rows, merged so a (value, rule, key) is one row; None without rules.
+
+    One linear chain of projections and a single explode: the normalised values appear once
+    in the plan whatever the number of rules."""
+    rules = list(matching.rules)
+    if not rules:
+        return None
+    df = _normalised(parts, ids, conf)
+    keep = [*ids, "country", "_email_n", "_digits", "_phone_n", "_postcode", "_number"]
+    names = df.select(
+        *keep,
+        "_street_rest",
+        F.filter(F.array(F.col("_name"), F.col("_name_latin")), lambda c: F.length(c) > 0).alias(
+            "_names"
+        ),
+    )
+    latin = names.select(
+        *keep,
+        "_street_rest",
+        "_names",
+        F.transform(F.col("_names"), lambda c: skeleton(transliterate(c))).alias("_latin"),
+    )
+    tokens = latin.select(
+        *keep,
+        "_street_rest",
+        "_names",
+        F.transform(
+            F.col("_latin"),
+            lambda v: F.filter(F.split(v, " "), lambda t: F.length(t) > 0),
+        ).alias("_tokens"),
+    )
+    hashed = tokens.select(
+        *keep,
+        "_street_rest",
+        "_tokens",
+        F.transform(F.col("_tokens"), lambda t: hash_grams(token_grams(t), "n2", hash_key)).alias(
+            "_name_hashed"
+        ),
+        F.transform(
+            F.col("_names"),
+            lambda c: F.when(c.rlike(CJK_ONLY_RE), unigram_set(c, "n1", hash_key)),
+        ).alias("_cjk"),
+        hash_grams(token_grams(F.col("_street_rest")), "a2", hash_key).alias("_street_hashed"),
+        F.regexp_replace(
+            F.substring_index(F.substring_index(F.col("_email_n"), "@", 1), "+", 1), r"\.", ""
+        ).alias("_email_local"),
+    )
+
+    def value_payload(hv: Column, v: Column) -> Column:
+        cjk = F.element_at(F.col("_cjk"), v + 1)
+        toks = F.element_at(F.col("_tokens"), v + 1)
+        sets = F.transform(hv, lambda h, i: token_set(h, F.element_at(toks, i + 1)))
+        return F.when(cjk.isNotNull(), F.array(cjk)).otherwise(F.array_sort(sets))
+
+    payloads = F.transform(F.col("_name_hashed"), value_payload)
+    prepared = hashed.select(
+        *keep,
+        "_street_rest",
+        "_street_hashed",
+        "_email_local",
+        "_tokens",
+        payloads.alias("_payloads"),
+    )
+    parts_by_field: list[Column] = []
+    name_rules = [r for r in rules if r.field == "name"]
+    if name_rules:
+        parts_by_field.append(_name_entries(name_rules, countries, hash_key))
+    builders = {"address": _address_entry, "email": _email_entry, "phone": _phone_entry}
+    for rule in rules:
+        if rule.field in builders:
+            parts_by_field.append(builders[rule.field](rule, hash_key))
+    entries = F.concat(*parts_by_field) if len(parts_by_field) > 1 else parts_by_field[0]
+    exploded = prepared.select(*ids, F.explode(entries).alias("e")).filter(
+        F.col("e.block_key").isNotNull()
+    )
+    flat = exploded.select(
+        *ids,
+        *[
+            F.col(f"e.{c}").alias(c)
+            for c in ("field", "rule", "block_key", "refine_keys", "payload")
+        ],
+    )
+    keys = [*ids, "field", "rule", "block_key", "payload"]
+    return flat.groupBy(*keys).agg(
+        F.array_distinct(F.flatten(F.collect_list("refine_keys"))).alias("refine_keys")
+    )
+
+
+def _column(df: DataFrame, columns: Mapping[str, str], name: str) -> Column:
+    return (F.col(columns[name]) if name in columns else F.lit(None)).cast("string")
+
+
+def role_values(role: str, df: DataFrame, columns: Mapping[str, str]) -> DataFrame:
+    """One warehouse role (the inputs `keys.customer_keys` gets) -> (customer_id, source,
+    name, name_latin, email, phone, country, line1, postcode), source = role; unmapped
+    fields are null. Raw and transient: only `fuzzy_index` output is ever written.
+
+    name is `name` or first + last; name_latin is `name_latin` or first_name_latin +
+    last_name_latin (romanised names kept next to CJK/Hangul ones)."""
+    name = F.coalesce(
+        _column(df, columns, "name"),
+        full_name(_column(df, columns, "first_name"), _column(df, columns, "last_name")),
+    )
+    latin = F.coalesce(
+        _column(df, columns, "name_latin"),
+        full_name(
+            _column(df, columns, "first_name_latin"), _column(df, columns, "last_name_latin")
+        ),
+    )
+    return df.select(
+        _column(df, columns, "customer_id").alias("customer_id"),
+        F.lit(role).alias("source"),
+        name.alias("name"),
+        latin.alias("name_latin"),
+        *[_column(df, columns, c).alias(c) for c in PARTS[2:]],
+    ).filter(F.col("customer_id").isNotNull())
+
+
+def fuzzy_index(
+    values: Sequence[DataFrame],
+    conf: NormaliseConf,
+    hash_key: str,
+    matching: MatchingConf | None = None,
+) -> DataFrame:
+    """`role_values` of every role -> the fuzzy index (field, rule, block_key, refine_keys,
+    customer_id, source, payload): hashes only. The roles are unioned first so the costly
+    normalisation is planned and run as one pass. Write it partitioned by field.
+    `matching` defaults to conf/matching.yaml."""
+    matching = matching or load_matching()
+    ids = ["customer_id", "source"]
+    union = values[0].select(*ids, *PARTS)
+    for part in values[1:]:
+        union = union.unionByName(part.select(*ids, *PARTS))
+    rows = _rows(union, ids, conf, hash_key, matching, None)
+    if rows is None:
+        schema = (
+            "field string, rule string, block_key bigint, refine_keys array<bigint>, "
+            f"customer_id string, source string, payload {PAYLOAD_TYPE}"
+        )
+        return union.sparkSession.createDataFrame([], schema)
+    return rows.select(*INDEX_COLUMNS)
+
+
+def fuzzy_index_rows(
+    role: str,
+    df: DataFrame,
+    columns: Mapping[str, str],
+    conf: NormaliseConf,
+    hash_key: str,
+    matching: MatchingConf | None = None,
+) -> DataFrame:
+    """The fuzzy index rows of one role alone (same inputs as `keys.customer_keys`)."""
+    return fuzzy_index([role_values(role, df, columns)], conf, hash_key, matching)
+
+
+def fuzzy_sample_rows(
+    parsed: DataFrame,
+    conf: NormaliseConf,
+    hash_key: str,
+    default_country: str | None = None,
+    matching: MatchingConf | None = None,
+) -> DataFrame:
+    """sample_raw rows -> (run_id, line_number, field, rule, block_key, refine_keys, payload).
+
+    Lines without a country (and no default) meet name blocks of every country known to
+    `phone_countries`, since their names cannot be placed. `matching` defaults to
+    conf/matching.yaml."""
+    matching = matching or load_matching()
+    text_line1, text_postcode = split_address(F.trim(F.col("address")))
+    parts = parsed.select(
+        "run_id",
+        "line_number",
+        F.coalesce(F.col("name"), full_name(F.col("first_name"), F.col("last_name"))).alias("name"),
+        F.lit(None).cast("string").alias("name_latin"),
+        "email",
+        "phone",
+        F.coalesce(F.col("country"), F.lit(default_country)).alias("country"),
+        F.coalesce(text_line1, F.concat_ws(" ", F.col("street"), F.col("house_number"))).alias(
+            "line1"
+        ),
+        F.coalesce(F.col("postcode"), text_postcode).alias("postcode"),
+    )
+    countries = sorted(conf.phone_countries)
+    rows = _rows(parts, ["run_id", "line_number"], conf, hash_key, matching, countries)
+    if rows is None:
+        schema = (
+            "run_id string, line_number bigint, field string, rule string, block_key bigint, "
+            f"refine_keys array<bigint>, payload {PAYLOAD_TYPE}"
+        )
+        return parsed.sparkSession.createDataFrame([], schema)
+    return rows.select(*SAMPLE_COLUMNS)
+
+
+# ---- blocking plan and diagnostics --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BlockingPlan:
+    """Per block key and per refined sub-key of the sample: rows on each side, pairs, and
+    whether it is joined. Small (one row per sample key); `persist` it when both the
+    diagnostics and the candidates are wanted, so the counts run once."""
+
+    key_pairs: DataFrame  # rule, block_key, sample_rows, index_rows, pairs, hot, ...
+    sub_key_pairs: DataFrame  # rule, block_key, refine_key, ..., pairs, kept
+    rules: DataFrame  # rule, field, method, pair_budget, refine
+    heaviest: int = 5
+
+    @property
+    def hot_keys(self) -> DataFrame:
+        """(rule, block_key) not joined as they are."""
+        return self.key_pairs.filter(F.col("hot")).select("rule", "block_key")
+
+    @property
+    def refined_keys(self) -> DataFrame:
+        """(rule, block_key, refine_key) joined instead of their hot key."""
+        return self.sub_key_pairs.filter(F.col("kept")).select("rule", "block_key", "refine_key")
+
+    @property
+    def diagnostics(self) -> DataFrame:
+        return _diagnostics(self.key_pairs, self.sub_key_pairs, self.rules, self.heaviest)
+
+    def persist(self) -> BlockingPlan:
+        return dataclasses.replace(
+            self, key_pairs=self.key_pairs.persist(), sub_key_pairs=self.sub_key_pairs.persist()
+        )
+
+    def unpersist(self) -> None:
+        self.key_pairs.unpersist()
+        self.sub_key_pairs.unpersist()
+
+
+def _rules_frame(
+    sample_rows: DataFrame, rules: Sequence[BlockRule], budget: int | None
+) -> DataFrame:
+    data = [
+        (r.name, r.field, r.method, int(budget if budget is not None else r.pair_budget), r.refine)
+        for r in rules
+    ]
+    schema = "rule string, field string, method string, pair_budget bigint, refine string"
+    return sample_rows.sparkSession.createDataFrame(data, schema)
+
+
+def blocked_index_rows(index_rows: DataFrame, sample_rows: DataFrame) -> DataFrame:
+    """Index rows whose (rule, block_key) occurs in the sample: one pass over the index with
+    the sample's keys broadcast. Persist this when the index is large: everything after
+    works on it."""
+    wanted = F.broadcast(sample_rows.select("rule", "block_key").distinct())
+    return index_rows.join(wanted, on=["rule", "block_key"], how="left_semi").select(*INDEX_COLUMNS)
+
+
+def _counts(rows: DataFrame, keys: list[str], name: str) -> DataFrame:
+    return rows.groupBy(*keys).agg(F.count(F.lit(1)).alias(name))
+
+
+def _refined(rows: DataFrame, hot: DataFrame) -> DataFrame:
+    """Rows of hot keys, one per refine key: the sub-keys a hot key is split into."""
+    return rows.join(hot, on=["rule", "block_key"], how="left_semi").select(
+        "rule", "block_key", F.explode("refine_keys").alias("refine_key")
+    )
+
+
+def plan_blocking(
+    sample_rows: DataFrame,
+    index_rows: DataFrame,
+    rules: MatchingConf | Sequence[BlockRule],
+    budget: int | None = None,
+) -> BlockingPlan:
+    """Pair counts per block key (sample rows x index rows), before any pair is made.
+
+    Per rule, keys are taken smallest first while the running total of pairs stays within the
+    budget; the rest are hot. Hot keys of a rule with `refine` are joined on (key, refine key)
+    instead, again smallest first within what is left of the budget, and the remainder skipped;
+    hot keys of a rule without `refine` are skipped."""
+    conf = rules if isinstance(rules, MatchingConf) else MatchingConf(rules=tuple(rules))
+    rule_list = conf.rules
+    rules_df = F.broadcast(_rules_frame(sample_rows, rule_list, budget))
+    blocked = blocked_index_rows(index_rows, sample_rows)
+    key = ["rule", "block_key"]
+    pairs = (
+        _counts(sample_rows, key, "sample_rows")
+        .join(_counts(blocked, key, "index_rows"), on=key, how="inner")
+        .withColumn("pairs", F.col("sample_rows") * F.col("index_rows"))
+        .join(rules_df.select("rule", "pair_budget", "refine"), on="rule", how="inner")
+    )
+    running = (
+        Window.partitionBy("rule")
+        .orderBy("pairs", "block_key")
+        .rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    )
+    pairs = pairs.withColumn("hot", F.sum("pairs").over(running) > F.col("pair_budget"))
+    hot = pairs.filter(F.col("hot") & F.col("refine").isNotNull()).select(*key)
+    plain_total = (
+        pairs.filter(~F.col("hot")).groupBy("rule").agg(F.sum("pairs").alias("plain_pairs"))
+    )
+    sub = ["rule", "block_key", "refine_key"]
+    refined = (
+        _counts(_refined(sample_rows, hot), sub, "sample_rows")
+        .join(_counts(_refined(blocked, hot), sub, "index_rows"), on=sub, how="inner")
+        .withColumn("pairs", F.col("sample_rows") * F.col("index_rows"))
+        .join(rules_df.select("rule", "pair_budget"), on="rule", how="inner")
+        .join(plain_total, on="rule", how="left")
+    )
+    sub_running = (
+        Window.partitionBy("rule")
+        .orderBy("pairs", "block_key", "refine_key")
+        .rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    )
+    room = F.col("pair_budget") - F.coalesce(F.col("plain_pairs"), F.lit(0))
+    refined = refined.withColumn("kept", F.sum("pairs").over(sub_running) <= room)
+    return BlockingPlan(pairs, refined, rules_df, conf.heaviest_keys)
+
+
+def _diagnostics(pairs: DataFrame, refined: DataFrame, rules_df: DataFrame, top: int) -> DataFrame:
+    heavy = F.struct(F.col("pairs"), F.col("block_key"), F.col("sample_rows"), F.col("index_rows"))
+    per_key = pairs.groupBy("rule").agg(
+        F.count(F.lit(1)).alias("keys"),
+        F.sum("pairs").alias("candidate_pairs"),
+        F.count(F.when(F.col("hot"), 1)).alias("hot_keys"),
+        F.coalesce(F.sum(F.when(F.col("hot"), F.col("pairs"))), F.lit(0)).alias("hot_pairs"),
+        F.coalesce(F.sum(F.when(~F.col("hot"), F.col("pairs"))), F.lit(0)).alias("plain_pairs"),
+        F.slice(F.sort_array(F.collect_list(heavy), asc=False), 1, top).alias("heaviest_keys"),
+    )
+    per_sub = refined.groupBy("rule").agg(
+        F.sum(F.when(F.col("kept"), F.col("pairs"))).alias("refined_pairs"),
+        F.count(F.when(~F.col("kept"), 1)).alias("skipped_subkeys"),
+        F.sum(F.when(~F.col("kept"), F.col("pairs"))).alias("skipped_subkey_pairs"),
+    )
+    zero = F.lit(0).cast("bigint")
+    d = rules_df.join(per_key, on="rule", how="left").join(per_sub, on="rule", how="left")
+    d = d.select(
+        "rule",
+        "field",
+        "method",
+        "pair_budget",
+        "refine",
+        *[
+            F.coalesce(F.col(c), zero).cast("bigint").alias(c)
+            for c in (
+                "keys",
+                "candidate_pairs",
+                "hot_keys",
+                "hot_pairs",
+                "plain_pairs",
+                "refined_pairs",
+                "skipped_subkeys",
+                "skipped_subkey_pairs",
+            )
+        ],  # fmt: skip
+        F.coalesce(
+            F.col("heaviest_keys"),
+            F.array().cast(
+                "array<struct<pairs:bigint,block_key:bigint,sample_rows:bigint,index_rows:bigint>>"
+            ),
+        ).alias("heaviest_keys"),
+    )
+    hot = F.col("hot_keys") > 0
+    no_refine = F.col("refine").isNull()
+    action = (
+        F.when(~hot, F.lit("run"))
+        .when(no_refine, F.lit("skip"))
+        .when(F.col("skipped_subkeys") > 0, F.lit("split_skip"))
+        .otherwise(F.lit("split"))
+    )
+    note = (
+        F.when(
+            ~hot,
+            F.format_string(
+                "%d candidate pairs within the budget %d", "candidate_pairs", "pair_budget"
+            ),
+        )
+        .when(
+            no_refine,
+            F.format_string(
+                "%d candidate pairs above the budget %d: %d hot key(s) (%d pairs) skipped",
+                "candidate_pairs",
+                "pair_budget",
+                "hot_keys",
+                "hot_pairs",
+            ),  # fmt: skip
+        )
+        .otherwise(
+            F.format_string(
+                "%d candidate pairs above the budget %d: %d hot key(s) (%d pairs) split by %s "
+                "into %d pairs; %d sub-key(s) (%d pairs) skipped",
+                "candidate_pairs",
+                "pair_budget",
+                "hot_keys",
+                "hot_pairs",
+                "refine",
+                "refined_pairs",
+                "skipped_subkeys",
+                "skipped_subkey_pairs",
+            )  # fmt: skip
+        )
+    )
+    pairs_run = F.col("plain_pairs") + F.col("refined_pairs")
+    return d.select(
+        "rule",
+        "field",
+        "method",
+        "keys",
+        "candidate_pairs",
+        "pair_budget",
+        "hot_keys",
+        "hot_pairs",
+        "refined_pairs",
+        "skipped_subkeys",
+        "skipped_subkey_pairs",
+        pairs_run.alias("pairs_run"),
+        action.alias("action"),
+        note.alias("note"),
+        "heaviest_keys",
+    )
+
+
+def blocking_diagnostics(
+    sample_rows: DataFrame,
+    index_rows: DataFrame,
+    rules: MatchingConf | Sequence[BlockRule],
+    budget: int | None = None,
+) -> DataFrame:
+    """Per rule: keys, candidate pairs (sum over keys of sample rows x index rows), budget,
+    hot keys, what was done about them (run / split / split_skip / skip), the heaviest keys
+    as hashes. `budget` overrides every rule's own `pair_budget`."""
+    return plan_blocking(sample_rows, index_rows, rules, budget).diagnostics
+
+
+# ---- candidates and evidence --------------------------------------------------------------
+
+
+def fuzzy_candidates(
+    sample_rows: DataFrame,
+    index_rows: DataFrame,
+    rules: MatchingConf | Sequence[BlockRule],
+    budget: int | None = None,
+    plan: BlockingPlan | None = None,
+) -> DataFrame:
+    """Evidence rows (line_number, field, customer_id, source, customers_hit, method, score):
+    pairs made only inside the planned blocks, scored by their rule's comparator, kept at or
+    above its threshold, best score per (line, field, customer, source, method)."""
+    conf = rules if isinstance(rules, MatchingConf) else MatchingConf(rules=tuple(rules))
+    plan = plan or plan_blocking(sample_rows, index_rows, conf, budget)
+    blocked = blocked_index_rows(index_rows, sample_rows)
+    key = ["rule", "block_key"]
+    s = sample_rows.select(
+        "line_number",
+        "field",
+        "rule",
+        "block_key",
+        "refine_keys",
+        F.col("payload").alias("s_payload"),
+    )
+    i = blocked.select(
+        "rule",
+        "block_key",
+        "refine_keys",
+        "customer_id",
+        "source",
+        F.col("payload").alias("i_payload"),
+    )
+    hot_keys = F.broadcast(plan.hot_keys)
+    plain = (
+        s.join(hot_keys, on=key, how="left_anti")
+        .drop("refine_keys")
+        .join(i.drop("refine_keys"), on=key, how="inner")
+    )
+    sub = ["rule", "block_key", "refine_key"]
+    refined_keys = F.broadcast(plan.refined_keys)
+    s_ref = s.select("*", F.explode("refine_keys").alias("refine_key")).drop("refine_keys")
+    i_ref = i.select("*", F.explode("refine_keys").alias("refine_key")).drop("refine_keys")
+    refined = (
+        s_ref.join(refined_keys, on=sub, how="left_semi")
+        .join(i_ref.join(refined_keys, on=sub, how="left_semi"), on=sub, how="inner")
+        .drop("refine_key")
+    )
+    cols = ["line_number", "field", "rule", "customer_id", "source", "s_payload", "i_payload"]
+    pairs = plain.select(*cols).unionByName(refined.select(*cols)).dropDuplicates(cols)
+    score = F.lit(None).cast("double")
+    threshold = F.lit(None).cast("double")
+    method = F.lit(None).cast("string")
+    for rule in reversed(conf.rules):
+        here = F.col("rule") == rule.name
+        compared = _compare(rule, F.col("s_payload"), F.col("i_payload"), conf.initial_score)
+        score = F.when(here, compared).otherwise(score)
+        threshold = F.when(here, F.lit(rule.threshold)).otherwise(threshold)
+        method = F.when(here, F.lit(rule.method)).otherwise(method)
+    scored = pairs.select(
+        "line_number",
+        "field",
+        "customer_id",
+        "source",
+        method.alias("method"),
+        score.alias("score"),
+        threshold.alias("threshold"),
+    ).filter(F.col("score") >= F.col("threshold"))
+    best = scored.groupBy("line_number", "field", "customer_id", "source", "method").agg(
+        F.max("score").alias("score")
+    )
+    per_value = Window.partitionBy("line_number", "field", "method")
+    hits = F.size(F.collect_set("customer_id").over(per_value))
+    return best.select(
+        "line_number",
+        "field",
+        "customer_id",
+        "source",
+        hits.cast("bigint").alias("customers_hit"),
+        "method",
+        F.col("score").cast("double").alias("score"),
+    )
+
+
+def drop_exact(fuzzy_evidence: DataFrame, exact_evidence: DataFrame) -> DataFrame:
+    """Fuzzy rows for a (line, field, customer) that already matched exactly add nothing."""
+    exact = (
+        exact_evidence.filter(F.col("customer_id").isNotNull())
+        .select("line_number", "field", "customer_id")
+        .distinct()
+    )
+    return fuzzy_evidence.join(
+        exact, on=["line_number", "field", "customer_id"], how="left_anti"
+    ).select(*EVIDENCE_COLUMNS)

@@ -1,0 +1,305 @@
+"""Fuzzy matching on hashed q-grams: typos, swapped order, initials, transliterations,
+romanised CJK, street typos, weak e-mail/phone levels, and the pair budget."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from pyspark.sql import functions as F
+
+from jobs import fuzzy
+from jobs.errors import ConfigError
+
+KEY = "test-key"
+CUSTOMERS = [
+    # id, first, last, first_latin, last_latin, email, phone, country
+    ("c1", "John", "Smith", None, None, "john.smith@gmail.com", "+44 20 7946 0958", "GB"),
+    ("c2", "Пётр", "Иванов", None, None, None, None, "RU"),
+    ("c3", "Γιώργος", "Παπαδόπουλος", None, None, None, None, "GR"),
+    ("c4", "英樹", "近藤", "Hideki", "Kondo", None, None, "JP"),
+    ("c5", "영수", "손", "Youngsoo", "Son", None, None, "KR"),
+    ("c6", "Anna", "Kowalska", None, None, "anna.k@wp.pl", "+48 601 234 567", "PL"),
+    ("c7", None, None, None, None, None, None, None),
+]
+CUSTOMER_COLUMNS = {
+    c: c
+    for c in (
+        "customer_id", "first_name", "last_name", "first_name_latin", "last_name_latin",
+        "email", "phone", "country",
+    )
+}  # fmt: skip
+ADDRESSES = [
+    ("c1", "12 Baker Street", "NW1 6XE", "GB"),
+    ("c6", "ul. Długa 5", "00-238", "PL"),
+    ("c7", None, None, None),
+]
+# 30 "Maria ..." and one "Maria Garcia" in ES make "mar" a hot name block; eight customers
+# with the mailbox name "sales" make a hot e-mail block.
+HOT_CUSTOMERS = [
+    *[
+        (f"h{i}", "Maria", f"{chr(65 + i % 26)}ez{i}", None, None, None, None, "ES")
+        for i in range(30)
+    ],
+    ("g1", "Maria", "Garcia", None, None, None, None, "ES"),
+    *[(f"s{i}", "Sales", f"X{i}", None, None, f"sales@x{i}.es", None, "ES") for i in range(8)],
+]
+SAMPLE_FIELDS = (
+    "name", "first_name", "last_name", "email", "phone", "address", "street", "house_number",
+    "postcode", "city", "country",
+)  # fmt: skip
+SAMPLE = {
+    # line: {field: value}; the rest are null
+    1: {"name": "Jonh Smith", "country": "GB"},  # one-letter swap
+    2: {"name": "SMITH, Jonh", "country": "GB"},  # swapped order and a slip
+    3: {"name": "J. Smith", "country": "GB"},  # initial
+    4: {"name": "Petr Ivanov", "country": "RU"},  # Latin for Cyrillic
+    5: {"name": "Georgios Papadopoulos", "country": "GR"},  # another romanisation of Greek
+    6: {"name": "Hideki Kondou", "country": "JP"},  # romanised, with a slip
+    7: {"first_name": "英英樹", "last_name": "近藤", "country": "JP"},  # native, a doubled char
+    8: {"name": "Son Youngsu", "country": "KR"},  # romanised Hangul, swapped, slip
+    9: {"name": "Zbigniew Brzęczyszczykiewicz", "country": "PL"},  # unrelated
+    10: {"address": "12 Bakre Street, London, NW1 6XE", "country": "GB"},  # street typo
+    11: {},  # nothing usable
+    12: {"email": "John.Smith@yahoo.com"},  # local part at another domain
+    13: {"phone": "020 7946 0958", "country": "FR"},  # wrong country for a national number
+    14: {"email": "john.smith@gmail.com", "phone": "+44 20 7946 0958"},  # exact: not weak
+    15: {"street": "Dluga", "house_number": "5", "postcode": "00238", "country": "PL"},
+    16: {"name": "Анна Ковальска"},  # no country at all: meets every country's block
+}
+HOT_SAMPLE = {
+    **{100 + i: {"name": f"Maria Q{i}", "country": "ES"} for i in range(9)},
+    200: {"name": "Maria Gracia", "country": "ES"},  # meets Garcia only through "mar"
+    **{300 + i: {"email": f"sales@shop{i}.es"} for i in range(8)},
+}
+
+
+def sample_df(spark, lines: dict[int, dict[str, str]]):
+    rows = [
+        ("r1", "sample.csv", n, *[values.get(f) for f in SAMPLE_FIELDS])
+        for n, values in lines.items()
+    ]
+    schema = "run_id string, source_file string, line_number bigint, " + ", ".join(
+        f"{f} string" for f in SAMPLE_FIELDS
+    )
+    return spark.createDataFrame(rows, schema)
+
+
+@pytest.fixture(scope="module")
+def matching():
+    return fuzzy.load_matching()
+
+
+@pytest.fixture(scope="module")
+def index(spark, norm_conf, matching):
+    customers = spark.createDataFrame(
+        CUSTOMERS + HOT_CUSTOMERS,
+        "customer_id string, first_name string, last_name string, first_name_latin string, "
+        "last_name_latin string, email string, phone string, country string",
+    )
+    addresses = spark.createDataFrame(
+        ADDRESSES, "cid string, street string, zip string, country string"
+    )
+    address_columns = {
+        "customer_id": "cid",
+        "line1": "street",
+        "postcode": "zip",
+        "country": "country",
+    }
+    values = [
+        fuzzy.role_values("customers", customers, CUSTOMER_COLUMNS),
+        fuzzy.role_values("addresses", addresses, address_columns),
+    ]
+    return fuzzy.fuzzy_index(values, norm_conf, KEY, matching).localCheckpoint()
+
+
+@pytest.fixture(scope="module")
+def sample_rows(spark, norm_conf, matching):
+    lines = sample_df(spark, {**SAMPLE, **HOT_SAMPLE})
+    return fuzzy.fuzzy_sample_rows(lines, norm_conf, KEY, None, matching).localCheckpoint()
+
+
+@pytest.fixture(scope="module")
+def evidence_df(sample_rows, index, matching):
+    return fuzzy.fuzzy_candidates(sample_rows, index, matching).localCheckpoint()
+
+
+@pytest.fixture(scope="module")
+def evidence(evidence_df):
+    return {(r.line_number, r.field, r.customer_id, r.method): r for r in evidence_df.collect()}
+
+
+def best(evidence, line, field, method="fuzzy"):
+    """customer -> score of one line's field."""
+    return {k[2]: r.score for k, r in evidence.items() if k[:2] == (line, field) and k[3] == method}
+
+
+def test_index_and_sample_rows_hold_no_raw_values(index, sample_rows):
+    assert index.columns == fuzzy.INDEX_COLUMNS
+    assert sample_rows.columns == fuzzy.SAMPLE_COLUMNS
+    types = dict(index.dtypes)
+    assert types["block_key"] == "bigint"
+    assert types["refine_keys"] == "array<bigint>"
+    assert types["payload"] == "array<array<int>>"
+    assert all(
+        t != "string"
+        for c, t in index.dtypes
+        if c not in ("field", "rule", "customer_id", "source")
+    )
+
+
+@pytest.mark.parametrize(
+    "line, customer",
+    [
+        pytest.param(1, "c1", id="typo"),
+        pytest.param(2, "c1", id="swapped-order-and-typos"),
+        pytest.param(3, "c1", id="initial"),
+        pytest.param(4, "c2", id="cyrillic-vs-latin"),
+        pytest.param(5, "c3", id="greek-vs-latin"),
+        pytest.param(6, "c4", id="romanised-japanese"),
+        pytest.param(7, "c4", id="native-japanese-typo"),
+        pytest.param(8, "c5", id="romanised-korean"),
+        pytest.param(16, "c6", id="cyrillic-polish-name-no-country"),
+    ],
+)
+def test_names_found_above_threshold(evidence, matching, line, customer):
+    threshold = min(r.threshold for r in matching.for_field("name"))
+    scores = best(evidence, line, "name")
+    assert scores.get(customer, 0.0) >= threshold, scores
+
+
+def test_unrelated_name_and_empty_line_not_matched(evidence):
+    assert not [k for k in evidence if k[0] in (9, 11)]
+
+
+def test_street_typo_with_same_postcode_and_number(evidence, matching):
+    threshold = matching.for_field("address")[0].threshold
+    assert best(evidence, 10, "address").get("c1", 0.0) >= threshold
+    assert best(evidence, 15, "address").get("c6", 0.0) >= threshold
+
+
+def test_weak_levels_are_reported_apart(evidence):
+    email = evidence[(12, "email", "c1", "email_local_part")]
+    phone = evidence[(13, "phone", "c1", "phone_national_number")]
+    assert email.score == 1.0 and phone.score == 1.0
+    assert email.customers_hit == 1
+    assert not [k for k in evidence if k[0] == 14]  # the same full value is exact, not weak
+    assert not [k for k in evidence if k[3] == "fuzzy" and k[1] in ("email", "phone")]
+
+
+def test_scores_and_customers_hit(evidence):
+    assert all(0.0 < r.score <= 1.0 for r in evidence.values())
+    assert best(evidence, 4, "name") == {"c2": 1.0}
+    initial = evidence[(3, "name", "c1", "fuzzy")]
+    assert initial.score < 1.0 and initial.customers_hit == 1
+
+
+def test_drop_exact(spark, evidence_df):
+    fz = evidence_df
+    exact = spark.createDataFrame(
+        [(1, "name", "c1", "customers", 1, "exact")],
+        "line_number bigint, field string, customer_id string, source string, "
+        "customers_hit bigint, method string",
+    )
+    left = {(r.line_number, r.field) for r in fuzzy.drop_exact(fz, exact).collect()}
+    assert (1, "name") not in left and (3, "name") in left
+
+
+def test_transliteration_and_skeleton(spark):
+    df = spark.createDataFrame(
+        [("щукин",), ("κουλουριωτης",), ("koyloyriotis",), ("müller",), (None,)], "v string"
+    )
+    got = [
+        r.out
+        for r in df.select(fuzzy.skeleton(fuzzy.transliterate(F.col("v"))).alias("out")).collect()
+    ]
+    assert got == ["shchukin", "kuluriotis", "kuluriotis", "müller", None]
+
+
+def test_gram_hash_is_keyed_and_matches_its_python_twin(spark):
+    grams = ["^j", "jo", "n$", fuzzy.SEP + "a", "^й", "近"]
+    df = spark.createDataFrame([(g,) for g in grams], "g string")
+    got = df.select(
+        fuzzy.gram_hash(F.col("g"), "n2", KEY).alias("a"),
+        fuzzy.gram_hash(F.col("g"), "n2", "another-key").alias("b"),
+    ).collect()
+    assert [r.a for r in got] == [fuzzy.py_gram_hash(g, "n2", KEY) for g in grams]
+    assert all(r.a != r.b for r in got)
+
+
+# ---- pair budget --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hot(sample_rows, index, matching):
+    """The same rows under a budget of 60 pairs per rule."""
+    plan = fuzzy.plan_blocking(sample_rows, index, matching, budget=60).persist()
+    diagnostics = {r.rule: r for r in plan.diagnostics.collect()}
+    evidence = fuzzy.fuzzy_candidates(sample_rows, index, matching, plan=plan).collect()
+    plan.unpersist()
+    return diagnostics, evidence
+
+
+def test_hot_key_is_split_within_the_budget(hot):
+    diagnostics, evidence = hot
+    d = diagnostics["name_prefix"]
+    # "mar" in ES: 10 sample lines x 31 customers, far above the budget of 60
+    assert d.candidate_pairs > 60 and d.hot_keys >= 1
+    assert d.heaviest_keys[0].pairs == 10 * 31
+    assert d.heaviest_keys[0].sample_rows == 10 and d.heaviest_keys[0].index_rows == 31
+    assert d.action in ("split", "split_skip") and "split by other_token_initial" in d.note
+    assert d.pairs_run <= 60
+    found = {(r.line_number, r.customer_id) for r in evidence if r.field == "name"}
+    assert (200, "g1") in found  # refined on the other token's initial, still found
+
+
+def test_hot_key_without_refinement_is_skipped(hot):
+    diagnostics, evidence = hot
+    d = diagnostics["email_local_part"]
+    # "sales": 8 x 8 pairs, skipped; "johnsmith" (lines 12 and 14 x c1) still runs
+    assert d.candidate_pairs == 66 and d.hot_keys == 1 and d.hot_pairs == 64
+    assert d.action == "skip" and d.pairs_run == 2 and "skipped" in d.note
+    assert d.heaviest_keys[0].pairs == 64
+    emails = {r.line_number for r in evidence if r.field == "email"}
+    assert 12 in emails and not emails & set(range(300, 308))
+
+
+# ---- configuration ------------------------------------------------------------------------
+
+
+def test_conf_loads_into_frozen_rules(matching):
+    names = [r.name for r in matching.rules]
+    assert names == [
+        "name_prefix", "name_soundex", "address_postcode_number", "email_local_part",
+        "phone_national_number",
+    ]  # fmt: skip
+    rule = matching.rules[0]
+    assert rule.per_country and rule.refine == "other_token_initial" and rule.length == 3
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rule.threshold = 0.1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ({"rules": [{"name": "x", "key": "nope", "comparator": "dice"}]}, "key"),
+        ({"rules": [{"name": "x", "key": "email_local", "comparator": "dice", "foo": 1}]}, "foo"),
+        (
+            {
+                "rules": [
+                    {
+                        "name": "x",
+                        "key": "email_local",
+                        "refine": "street_initials",
+                        "comparator": "differs",
+                    }
+                ]
+            },
+            "refine",
+        ),  # fmt: skip
+        ({"rules": [{"name": "x", "key": "phone_tail", "comparator": "name_tokens"}]}, "names"),
+    ],
+)
+def test_conf_rejects_bad_rules(raw, message):
+    with pytest.raises(ConfigError, match=message):
+        fuzzy.matching_conf(raw)
