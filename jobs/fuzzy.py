@@ -53,7 +53,7 @@ from jobs.config import CONF_DIR, NormaliseConf
 from jobs.errors import ConfigError
 from jobs.normalise import (
     CJK_ONLY_RE,
-    HOUSE_NUMBER_RE,
+    HOUSE_NUMBER_TOKEN_RE,
     clean_email,
     clean_name,
     clean_phone,
@@ -250,16 +250,42 @@ def py_gram_hash(gram: str, tag: str, hash_key: str) -> int:
     return int.from_bytes(digest[:4], "big", signed=True)
 
 
+def _sha_gram_hash(gram: Column, tag: str, hash_key: str) -> Column:
+    prefix = F.unhex(F.lit(_gram_prefix(hash_key).hex()))
+    message = F.concat(prefix, F.encode(F.concat(F.lit(f"{tag}{SEP}"), gram), "UTF-8"))
+    unsigned = F.conv(F.substring(F.sha2(message, 256), 1, 8), 16, 10).cast("bigint")
+    return (unsigned - F.lit(1 << 32) * (unsigned >= F.lit(1 << 31)).cast("bigint")).cast("int")
+
+
+# Grams of two characters from this alphabet (Latin after transliteration, digits, the "^"/"$"
+# padding, SEP before a single letter) are most of all grams: their hashes are computed once
+# per (tag, key) in Python and looked up by position, instead of one SHA-256 per occurrence.
+GRAM_ALPHABET = "^$abcdefghijklmnopqrstuvwxyz0123456789" + SEP
+_GRAM_POS = [GRAM_ALPHABET.find(chr(i)) + 1 for i in range(128)]  # 0: not in the alphabet
+
+
+@lru_cache(maxsize=16)
+def _gram_table(tag: str, hash_key: str) -> tuple[int, ...]:
+    return tuple(py_gram_hash(a + b, tag, hash_key) for a in GRAM_ALPHABET for b in GRAM_ALPHABET)
+
+
+def _gram_pos(char: Column) -> Column:
+    code = F.ascii(char)  # 0 for an empty string
+    return F.when(code < 128, F.element_at(F.lit(_GRAM_POS), code + 1)).otherwise(F.lit(0))
+
+
 def gram_hash(gram: Column, tag: str, hash_key: str) -> Column:
     """32-bit keyed hash of one q-gram: SHA-256 of (secret prefix, tag, gram), first 4 bytes.
 
     One SHA-256 round instead of HMAC's two, since grams are hashed by the million: with a
     secret 256-bit prefix and the output cut to 32 bits this is still a PRF (length extension
-    needs the full digest). The tag separates fields, so a gram never equals another key."""
-    prefix = F.unhex(F.lit(_gram_prefix(hash_key).hex()))
-    message = F.concat(prefix, F.encode(F.concat(F.lit(f"{tag}{SEP}"), gram), "UTF-8"))
-    unsigned = F.conv(F.substring(F.sha2(message, 256), 1, 8), 16, 10).cast("bigint")
-    return (unsigned - F.lit(1 << 32) * (unsigned >= F.lit(1 << 31)).cast("bigint")).cast("int")
+    needs the full digest). The tag separates fields, so a gram never equals another key.
+    Two-character grams over `GRAM_ALPHABET` take the same value from a precomputed table."""
+    p1, p2 = _gram_pos(F.substring(gram, 1, 1)), _gram_pos(F.substring(gram, 2, 1))
+    table = F.lit(list(_gram_table(tag, hash_key)))
+    index = (p1 - 1) * len(GRAM_ALPHABET) + p2
+    listed = (F.length(gram) == 2) & (p1 > 0) & (p2 > 0)
+    return F.when(listed, F.element_at(table, index)).otherwise(_sha_gram_hash(gram, tag, hash_key))
 
 
 def token_grams(tokens: Column) -> Column:
@@ -381,21 +407,17 @@ def _normalised(parts: DataFrame, ids: list[str], conf: NormaliseConf) -> DataFr
         "_name",
         "_name_latin",
         email_key(F.col("_email"), conf).alias("_email_n"),
-        F.regexp_replace(F.col("_phone"), "[^0-9]", "").alias("_digits"),
+        F.translate(F.col("_phone"), "+", "").alias("_digits"),  # clean_phone: digits and "+"
         phone_e164(F.col("_phone"), F.col("country"), conf).alias("_phone_n"),
         "_postcode",
-        F.filter(F.split(F.col("_street"), " "), lambda t: F.length(t) > 0).alias("_street_tokens"),
+        F.regexp_extract(F.col("_street"), HOUSE_NUMBER_TOKEN_RE, 1).alias("_number"),
+        "_street",
     )
-    numbered = keyed.select(
-        *[c for c in keyed.columns if c != "_street_tokens"],
-        "_street_tokens",
-        F.try_element_at(
-            F.filter(F.col("_street_tokens"), lambda t: t.rlike(HOUSE_NUMBER_RE)), F.lit(1)
-        ).alias("_number"),
-    )
-    rest = F.filter(F.col("_street_tokens"), lambda t: t != F.coalesce(F.col("_number"), F.lit("")))
-    return numbered.select(
-        *[c for c in numbered.columns if c != "_street_tokens"], rest.alias("_street_rest")
+    # fold_street leaves single spaces, so the only empty token is that of an empty street;
+    # every token equal to the house number ("" when there is none) is dropped.
+    rest = F.array_remove(F.split(F.col("_street"), " "), F.col("_number"))
+    return keyed.select(
+        *[c for c in keyed.columns if c != "_street"], rest.alias("_street_rest")
     )
 
 

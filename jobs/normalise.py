@@ -8,6 +8,7 @@ All are native Spark expressions: no Python UDF, so they run at JVM speed everyw
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections.abc import Mapping
 from functools import lru_cache
@@ -22,6 +23,7 @@ EMAIL_RE = (
     r"@[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$"
 )
 HOUSE_NUMBER_RE = r"^[0-9]+[a-z]?$"
+HOUSE_NUMBER_TOKEN_RE = r"(?:^| )([0-9]+[a-z]?)(?= |$)"  # the same, as a token of a street
 CJK_ONLY_RE = r"^[\p{IsHan}\p{IsHangul}\p{IsHiragana}\p{IsKatakana}\s]+$"
 
 
@@ -55,6 +57,12 @@ MULTI_CHAR_FOLDS = {"ß": "ss", "æ": "ae", "œ": "oe", "þ": "th", "ĳ": "ij"}
 LOWER_FOLDS = ("ςё", "σе")  # after lower(): final sigma and yo, which upper case loses
 
 
+def is_ascii(col: Column) -> Column:
+    """True for pure ASCII text (one byte per character): no fold table needed. Most values
+    are, and `translate` with a 1,000-character table costs more than this check."""
+    return F.octet_length(col) == F.length(col)
+
+
 def fold_text(col: Column) -> Column:
     """Lower case, accents stripped (Latin and Greek), full-width folded, other scripts kept."""
     src, dst = _fold_table()
@@ -62,7 +70,8 @@ def fold_text(col: Column) -> Column:
     out = F.translate(F.lower(out), *LOWER_FOLDS)
     for a, b in MULTI_CHAR_FOLDS.items():
         out = F.regexp_replace(out, a, b)
-    return F.regexp_replace(out, "[\u0300-\u036f]", "")  # stray combining accents
+    out = F.regexp_replace(out, "[\u0300-\u036f]", "")  # stray combining accents
+    return F.when(is_ascii(col), F.lower(col)).otherwise(out)
 
 
 def _blank_to_null(col: Column) -> Column:
@@ -71,7 +80,8 @@ def _blank_to_null(col: Column) -> Column:
 
 def clean_email(col: Column) -> Column:
     """Trimmed, lower-cased, full-width folded, `mailto:` and angle brackets dropped."""
-    e = F.lower(F.trim(F.translate(col, *_fold_table())))
+    folded = F.when(is_ascii(col), col).otherwise(F.translate(col, *_fold_table()))
+    e = F.lower(F.trim(folded))
     return F.regexp_replace(e, r"^(mailto:)?<?|>?$", "")
 
 
@@ -111,7 +121,7 @@ def normalise_country(col: Column) -> Column:
 
 def clean_phone(col: Column) -> Column:
     """Digits, with a leading `+` kept; extensions and the `(0)` trunk hint removed."""
-    raw = F.trim(F.translate(col, *_fold_table()))
+    raw = F.trim(F.when(is_ascii(col), col).otherwise(F.translate(col, *_fold_table())))
     raw = F.regexp_replace(raw, r"(?i)\s*(ext\.?|x|#)\s*[0-9]+$", "")
     raw = F.regexp_replace(raw, r"\(0\)", "")
     return F.regexp_replace(raw, r"(?!^\+)[^0-9]", "")
@@ -121,7 +131,7 @@ def phone_e164(clean: Column, country: Column, conf: NormaliseConf) -> Column:
     """E.164 (`+<country code><national number>`) from a cleaned number, using the record's
     country for numbers written in national form. Null when no country can be told or the
     length is impossible for E.164."""
-    digits = F.regexp_replace(clean, "[^0-9]", "")
+    digits = F.translate(clean, "+", "")  # clean_phone leaves digits and a leading "+" only
     pairs = conf.phone_countries.items()
     codes = F.create_map(*[F.lit(x) for k, (cc, _) in pairs for x in (k, cc)])
     trunks = F.create_map(*[F.lit(x) for k, (_, tp) in pairs for x in (k, tp)])
@@ -171,21 +181,62 @@ def normalise_postcode(col: Column) -> Column:
     return _blank_to_null(F.regexp_replace(F.upper(fold_text(col)), r"[^\p{L}\p{N}]", ""))
 
 
+WORD_RE = re.compile(r"[^\\.^$|?*+()\[\]{}]+")  # an alternative without regex syntax
+
+
+def _apply_rules(word: str, rules: tuple[tuple[str, str], ...]) -> str:
+    """What the rules, applied in order as whole-word regexps, make of one word."""
+    for pattern, repl in rules:
+        m = re.fullmatch("(?:" + pattern.replace(r"\p{L}", r"[^\W\d_]") + ")", word)
+        if m:
+            word = m.expand(re.sub(r"\$(\d)", r"\\\1", repl))
+    return word
+
+
+@lru_cache(maxsize=8)
+def abbreviation_plan(
+    rules: tuple[tuple[str, str], ...],
+) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """Whole-word rules -> (plain word -> its final form, the alternatives left as regexps).
+
+    Each rule replaces whole space-separated words, so a plain-word alternative is a token
+    lookup: all of them become one map, each word mapped to what the whole rule list makes
+    of it. Only alternatives with regex syntax (suffixes like `(\\p{L}*)strasse`) stay
+    regexps. One pass over the tokens instead of a regex pass per rule: the street fold was
+    the index build's hottest code."""
+    plain: list[str] = []
+    regexps = []
+    for pattern, repl in rules:
+        alternatives = pattern.split("|") if "(" not in pattern else [pattern]
+        words = [a for a in alternatives if WORD_RE.fullmatch(a)]
+        plain += words
+        rest = [a for a in alternatives if a not in words]
+        if rest:
+            regexps.append(("|".join(rest), repl))
+    table = {w: _apply_rules(w, rules) for w in dict.fromkeys(plain)}
+    return tuple((w, v) for w, v in table.items() if v != w), tuple(regexps)
+
+
 def fold_street(col: Column, abbreviations: Mapping[str, str]) -> Column:
     """Street line folded: punctuation to spaces, abbreviations per language to one form."""
     s = clean_name(col)
-    for pattern, repl in abbreviations.items():
+    words, regexps = abbreviation_plan(tuple(abbreviations.items()))
+    if words:
+        table = F.create_map(*[F.lit(x) for kv in words for x in kv])
+        tokens = F.transform(F.split(s, " "), lambda t: F.coalesce(F.try_element_at(table, t), t))
+        s = F.array_join(tokens, " ")
+    for pattern, repl in regexps:
         s = F.regexp_replace(s, rf"(?<=^| )(?:{pattern})(?= |$)", repl)
     return s
 
 
 def address_key(street: Column, postcode: Column) -> Column:
     """Key = house number | street | postcode from a folded street and a normalised postcode;
-    null without a street or a postcode."""
-    tokens = F.split(street, " ")
-    number = F.try_element_at(F.filter(tokens, lambda t: t.rlike(HOUSE_NUMBER_RE)), F.lit(1))
-    rest = F.array_join(F.filter(tokens, lambda t: t != F.coalesce(number, F.lit(""))), " ")
-    key = F.concat_ws("|", F.coalesce(number, F.lit("")), rest, postcode)
+    null without a street or a postcode. The house number is the first token that looks like
+    one (`12`, `12a`); every token equal to it is dropped from the street part."""
+    number = F.regexp_extract(street, HOUSE_NUMBER_TOKEN_RE, 1)  # "" when there is none
+    rest = F.array_join(F.array_remove(F.split(street, " "), number), " ")
+    key = F.concat_ws("|", number, rest, postcode)
     return F.when((F.length(rest) > 0) & postcode.isNotNull(), key)
 
 

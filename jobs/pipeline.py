@@ -250,8 +250,9 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
         return {"mode": "unchanged"}
     with log.stage("ingest-warehouse") as st:
         roles = {role: (read_source(spark, role, src), src) for role, src in config.warehouse.items()}
-        current = incr.customer_fingerprints(roles).persist(StorageLevel.MEMORY_AND_DISK)
-        n_customers = current.count()
+        with log.stage("index-fingerprints") as sub:
+            current = incr.customer_fingerprints(roles).persist(StorageLevel.MEMORY_AND_DISK)
+            n_customers = sub["rows"] = current.count()
         changed_n = n_customers
         if not full:
             changed = incr.changed_customers(read_table(spark, fps_location), current)
@@ -265,8 +266,10 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
             new_rows = _index_parts(subset, config, hash_key).persist(StorageLevel.MEMORY_AND_DISK)
             unchanged = read_table(spark, location).join(changed, on="customer_id", how="left_anti")
             index = unchanged.unionByName(new_rows)
-        index = index.persist(StorageLevel.MEMORY_AND_DISK)
-        counts = {r.field: r.n for r in index.groupBy("field").agg(F.count(F.lit(1)).alias("n")).collect()}
+        with log.stage("index-keys", mode="full" if full else "incremental") as sub:
+            index = index.persist(StorageLevel.MEMORY_AND_DISK)
+            counts = {r.field: r.n for r in index.groupBy("field").agg(F.count(F.lit(1)).alias("n")).collect()}
+            sub["rows"] = sum(counts.values())
         built_at = datetime.now(timezone.utc)
         check_run = quality.index_run_id(built_at)
         customers_df, customers_src = roles["customers"]
@@ -276,22 +279,24 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
         )
         quality.write_results(spark, config, check_run, checks)
         quality.enforce(checks)  # exit 4 before the index is replaced
-        if full:
-            overwrite(index, location, partition_by=["field"])
-            mode = "full"
-        else:
-            replace_customers(spark, location, changed, new_rows)
-            new_rows.unpersist()
-            mode = "incremental"
-        index.unpersist()
+        with log.stage("index-write"):
+            if full:
+                overwrite(index, location, partition_by=["field"])
+                mode = "full"
+            else:
+                replace_customers(spark, location, changed, new_rows)
+                new_rows.unpersist()
+                mode = "incremental"
+            index.unpersist()
         if config.crosscheck.fuzzy:
             fz_location = config.table(T_FUZZY_INDEX)
-            if full or not table_exists(spark, fz_location):
-                fz_rows = _fuzzy_rows(roles, config, hash_key)
-                overwrite(fz_rows, fz_location, partition_by=["field"])
-            else:
-                fz_rows = _fuzzy_rows(subset, config, hash_key)
-                replace_customers(spark, fz_location, changed, fz_rows)
+            with log.stage("fuzzy-index"):
+                if full or not table_exists(spark, fz_location):
+                    fz_rows = _fuzzy_rows(roles, config, hash_key)
+                    overwrite(fz_rows, fz_location, partition_by=["field"])
+                else:
+                    fz_rows = _fuzzy_rows(subset, config, hash_key)
+                    replace_customers(spark, fz_location, changed, fz_rows)
         overwrite(current, fps_location)
         current.unpersist()
         st.update(rows=sum(counts.values()), mode=mode, customers_refreshed=changed_n)

@@ -7,7 +7,10 @@ sampled every 0.2 s. Figures are printed, never asserted: a benchmark informs, a
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -66,22 +69,35 @@ def ensure_data(root: Path, customers: int, sample_lines: int) -> Path:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--customers", type=int, default=1_000_000)
-    parser.add_argument("--sample-lines", type=int, default=100_000)
-    parser.add_argument("--data", default="bench_data")
-    parser.add_argument("--driver-memory", default="12g")
-    args = parser.parse_args()
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+class StageLog(io.TextIOBase):
+    """Collects the pipeline's JSON log lines, to split the quality checks out of the ingest
+    stages they run in (they are timed there as stage `quality`)."""
 
+    def __init__(self) -> None:
+        self.records: list[dict] = []
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            if line.startswith("{"):
+                self.records.append(json.loads(line))
+        return len(text)
+
+    def quality_seconds(self) -> float:
+        done = [r for r in self.records if r.get("msg") == "stage finished"]
+        seconds = sum(float(r.get("seconds", 0)) for r in done if r.get("stage") == "quality")
+        self.records.clear()
+        return seconds
+
+
+def run_size(args: argparse.Namespace, customers: int, sample_lines: int) -> dict[str, tuple[float, int]]:
+    """One pipeline run at one size; per stage (wall seconds, peak RSS bytes)."""
     from jobs import log
     from jobs import pipeline as pl
     from jobs.config import load_config
     from jobs.session import build_session
 
-    data = ensure_data(Path(args.data), args.customers, args.sample_lines)
-    lakehouse = Path(args.data) / f"lakehouse_c{args.customers}_s{args.sample_lines}"
+    data = ensure_data(Path(args.data), customers, sample_lines)
+    lakehouse = Path(args.data) / f"lakehouse_c{customers}_s{sample_lines}"
     wh = data / "warehouse"
     config = load_config(
         overrides=[
@@ -89,11 +105,12 @@ def main() -> None:
             f"warehouse.customers.path={wh}/customers",
             f"warehouse.addresses.path={wh}/addresses",
             f"warehouse.orders.path={wh}/orders",
-            "spark.conf.spark.sql.shuffle.partitions=8",
+            f"spark.conf.spark.sql.shuffle.partitions={args.shuffle_partitions}",
             f"spark.conf.spark.driver.memory={args.driver_memory}",
         ]
     )
-    log.setup_logging(open(os.devnull, "w"))  # noqa: SIM115 - figures only on stdout
+    stage_log = StageLog()
+    log.setup_logging(stage_log)
     spark = build_session(master="local[2]", conf=config.spark_conf)
     run_id = "bench"
     stages = [
@@ -102,23 +119,88 @@ def main() -> None:
         ("cross-check", lambda: pl.run_crosscheck(spark, config, run_id)),
         ("report", lambda: pl.make_report(spark, config, run_id)),
     ]  # fmt: skip
-    rows = []
+    out: dict[str, tuple[float, int]] = {}
+    quality_total, quality_peak = 0.0, 0
     with PeakMemory() as mem:
         total = time.perf_counter()
         for name, fn in stages:
             mem.reset()
             t = time.perf_counter()
             result = fn()
-            rows.append((name, time.perf_counter() - t, mem.peak))
-        total = time.perf_counter() - total
-    print(f"\ncrosscheck bench: {args.customers:,} customers, {args.sample_lines:,} sample lines, "
-          f"local[2]")  # fmt: skip
+            seconds = time.perf_counter() - t
+            quality = stage_log.quality_seconds()
+            quality_total += quality
+            if quality:
+                quality_peak = max(quality_peak, mem.peak)
+            out[name] = (seconds - quality, mem.peak)
+        out["validation (GX suites)"] = (quality_total, quality_peak)
+        out["whole pipeline"] = (time.perf_counter() - total, max(p for _, p in out.values()))
+    print(f"\ncrosscheck bench: {customers:,} customers, {sample_lines:,} sample lines, local[2]")
     print(f"{'stage':<28}{'wall s':>10}{'peak RSS GiB':>14}")
-    for name, seconds, peak in rows:
+    for name, (seconds, peak) in out.items():
         print(f"{name:<28}{seconds:>10.1f}{peak / 2**30:>14.2f}")
-    print(f"{'whole pipeline':<28}{total:>10.1f}{max(r[2] for r in rows) / 2**30:>14.2f}")
-    print(f"verdict: {result['verdict']['code']}")
+    print("(index build and sample ingest exclude the GX suites run inside them: see validation)")
+    fields = result["fields"]
+    print("lines matched exact/fuzzy per field: "
+          + ", ".join(f"{f} {v['lines_matched_exact']}/{v['lines_matched_fuzzy']}" for f, v in fields.items())
+          + f"; verdict {result['verdict']['code']}")  # fmt: skip
     spark.stop()
+    log.setup_logging(open(os.devnull, "w"))  # noqa: SIM115
+    return out, fields
+
+
+def duckdb_reference(args: argparse.Namespace, customers: int, sample_lines: int) -> dict:
+    """The DuckDB reference in its own process (the JVM keeps its heap until it exits)."""
+    data = Path(args.data) / f"c{customers}_s{sample_lines}"
+    script = Path(__file__).resolve().parent / "bench_duckdb.py"
+    with PeakMemory() as mem:
+        done = subprocess.run([sys.executable, str(script), str(data)], capture_output=True, text=True, check=True)
+    ref = json.loads(done.stdout.strip().splitlines()[-1])
+    ref["peak"] = mem.peak
+    secs = ref["seconds"]
+    print(f"duckdb reference (exact only, threads=2): index {secs['index']:.1f} s, sample "
+          f"{secs['sample']:.1f} s, join {secs['join']:.1f} s, total {secs['total']:.1f} s, "
+          f"peak {mem.peak / 2**30:.2f} GiB; lines matched: {ref['counts']}")  # fmt: skip
+    return ref
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--customers", default="1000000", help="one size or a comma list (scaling points)")
+    parser.add_argument("--sample-lines", type=int, default=0, help="default: customers / 10")
+    parser.add_argument("--data", default="bench_data")
+    parser.add_argument("--driver-memory", default="12g")
+    parser.add_argument("--shuffle-partitions", type=int, default=8)
+    parser.add_argument("--no-duckdb", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    sizes = [int(x) for x in str(args.customers).replace("_", "").split(",")]
+    points = []
+    for customers in sizes:
+        lines = args.sample_lines or max(customers // 10, 1000)
+        stages, _ = run_size(args, customers, lines)
+        ref = None if args.no_duckdb else duckdb_reference(args, customers, lines)
+        points.append((customers, lines, stages, ref))
+    print("\nsummary (wall s; ratios against the DuckDB reference of the exact-only part)")
+    head = f"{'customers':>11}{'lines':>9}{'index':>8}{'ingest':>8}{'valid.':>8}{'xcheck':>8}{'report':>8}{'whole':>8}{'peak GiB':>9}"
+    print(head + f"{'duckdb':>8}{'xcheck/duckdb join':>20}{'xcheck/duckdb':>15}{'whole/duckdb':>14}")
+    for customers, lines, st, ref in points:
+        row = f"{customers:>11,}{lines:>9,}" + "".join(
+            f"{st[k][0]:>8.0f}"
+            for k in ("index build", "sample ingest + normalise", "validation (GX suites)", "cross-check", "report", "whole pipeline")
+        ) + f"{st['whole pipeline'][1] / 2**30:>9.2f}"  # fmt: skip
+        if ref:
+            d = ref["seconds"]
+            xc = st["cross-check"][0]
+            row += f"{d['total']:>8.0f}{xc / (d['sample'] + d['join']):>20.2f}{xc / d['total']:>15.2f}"
+            row += f"{st['whole pipeline'][0] / d['total']:>14.2f}"
+        print(row)
+    if len(points) > 1:
+        (c0, _, s0, _), (c1, _, s1, _) = points[0], points[-1]
+        for k in ("index build", "cross-check", "whole pipeline"):
+            growth = s1[k][0] / max(s0[k][0], 1e-9)
+            print(f"scaling {k}: x{c1 / c0:.0f} customers -> x{growth:.2f} time "
+                  f"({'no worse than' if growth <= c1 / c0 * 1.05 else 'worse than'} linear)")
 
 
 if __name__ == "__main__":

@@ -217,7 +217,9 @@ def test_transliteration_and_skeleton(spark):
 
 
 def test_gram_hash_is_keyed_and_matches_its_python_twin(spark):
-    grams = ["^j", "jo", "n$", fuzzy.SEP + "a", "^й", "近"]
+    alphabet = fuzzy.GRAM_ALPHABET
+    listed = [a + b for a in alphabet[::5] for b in alphabet[::3]]  # from the lookup table
+    grams = ["^j", "jo", "n$", fuzzy.SEP + "a", "^й", "近", "a", "abc", "é$", *listed]
     df = spark.createDataFrame([(g,) for g in grams], "g string")
     got = df.select(
         fuzzy.gram_hash(F.col("g"), "n2", KEY).alias("a"),

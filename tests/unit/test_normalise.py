@@ -195,3 +195,30 @@ def test_keyed_hash_is_hmac_sha256(spark):
 def test_country(spark):
     got = apply(spark, [" gb", "UK", "Germany", "de", None], N.normalise_country)
     assert got == ["GB", "GB", None, "DE", None]
+
+
+def sequential_fold_street(col, abbreviations):
+    """The rule-by-rule regex form of fold_street: the reference the token map must equal."""
+    s = N.clean_name(col)
+    for pattern, repl in abbreviations.items():
+        s = F.regexp_replace(s, rf"(?<=^| )(?:{pattern})(?= |$)", repl)
+    return s
+
+
+def test_street_fold_token_map_equals_rule_by_rule(spark, norm_conf):
+    from jobs.demo import _vocab
+
+    rules = norm_conf.abbreviations
+    words = [w for pattern in rules for w in pattern.split("|")]
+    streets = list(_vocab(3).obj["street"][::7]) + [
+        "12 Main Street", "Rue de la Paix", "Avenue Boulevard Road", "street", "Hauptstraße",
+        "Lindengasse 4", "gasse", "strasse platz", "c/ Mayor 7", "v. Roma", "p.zza Duomo",
+        "проспект Мира", "пр-т Мира", "οδός Ερμού", "Blvd. Haussmann", "Allee Platz", "",
+        *words, *[f"x {w} y" for w in words], *[f"{w}{w}" for w in words],
+    ]  # fmt: skip
+    streets.append(None)
+    old = apply(spark, streets, lambda c: sequential_fold_street(c, rules))
+    new = apply(spark, streets, lambda c: N.fold_street(c, rules))
+    diff = [(s, o, n) for s, o, n in zip(streets, old, new, strict=True) if o != n]
+    assert not diff
+    assert len(streets) > 300 and old[-1] is None
