@@ -20,7 +20,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import MapType, StringType
 
-from jobs.config import NormaliseConf, ProvenanceConf
+from jobs.config import FIELDS, NormaliseConf, ProvenanceConf
 from jobs.headers import fold_header, synonym_index
 from jobs.normalise import clean_email, clean_phone, email_key, normalise_country, phone_e164
 
@@ -284,6 +284,11 @@ def profile_counts(values: DataFrame, min_count: int) -> DataFrame:
     """(dimension, value) -> (dimension, value, n); values seen fewer than `min_count` times
     are counted as "(other)", so a rare personal domain cannot single anyone out."""
     counts = values.groupBy("dimension", "value").agg(F.count(F.lit(1)).alias("n"))
+    return bucket_counts(counts, min_count)
+
+
+def bucket_counts(counts: DataFrame, min_count: int) -> DataFrame:
+    """(dimension, value, n) -> the same with values under `min_count` merged into "(other)"."""
     bucket = F.when(F.col("n") >= min_count, F.col("value")).otherwise(F.lit(OTHER))
     return (
         counts.select("dimension", bucket.alias("value"), "n")
@@ -481,7 +486,10 @@ def recycled_section(
         run["keys_this_run"][r["field"]] = int(r["keys_this_run"])
         run["keys_seen"][r["field"]] = int(r["keys_seen"])
         run["share"][r["field"]] = round(float(r["share"]), 6)
+    order = {f: i for i, f in enumerate(FIELDS)}
     for run in runs.values():
+        for part in ("keys_this_run", "keys_seen", "share"):
+            run[part] = dict(sorted(run[part].items(), key=lambda kv: order.get(kv[0], len(order))))
         total = sum(run["keys_this_run"].get(f, 0) for f in conf.recycled_fields)
         seen = sum(run["keys_seen"].get(f, 0) for f in conf.recycled_fields)
         run["overlap"] = round(seen / total, 6) if total else 0.0
