@@ -6,6 +6,7 @@ Inputs are counts only; nothing here ever sees a raw or hashed value.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -417,7 +418,8 @@ def provenance_markdown(report: Mapping[str, Any]) -> list[str]:
             out.append("")
     sch = report.get("schema")
     if sch is not None and sch["columns"]:
-        counts = ", ".join(f"{k.replace('_', ' ')}: {n}" for k, n in sch["counts"].items() if n)
+        statuses = Counter(c["status"] for c in sch["columns"])
+        counts = ", ".join(f"{k.replace('_', ' ')}: {n}" for k, n in statuses.items())
         out += [
             "## Schema fingerprint",
             "",
