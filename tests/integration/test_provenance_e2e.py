@@ -24,6 +24,7 @@ from pyspark.sql import functions as F
 from jobs.demo import name_key
 from tests.integration.conftest import load_report, run_cli
 
+pytestmark = pytest.mark.slow
 FAST = ("--set", "crosscheck.fuzzy=false")  # fuzzy matching plays no part in these signals
 NEW_TABLES = ("sample_schema", "warehouse_profile", "prior_samples", "canary_evidence",
               "recycled_overlap", "sample_profile", "profile_divergence", "provenance_runs",
