@@ -39,7 +39,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         action="store_true", help="rebuild the match index")  # fmt: skip
     parser.add_argument("--landing", default=None,
                         help="watch: folder of sample files, each processed once")  # fmt: skip
+    parser.add_argument("--claimed-records", "--claimed_records", dest="claimed_records",
+                        type=_claimed, default=None, metavar="N",
+                        help="crosscheck/report: record count the seller claims")  # fmt: skip
     return parser.parse_args(argv)
+
+
+def _claimed(value: str) -> int | None:
+    """A record count; empty (a job parameter left blank) means no claim."""
+    value = value.strip().replace(",", "").replace("_", "")
+    if not value:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a record count: {value!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError("a record count cannot be negative")
+    return number
 
 
 def run_job(args: argparse.Namespace) -> dict:
@@ -73,9 +90,9 @@ def run_job(args: argparse.Namespace) -> dict:
         quality.enforce(results)
         result = {"quality": quality.summary(results)}
     if args.job in ("crosscheck", "run"):
-        result = pl.run_crosscheck(spark, config, run_id)
+        result = pl.run_crosscheck(spark, config, run_id, args.claimed_records)
     if args.job in ("report", "run"):
-        result = pl.make_report(spark, config, run_id)
+        result = pl.make_report(spark, config, run_id, args.claimed_records)
         html_report.write_html(result, result["_dir"])
         print(f"\nrun {run_id}: {result['verdict']['code']}\n{result['verdict']['text']}\n")
         print(field_table(result))

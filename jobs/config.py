@@ -96,6 +96,40 @@ class VerdictConf:
     chance_factor: float = 5.0  # same-record lines must exceed this many times chance
 
 
+STORED_KINDS = (
+    "name",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "address",
+    "street",
+    "house_number",
+    "postcode",
+    "city",
+    "country",
+)
+NEVER_COLLECTED = ("password", "national_id", "credit_card", "date_of_birth")
+
+
+@dataclass(frozen=True)
+class ProvenanceConf:
+    """Evidence beyond matching: canaries, recycled samples, profile and schema fingerprints."""
+
+    canary_ids: tuple[str, ...] = ()  # customer ids of honeytoken records, never used anywhere
+    canary_table: str | None = None  # or a Delta path / catalog table with a customer_id column
+    canary_fields: tuple[str, ...] = FIELDS  # fields on which a canary match is decisive
+    recycled_threshold: float = 0.5  # share of keys seen in one earlier sample -> RECYCLED
+    recycled_fields: tuple[str, ...] = ("email", "phone")  # fields that share is taken over
+    recycled_min_keys: int = 10  # fewer distinct keys than this in those fields: never RECYCLED
+    profile_top_n: int = 5  # values per dimension shown in the reports
+    profile_min_count: int = 5  # rarer values are bucketed as "(other)", on both sides
+    divergence_threshold: float = 0.2  # Jensen-Shannon divergence (0..1) flagged as different
+    content_min_share: float = 0.6  # share of a column's values a content kind must reach
+    stored_kinds: tuple[str, ...] = STORED_KINDS  # sample column kinds the company stores
+    never_collected: tuple[str, ...] = NEVER_COLLECTED  # kinds it never collects
+
+
 @dataclass(frozen=True)
 class NormaliseConf:
     domain_aliases: Mapping[str, str]
@@ -123,6 +157,7 @@ class Config:
     normalise: NormaliseConf
     headers: Mapping[str, tuple[str, ...]]
     matching: MatchingConf
+    provenance: ProvenanceConf = field(default_factory=ProvenanceConf)
 
     def hash_key(self) -> tuple[str, bool]:
         """The secret for keyed hashes and whether it is the public demo key."""
@@ -195,6 +230,32 @@ def _normalise_conf(raw: dict[str, Any]) -> NormaliseConf:
     )
 
 
+def _provenance_conf(raw: Mapping[str, Any] | None) -> ProvenanceConf:
+    """The `provenance:` section; lists become tuples, ids strings (they compare with the
+    index's string customer ids)."""
+    raw = dict(raw or {})
+    lists = ("canary_ids", "canary_fields", "recycled_fields", "stored_kinds", "never_collected")
+    for key in lists:
+        if key in raw:
+            raw[key] = tuple(str(v) for v in (raw[key] or ()))
+    floats = ("recycled_threshold", "divergence_threshold", "content_min_share")
+    ints = ("recycled_min_keys", "profile_top_n", "profile_min_count")
+    try:
+        for key in floats:
+            if key in raw:
+                raw[key] = float(raw[key])
+        for key in ints:
+            if key in raw:
+                raw[key] = int(raw[key])
+        conf = ProvenanceConf(**raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"provenance: bad or unknown setting ({exc})") from None
+    unknown = (set(conf.canary_fields) | set(conf.recycled_fields)) - set(FIELDS)
+    if unknown:
+        raise ConfigError(f"provenance: unknown field(s) {sorted(unknown)}")
+    return conf
+
+
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
     """Load pipeline.yaml (plus normalise.yaml and headers.yaml beside it) into a Config."""
     conf_path = Path(path) if path else CONF_DIR / "pipeline.yaml"
@@ -256,4 +317,5 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         normalise=_normalise_conf(norm_raw),
         headers={k: tuple(str(x) for x in v) for k, v in headers_raw.items()},
         matching=matching,
+        provenance=_provenance_conf(raw.get("provenance")),
     )

@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-COLOURS = {"MATCH": "#b42318", "NO_MATCH": "#067647", "INCONCLUSIVE": "#b54708"}
+COLOURS = {"MATCH": "#b42318", "NO_MATCH": "#067647", "INCONCLUSIVE": "#b54708",
+           "RECYCLED": "#6941c6"}  # fmt: skip
 PLAIN = {
     "MATCH": (
         "Yes: the sample contains records of our customers.",
@@ -35,7 +36,14 @@ PLAIN = {
         "match. Make no statement from this report alone: an analyst reviews the evidence "
         "table (which lines match which customers, on which fields) first.",
     ),
+    "RECYCLED": (
+        "Seen before: this sample repeats an earlier one.",
+        "Most of the sample's e-mail addresses and phone numbers were already in a sample we "
+        "checked earlier (named below, with its date and verdict). It is not a new leak. If "
+        "that earlier sample was ours, this one still is: the evidence below says so in numbers.",
+    ),
 }
+DIRECTION = {"for": "points at us", "against": "points away from us", "neutral": "context"}
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;
  color:#1d2939;margin:0 auto;max-width:1040px;padding:24px 32px;background:#fff}
@@ -96,8 +104,103 @@ def _verdict(report: Mapping[str, Any]) -> str:
         f'<section class="verdict" style="border-color:{colour}" id="verdict">'
         f'<div class="code" style="color:{colour}">{_e(code)}</div>'
         f'<p class="headline">{_e(headline)}</p><p>{_e(meaning)}</p>'
-        f'<p class="muted">How it was decided: {_e(v.get("text", ""))}</p></section>'
+        f'<p class="muted">How it was decided: {_e(v.get("text", ""))}</p>'
+        f"{_evidence(v.get('evidence') or [])}</section>"
     )
+
+
+def _evidence(items: Sequence[Mapping[str, Any]]) -> str:
+    """The verdict's evidence, canary first, each saying whether it points at us."""
+    if not items:
+        return ""
+    rows = "".join(
+        f"<li><b>{_e(i.get('signal', ''))}</b> "
+        f"({_e(DIRECTION.get(str(i.get('direction')), i.get('direction', '')))}): "
+        f"{_e(i.get('text', ''))}</li>"
+        for i in items
+    )
+    return f"<ul>{rows}</ul>"
+
+
+def _canaries(c: Mapping[str, Any]) -> str:
+    if not c.get("lines"):
+        listed = _num(c.get("canary_ids_listed", 0))
+        return f'<p class="muted">No line matches any of the {listed} canary records.</p>'
+    fields = ", ".join(f"{f}: {n}" for f, n in (c.get("fields") or {}).items())
+    return (
+        f'<p class="fail">{_num(c["lines"])} line(s) match canary records: decisive evidence '
+        f"that the data came from our systems.</p>"
+        + _table(
+            ["", ""],
+            [["fields", fields], ["canary customer ids", ", ".join(c.get("canary_ids_hit", []))],
+             ["line numbers", ", ".join(map(str, c.get("line_numbers", [])))]],
+            set(),
+        )
+    )  # fmt: skip
+
+
+def _claimed(c: Mapping[str, Any]) -> str:
+    if c.get("impossible") is None:
+        have = _num(c.get("warehouse_customers"))
+        return f'<p class="muted">No claimed size given; we hold {have} customers.</p>'
+    rows = [["claimed records", c["claimed_records"]], ["our customers", c["warehouse_customers"]]]
+    if c["impossible"]:
+        rows.append(["more than we hold", c["excess"]])
+    verdict = "Impossible for our customer records." if c["impossible"] else "Within our size."
+    cls = "fail" if c["impossible"] else "pass"
+    return f'<p class="{cls}">{_e(verdict)}</p>' + _table(["", ""], rows, {1})
+
+
+def _recycled(r: Mapping[str, Any]) -> str:
+    runs = r.get("earlier_runs") or []
+    if not runs:
+        return '<p class="muted">No key of this sample was in an earlier sample.</p>'
+    fields = sorted({f for e in runs for f in e.get("share", {})})
+    rows = [
+        [e["run_id"], e.get("ingested_at") or "",
+         *[_pct(e["share"][f]) if f in e["share"] else "" for f in fields],
+         _pct(e["overlap"]), e.get("verdict") or "not reported"]
+        for e in runs
+    ]  # fmt: skip
+    note = (f"Share of this sample's distinct keys seen in each earlier sample; RECYCLED from "
+            f"{_pct(r['threshold'])} over {'/'.join(r['fields'])}.")  # fmt: skip
+    head = ["earlier run", "ingested", *fields, "overlap", "its verdict"]
+    return f'<p class="muted">{_e(note)}</p>' + _table(head, rows, set(range(2, len(head) - 1)))
+
+
+def _profile(p: Mapping[str, Any]) -> str:
+    parts = [
+        f'<p class="muted">Values seen fewer than {_num(p.get("min_count"))} times are counted '
+        f"as (other). Divergence: Jensen-Shannon, 0 = same as our customers, 1 = nothing in "
+        f"common; flagged from {_num(p.get('divergence_threshold'))}.</p>"
+    ]
+    for dim, d in (p.get("dimensions") or {}).items():
+        div = "n/a" if d.get("divergence") is None else f"{d['divergence']:.3f}"
+        cls = "fail" if d.get("flagged") else "pass"
+        parts.append(f'<p class="{cls}">{_e(dim)}: divergence {_e(div)}'
+                     f'{" (flagged)" if d.get("flagged") else ""}</p>')  # fmt: skip
+        rows = [[t["value"], t["sample_n"], _pct(t["sample_share"]), t["warehouse_n"],
+                 _pct(t["warehouse_share"])] for t in d.get("top", [])]  # fmt: skip
+        parts.append(
+            _table(["value", "sample", "sample share", "ours", "our share"], rows, {1, 2, 3, 4})
+        )
+    return "".join(parts)
+
+
+def _schema(sch: Mapping[str, Any]) -> str:
+    cols = sch.get("columns") or []
+    if not cols:
+        return '<p class="muted">No column information recorded.</p>'
+    rows = []
+    for c in cols:
+        status = c["status"]
+        cls = "fail" if status == "never_collected" else "pass" if status == "stored" else ""
+        share = "" if c.get("content_share") is None else _pct(c["content_share"])
+        rows.append([c["column"], c.get("header") or "", c.get("kind") or "",
+                     c.get("by_header") or "", c.get("by_content") or "", share,
+                     _Raw(f'<td class="{cls}">{_e(status.replace("_", " "))}</td>')])  # fmt: skip
+    head = ["column", "header", "kind", "by header", "by content", "share", "status"]
+    return _table(head, rows, {5})
 
 
 def _cards(report: Mapping[str, Any]) -> str:
@@ -268,6 +371,18 @@ def render(report: Mapping[str, Any]) -> str:
         f'<h1>Does this sample come from us?</h1><p class="muted">crosscheck run {_e(run_id)}</p>',
         _verdict(report),
         _cards(report),
+    ]
+    if report.get("canaries") is not None:
+        sections += ["<h2>Canary records</h2>", _canaries(report["canaries"])]
+    if report.get("claimed_size") is not None:
+        sections += ["<h2>Claimed size</h2>", _claimed(report["claimed_size"])]
+    if report.get("recycled") is not None:
+        sections += ["<h2>Earlier samples (recycled)</h2>", _recycled(report["recycled"])]
+    if report.get("profile") is not None:
+        sections += ["<h2>Profile fingerprint</h2>", _profile(report["profile"])]
+    if report.get("schema") is not None:
+        sections += ["<h2>Schema fingerprint</h2>", _schema(report["schema"])]
+    sections += [
         "<h2>Matches per field</h2>",
         _field_chart(report.get("fields", {})),
         "<h2>Same-record matches</h2>",

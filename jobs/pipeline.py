@@ -20,6 +20,7 @@ from jobs import crosscheck as xc
 from jobs import fuzzy
 from jobs import incremental as incr
 from jobs import keys, log, quality
+from jobs import provenance as prov
 from jobs import report as rep
 from jobs import sample as smp
 from jobs.config import Config
@@ -54,6 +55,27 @@ T_FUZZY_INDEX = "fuzzy_index"
 T_SAMPLE_FUZZY = "sample_fuzzy"
 T_FUZZY_EVIDENCE = "fuzzy_evidence"
 T_FUZZY_BLOCKING = "fuzzy_blocking"
+T_SCHEMA = "sample_schema"
+T_WAREHOUSE_PROFILE = "warehouse_profile"
+T_PRIOR = "prior_samples"
+T_CANARY = "canary_evidence"
+T_RECYCLED = "recycled_overlap"
+T_PROFILE = "sample_profile"
+T_DIVERGENCE = "profile_divergence"
+T_PROVENANCE = "provenance_runs"
+T_VERDICTS = "run_verdicts"
+PROVENANCE_RUNS_SCHEMA = (
+    "run_id string, claimed_records bigint, warehouse_customers bigint, canary_ids_listed bigint"
+)
+OVERLAP_SCHEMA = (
+    "earlier_run_id string, earlier_ingested_at timestamp, field string, keys_this_run bigint, "
+    "keys_seen bigint, share double"
+)
+COUNTS_SCHEMA = "dimension string, value string, n bigint"
+HEADER_ROWS_SCHEMA = (
+    "layout_no int, files array<string>, column string, header string, kind_by_header string"
+)
+VERDICTS_SCHEMA = "run_id string, reported_at timestamp, verdict string, evidence_verdict string"
 
 
 def _blocking_action(max_per_key: int, budget: int):
@@ -128,11 +150,14 @@ def ingest_sample(spark: SparkSession, config: Config, sample_path: str | None, 
     started = datetime.now(timezone.utc)
     with log.stage("ingest-sample", sample=os.path.basename(path.rstrip("/"))) as st:
         files = smp.list_files(spark, path)
-        layouts = {f: smp.sniff_layout(f, smp.head_lines(spark, f), config.sample, config.headers) for f in files}
+        heads = {f: smp.head_lines(spark, f) for f in files}
+        layouts = {f: smp.sniff_layout(f, heads[f], config.sample, config.headers) for f in files}
+        groups = smp.group_by_layout(layouts)
         parts = []
-        for layout, group in smp.group_by_layout(layouts).items():
+        for layout_no, (layout, group) in enumerate(groups.items()):
             scan = smp.decode_lines(smp.tag_scan(spark.read.text(group)), config.sample.encoding)
-            parts.append(smp.classify(smp.with_line_numbers(scan), layout, config.sample.encoding))
+            part = smp.classify(smp.with_line_numbers(scan), layout, config.sample.encoding)
+            parts.append(part.withColumn("layout_no", F.lit(layout_no)))
         classified = parts[0]
         for part in parts[1:]:
             classified = classified.unionByName(part)
@@ -150,6 +175,8 @@ def ingest_sample(spark: SparkSession, config: Config, sample_path: str | None, 
         write_run(spark, kept, config.table(T_SAMPLE_RAW), run_id)
         all_held = smp.quarantine_rows(classified, run_id).unionByName(held)
         write_run(spark, all_held, config.table(T_QUARANTINE), run_id)
+        schema = _schema_fingerprint(spark, config, classified, groups, heads)
+        write_run(spark, schema.withColumn("run_id", F.lit(run_id)), config.table(T_SCHEMA), run_id)
         classified.unpersist()
         parsed = reasons.pop(None, 0) - sum(held_reasons.values())
         reasons.update(held_reasons)
@@ -196,6 +223,41 @@ def ingest_sample(spark: SparkSession, config: Config, sample_path: str | None, 
     runs_row = _runs_row(spark, summary, SAMPLE_RUNS_SCHEMA)
     write_run(spark, runs_row, config.table(T_SAMPLE_RUNS), run_id)
     return summary
+
+
+def _schema_fingerprint(
+    spark: SparkSession,
+    config: Config,
+    classified: DataFrame,
+    groups: dict[smp.FileLayout, list[str]],
+    heads: dict[str, list[str]],
+) -> DataFrame:
+    """Every column of the sample, known by its header (or, without one, by the sniffer's
+    inference) and by what its values look like -> kind, and whether we store that kind."""
+    header_rows, contents = [], []
+    for layout_no, (layout, group) in enumerate(groups.items()):
+        names = prov.header_cells(heads[group[0]], layout.kind, layout.delimiter, layout.has_header)
+        mapped = {col: fld for fld, col in layout.mapping}
+        if layout.kind == "json":
+            columns = [(key, key, mapped.get(key)) for key in names or []]
+        else:
+            columns = [
+                (str(i + 1), names[i] if names and i < len(names) else None, mapped.get(str(i)))
+                for i in range(max(layout.width, 1))
+            ]
+        basenames = [os.path.basename(f) for f in group]
+        for column, header, field in columns:
+            kind = field or prov.header_kind(header, config.headers)
+            header_rows.append((layout_no, basenames, column, header, kind))
+        lines = classified.filter(F.col("reason").isNull() & (F.col("layout_no") == layout_no))
+        values = prov.column_values(lines, layout.kind, layout.delimiter, layout.width)
+        content = prov.column_content(values, config.provenance.content_min_share)
+        contents.append(content.withColumn("layout_no", F.lit(layout_no)))
+    content = contents[0]
+    for part in contents[1:]:
+        content = content.unionByName(part)
+    headers = spark.createDataFrame(header_rows, HEADER_ROWS_SCHEMA)
+    return prov.schema_fingerprint(headers, content, config.provenance)
 
 
 def _size(path: str) -> int:
@@ -247,6 +309,8 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
     unchanged = dict(_get(last, "source_snapshots") or {}) == snapshots
     if not full and known and fuzzy_ready and unchanged:
         log.info("warehouse unchanged since the last index build; index kept", stage="ingest-warehouse")
+        if not table_exists(spark, config.table(T_WAREHOUSE_PROFILE)):  # written by older versions
+            _write_warehouse_profile(spark, config)
         return {"mode": "unchanged"}
     with log.stage("ingest-warehouse") as st:
         roles = {role: (read_source(spark, role, src), src) for role, src in config.warehouse.items()}
@@ -299,6 +363,7 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
                     replace_customers(spark, fz_location, changed, fz_rows)
         overwrite(current, fps_location)
         current.unpersist()
+        _write_warehouse_profile(spark, config, roles["customers"])
         st.update(rows=sum(counts.values()), mode=mode, customers_refreshed=changed_n)
     build = {
         "built_at": built_at,
@@ -310,6 +375,24 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
     }
     append(spark.createDataFrame([build], INDEX_BUILDS_SCHEMA), builds)
     return {"mode": mode, "rows_per_field": counts, "customers_refreshed": changed_n}
+
+
+def _write_warehouse_profile(
+    spark: SparkSession, config: Config, customers: tuple[DataFrame, Any] | None = None
+) -> None:
+    """Our customers' e-mail domains, calling codes and countries as bucketed counts: what
+    each sample's profile is compared with."""
+    src = config.warehouse["customers"]
+    df = customers[0] if customers else read_source(spark, "customers", src)
+    people = df.select(
+        *[
+            (F.col(src.columns[c]) if c in src.columns else F.lit(None)).cast("string").alias(c)
+            for c in ("email", "phone", "country")
+        ]
+    )
+    values = prov.profile_values(people, config.normalise)
+    counts = prov.profile_counts(values, config.provenance.profile_min_count)
+    overwrite(counts, config.table(T_WAREHOUSE_PROFILE))
 
 
 def _get(row: Any, name: str) -> Any:
@@ -355,8 +438,11 @@ def _fuzzy_crosscheck(
     }
 
 
-def run_crosscheck(spark: SparkSession, config: Config, run_id: str) -> dict:
-    """Sample keys x match index -> evidence + field_summary + crosscheck_runs for the run."""
+def run_crosscheck(
+    spark: SparkSession, config: Config, run_id: str, claimed_records: int | None = None
+) -> dict:
+    """Sample keys x match index -> evidence + field_summary + crosscheck_runs for the run,
+    then the provenance evidence (canaries, earlier samples, profile, claimed size)."""
     cc = config.crosscheck
     runs = read_table(spark, config.table(T_SAMPLE_RUNS), needed_by="crosscheck")
     run = runs.filter(F.col("run_id") == run_id).first()
@@ -420,14 +506,119 @@ def run_crosscheck(spark: SparkSession, config: Config, run_id: str) -> dict:
         **fuzzy_counts,
     }
     write_run(spark, _runs_row(spark, result), config.table(T_RESULTS), run_id)
+    _provenance(spark, config, run_id, run.started_at, claimed_records)
     return result
+
+
+def _canary_ids(spark: SparkSession, config: Config) -> DataFrame:
+    pc = config.provenance
+    ids = spark.createDataFrame([(i,) for i in pc.canary_ids], "customer_id string")
+    if pc.canary_table:
+        table = read_table(spark, pc.canary_table, needed_by="provenance.canary_table")
+        listed = table.select(F.col("customer_id").cast("string").alias("customer_id"))
+        ids = ids.unionByName(listed)
+    return ids.distinct()
+
+
+def _provenance(
+    spark: SparkSession, config: Config, run_id: str, ingested_at: datetime, claimed: int | None
+) -> None:
+    """canary_evidence, recycled_overlap (then this run's keys into prior_samples),
+    sample_profile, profile_divergence and provenance_runs for the run."""
+    pc, run_col = config.provenance, F.lit(run_id)
+    with log.stage("provenance") as st:
+        evidence = read_table(spark, config.table(T_EVIDENCE)).filter(F.col("run_id") == run_id)
+        canaries = _canary_ids(spark, config).persist()
+        n_canaries = canaries.count()
+        hits = prov.canary_hits(evidence, canaries, pc.canary_fields)
+        write_run(spark, hits.withColumn("run_id", run_col), config.table(T_CANARY), run_id)
+        canaries.unpersist()
+
+        normalised = read_table(spark, config.table(T_NORMALISED)).filter(F.col("run_id") == run_id)
+        sample_keys = keys.sample_keys_long(normalised, config.crosscheck.fields)
+        sample_keys = sample_keys.persist(StorageLevel.MEMORY_AND_DISK)
+        n_keys = sample_keys.count()
+        prior_location = config.table(T_PRIOR)
+        if table_exists(spark, prior_location):
+            prior = read_table(spark, prior_location)
+            broadcast = n_keys <= config.crosscheck.broadcast_sample_keys_max
+            overlap = prov.recycled_overlap(sample_keys, prior, run_id, ingested_at, broadcast)
+        else:
+            overlap = spark.createDataFrame([], OVERLAP_SCHEMA)
+        write_run(spark, overlap.withColumn("run_id", run_col), config.table(T_RECYCLED), run_id)
+        mine = prov.prior_sample_keys(sample_keys, run_id, ingested_at)
+        write_run(spark, mine, prior_location, run_id)
+        sample_keys.unpersist()
+
+        raw = read_table(spark, config.table(T_SAMPLE_RAW)).filter(F.col("run_id") == run_id)
+        people = raw.select("email", "phone", "country")
+        values = prov.profile_values(people, config.normalise, config.sample.default_country)
+        counts = prov.profile_counts(values, 1).persist()  # not bucketed yet: never stored
+        wh_location = config.table(T_WAREHOUSE_PROFILE)
+        if table_exists(spark, wh_location):
+            warehouse = read_table(spark, wh_location)
+        else:
+            warehouse = spark.createDataFrame([], COUNTS_SCHEMA)
+        bucketed = prov.bucket_counts(counts, pc.profile_min_count)
+        comparison = prov.compare_profiles(bucketed, warehouse).withColumn("run_id", run_col)
+        write_run(spark, comparison, config.table(T_PROFILE), run_id)
+        divergence = prov.profile_divergence(counts, warehouse).withColumn("run_id", run_col)
+        write_run(spark, divergence, config.table(T_DIVERGENCE), run_id)
+        counts.unpersist()
+
+        index = read_table(spark, config.table(T_INDEX))
+        customers = index.agg(F.countDistinct("customer_id").alias("n")).first().n
+        row = {"run_id": run_id, "claimed_records": claimed, "warehouse_customers": int(customers),
+               "canary_ids_listed": int(n_canaries)}  # fmt: skip
+        row_df = _runs_row(spark, row, PROVENANCE_RUNS_SCHEMA)
+        write_run(spark, row_df, config.table(T_PROVENANCE), run_id)
+        st["rows"] = n_keys
 
 
 # ---- report -------------------------------------------------------------------------------
 
 
-def make_report(spark: SparkSession, config: Config, run_id: str) -> dict:
-    """Delta tables of the run -> report.json + report.md in <reports_dir>/<run_id>/."""
+def _rows(spark: SparkSession, config: Config, name: str, run_id: str) -> list[dict]:
+    """A per-run table's rows for the run, as dicts ([] when the table is not there yet)."""
+    if not table_exists(spark, config.table(name)):
+        return []
+    df = read_table(spark, config.table(name)).filter(F.col("run_id") == run_id).drop("run_id")
+    return [r.asDict() for r in df.collect()]
+
+
+def _provenance_sections(
+    spark: SparkSession, config: Config, run_id: str, claimed: int | None
+) -> dict:
+    """The canaries, claimed_size, recycled, profile and schema sections (counts only)."""
+    pc = config.provenance
+    runs = _rows(spark, config, T_PROVENANCE, run_id)
+    if not runs:  # cross-checked by an older version: nothing to add
+        return {}
+    run = runs[0]
+    overlap = _rows(spark, config, T_RECYCLED, run_id)
+    earlier = sorted({r["earlier_run_id"] for r in overlap})
+    verdicts = {}
+    if earlier and table_exists(spark, config.table(T_VERDICTS)):
+        table = read_table(spark, config.table(T_VERDICTS)).filter(F.col("run_id").isin(*earlier))
+        verdicts = {r.run_id: r.asDict() for r in table.collect()}
+    claimed = claimed if claimed is not None else run["claimed_records"]
+    profile = (_rows(spark, config, T_PROFILE, run_id), _rows(spark, config, T_DIVERGENCE, run_id))
+    hits = _rows(spark, config, T_CANARY, run_id)
+    return {
+        "canaries": prov.canary_section(hits, run["canary_ids_listed"]),
+        "claimed_size": prov.claimed_size_section(claimed, run["warehouse_customers"]),
+        "recycled": prov.recycled_section(overlap, verdicts, pc),
+        "profile": prov.profile_section(*profile, pc),
+        "schema": prov.schema_section(_rows(spark, config, T_SCHEMA, run_id)),
+    }
+
+
+def make_report(
+    spark: SparkSession, config: Config, run_id: str, claimed_records: int | None = None
+) -> dict:
+    """Delta tables of the run -> report.json + report.md in <reports_dir>/<run_id>/, and the
+    verdict into run_verdicts, where later samples that repeat this one find it.
+    `claimed_records` overrides the claim given to crosscheck."""
     with log.stage("report"):
         run = read_table(spark, config.table(T_SAMPLE_RUNS)).filter(F.col("run_id") == run_id).first()
         res = read_table(spark, config.table(T_RESULTS), needed_by="report").filter(F.col("run_id") == run_id).first()
@@ -489,7 +680,13 @@ def make_report(spark: SparkSession, config: Config, run_id: str) -> dict:
             "inputs": inputs,
             "quality": quality.read_results(spark, config, run_id),
         }
-        report = rep.build_report(run_id, sample, fields, lines, config.verdict, extra)
+        sections = _provenance_sections(spark, config, run_id, claimed_records)
+        report = rep.build_report(run_id, sample, fields, lines, config.verdict, extra, sections)
+        v = report["verdict"]
+        verdict = {"run_id": run_id, "reported_at": datetime.now(timezone.utc),
+                   "verdict": v["code"], "evidence_verdict": v["evidence_code"]}  # fmt: skip
+        verdict_row = _runs_row(spark, verdict, VERDICTS_SCHEMA)
+        write_run(spark, verdict_row, config.table(T_VERDICTS), run_id)
         out = Path(config.reports_dir.removeprefix("file:")) / run_id
         out.mkdir(parents=True, exist_ok=True)
         (out / "report.json").write_text(rep.to_json(report), encoding="utf-8")

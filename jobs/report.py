@@ -6,6 +6,7 @@ Inputs are counts only; nothing here ever sees a raw or hashed value.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,8 +23,165 @@ def _above_chance(same: int, chance: float, parsed: int, rules: VerdictConf) -> 
     return same / parsed >= rules.match_same_record_rate and same > rules.chance_factor * chance
 
 
-def decide_verdict(report: Mapping[str, Any], rules: VerdictConf) -> dict[str, str]:
-    """MATCH / NO_MATCH / INCONCLUSIVE with the numbers that decided it.
+def decide_verdict(report: Mapping[str, Any], rules: VerdictConf) -> dict[str, Any]:
+    """MATCH / NO_MATCH / INCONCLUSIVE / RECYCLED with the numbers that decided it.
+
+    The matching evidence decides first (`matching_verdict`). A hit on a canary record makes
+    it MATCH, stated first: canaries exist only in our warehouse. A sample whose keys were
+    mostly in one earlier sample is RECYCLED, naming that run, its date and its verdict; the
+    run's own evidence stays in `evidence_code` (a recycled sample of our data is still our
+    data). Schema, profile and claimed-size findings are listed as supporting evidence and
+    never change the code."""
+    base = matching_verdict(report, rules)
+    code, parts, evidence = base["code"], [], []
+    canaries = report.get("canaries") or {}
+    if canaries.get("lines"):
+        item = _canary_evidence(canaries)
+        evidence.append(item)
+        parts.append(item["text"])
+        code = "MATCH"
+    evidence_code = code
+    recycled = report.get("recycled") or {}
+    if recycled.get("recycled_from"):
+        item = _recycled_evidence(recycled, evidence_code)
+        evidence.append(item)
+        parts += [item["text"], f"On its own, this sample's evidence says {evidence_code}:"]
+        code = "RECYCLED"
+    parts.append(base["text"])
+    supporting = supporting_evidence(report)
+    if supporting:
+        parts.append("Supporting evidence: " + " ".join(s["text"] for s in supporting))
+    return {
+        "code": code,
+        "text": " ".join(parts),
+        "evidence_code": evidence_code,
+        "evidence": evidence + supporting,
+    }
+
+
+def _ids(ids: list[str], limit: int = 5) -> str:
+    more = f" and {len(ids) - limit} more" if len(ids) > limit else ""
+    return ", ".join(ids[:limit]) + more
+
+
+def _canary_evidence(c: Mapping[str, Any]) -> dict[str, str]:
+    fields = ", ".join(f"{f} ({n} line{'s' if n != 1 else ''})" for f, n in c["fields"].items())
+    ids = c["canary_ids_hit"]
+    return {
+        "signal": "canary",
+        "direction": "for",
+        "text": (
+            f"Canary: {c['lines']} sample line(s) match {len(ids)} of our {c['canary_ids_listed']} "
+            f"canary record(s) (customer id {_ids(ids)}) on {fields}. Canary records exist only "
+            "in our warehouse and were never used anywhere: this is decisive evidence that the "
+            "data came from our systems."
+        ),
+    }
+
+
+def _recycled_evidence(r: Mapping[str, Any], evidence_code: str) -> dict[str, str]:
+    best = next(e for e in r["earlier_runs"] if e["run_id"] == r["recycled_from"])
+    seen, total = best["overlap_keys"]
+    per_field = ", ".join(f"{f} {_pct(share)}" for f, share in best["share"].items())
+    earlier = best.get("evidence_verdict") or best.get("verdict")
+    if earlier:
+        was = f"that run's verdict was {best.get('verdict')}"
+        if best.get("verdict") != earlier:
+            was += f" (its own evidence: {earlier})"
+    else:
+        was = "that run has no verdict yet"
+    ours = (
+        " A recycled sample of our data is still our data, but not a new leak."
+        if evidence_code == "MATCH" or earlier == "MATCH"
+        else ""
+    )
+    return {
+        "signal": "recycled",
+        "direction": "neutral",
+        "text": (
+            f"Recycled: {_pct(best['overlap'])} of this sample's {'/'.join(r['fields'])} keys "
+            f"({seen} of {total}) were already in sample run {best['run_id']}, ingested "
+            f"{str(best['ingested_at'])[:10]} (threshold {_pct(r['threshold'])}; per field: "
+            f"{per_field}); {was}.{ours}"
+        ),
+    }
+
+
+DIMENSION_WORDS = {"email_domain": "e-mail domains", "phone_code": "phone calling codes",
+                   "country": "countries"}  # fmt: skip
+
+
+def supporting_evidence(report: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Schema, profile and claimed-size findings in numbers, each for or against origin."""
+    out = []
+    schema = report.get("schema") or {}
+    columns = schema.get("columns") or []
+    if columns:
+        stored = [c for c in columns if c["status"] == "stored"]
+        never = [c for c in columns if c["status"] == "never_collected"]
+        kinds = ", ".join(sorted({c["kind"] for c in stored})) or "none"
+        text = f"Schema: {len(stored)} of {len(columns)} columns are kinds we store ({kinds})"
+        if never:
+            text += f"; {len(never)} are kinds we never collect: " + "; ".join(
+                _never_text(c) for c in never
+            )
+            text += ". Data we never held did not come from our systems."
+        out.append(
+            {"signal": "schema", "direction": "against" if never else "for", "text": text + "."}
+        )
+    profile = (report.get("profile") or {}).get("dimensions") or {}
+    threshold = (report.get("profile") or {}).get("divergence_threshold")
+    flagged = {d: p for d, p in profile.items() if p.get("flagged")}
+    for dim, p in flagged.items():
+        top = max((t for t in p["top"] if t["value"] != "(other)"),
+                  key=lambda t: t["sample_share"] - t["warehouse_share"], default=None)  # fmt: skip
+        text = (
+            f"Profile: the sample's {DIMENSION_WORDS.get(dim, dim)} differ from our customers' "
+            f"(Jensen-Shannon divergence {p['divergence']:.2f}, flagged from {threshold:.2f})"
+        )
+        if top:
+            text += (
+                f": {_pct(top['sample_share'])} of its values are {top['value']}, against "
+                f"{_pct(top['warehouse_share'])} of ours"
+            )
+        out.append({"signal": "profile", "direction": "against", "text": text + "."})
+    compared = {d: p for d, p in profile.items() if p.get("divergence") is not None}
+    if compared and not flagged:
+        worst = max(p["divergence"] for p in compared.values())
+        words = ", ".join(DIMENSION_WORDS.get(d, d) for d in compared)
+        text = (
+            f"Profile: the sample's {words} are distributed like our customers' "
+            f"(largest divergence {worst:.2f}, flagged from {threshold:.2f})."
+        )
+        out.append({"signal": "profile", "direction": "for", "text": text})
+    claim = report.get("claimed_size") or {}
+    if claim.get("impossible") is not None:
+        n, have = claim["claimed_records"], claim["warehouse_customers"]
+        if claim["impossible"]:
+            text = (
+                f"Claimed size: the seller claims {n:,} records, but we hold {have:,} customers: "
+                f"impossible for our customer records, by {claim['excess']:,} "
+                f"({claim['ratio']:.1f}× our customer base)."
+            )
+            out.append({"signal": "claimed_size", "direction": "against", "text": text})
+        else:
+            text = f"Claimed size: {n:,} records claimed, within our {have:,} customers."
+            out.append({"signal": "claimed_size", "direction": "neutral", "text": text})
+    return out
+
+
+def _never_text(c: Mapping[str, Any]) -> str:
+    where = f"column {c['column']}" + (f" '{c['header']}'" if c.get("header") else "")
+    how = []
+    if c.get("by_header"):
+        how.append("by header")
+    if c.get("by_content"):
+        how.append(f"{_pct(c['content_share'])} of {c['values_checked']} values by content")
+    return f"{c['kind']} ({where}: {', '.join(how) or 'by header'})"
+
+
+def matching_verdict(report: Mapping[str, Any], rules: VerdictConf) -> dict[str, str]:
+    """MATCH / NO_MATCH / INCONCLUSIVE from the matching counts alone.
 
     Exact keys decide first. Fuzzy matches (retyped names, reworded streets) count towards
     same-record lines only against their own chance baseline, since near-equal common names
@@ -105,12 +263,16 @@ def build_report(
     lines: Mapping[str, int],
     rules: VerdictConf,
     extra: Mapping[str, Any] | None = None,
+    provenance: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """The report dict; `provenance` (canaries, claimed_size, recycled, profile, schema) takes
+    part in the verdict, `extra` sections are only shown."""
     report: dict[str, Any] = {
         "run_id": run_id,
         "sample": dict(sample),
         "fields": {f: dict(v) for f, v in fields.items()},
         "lines": dict(lines),
+        **dict(provenance or {}),
     }
     report["verdict"] = decide_verdict(report, rules)
     if extra:
@@ -166,6 +328,117 @@ def fuzzy_blocking_section(rules: list[Mapping[str, Any]]) -> list[str]:
     return [*rows, ""]
 
 
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def evidence_list(verdict: Mapping[str, Any]) -> list[str]:
+    """The verdict's evidence items, one bullet each, canary first."""
+    items = verdict.get("evidence") or []
+    return [f"- **{e['signal']}** ({e['direction']}): {e['text']}" for e in items] + (
+        [""] if items else []
+    )
+
+
+def provenance_markdown(report: Mapping[str, Any]) -> list[str]:
+    """Canaries, claimed size, earlier samples, profile and schema fingerprints (counts only)."""
+    out: list[str] = []
+    c = report.get("canaries")
+    if c is not None:
+        out += ["## Canary records", ""]
+        if c["lines"]:
+            fields = ", ".join(f"{f}: {n}" for f, n in c["fields"].items())
+            out += [
+                f"**{c['lines']} line(s) match canary records** (fields: {fields}; canary "
+                f"customer ids: {', '.join(c['canary_ids_hit'])}; lines: "
+                f"{', '.join(map(str, c['line_numbers']))}).",
+                "",
+            ]
+        else:
+            out += [f"No line matches any of the {c['canary_ids_listed']} canary records.", ""]
+    claim = report.get("claimed_size")
+    if claim is not None:
+        out += ["## Claimed size", ""]
+        if claim.get("impossible") is None:
+            out += [f"No claimed size given; we hold {claim['warehouse_customers']} customers.", ""]
+        else:
+            flag = "**impossible**" if claim["impossible"] else "possible"
+            out += [
+                f"- claimed records: {claim['claimed_records']}",
+                f"- our customers: {claim['warehouse_customers']}",
+                f"- {flag}" + (f": {claim['excess']} more than we hold" if claim["excess"] else ""),
+                "",
+            ]
+    r = report.get("recycled")
+    if r is not None:
+        out += ["## Earlier samples (recycled)", ""]
+        if not r["earlier_runs"]:
+            out += ["No key of this sample was in an earlier sample.", ""]
+        else:
+            fields = sorted({f for e in r["earlier_runs"] for f in e["share"]})
+            out += [
+                f"Share of this sample's distinct keys seen in each earlier sample; RECYCLED from "
+                f"{_pct(r['threshold'])} over {'/'.join(r['fields'])} "
+                f"(at least {r['min_keys']} keys).",
+                "",
+                "| earlier run | ingested | " + " | ".join(fields) + " | overlap | its verdict |",
+                "|---|---|" + "---:|" * len(fields) + "---:|---|",
+            ]
+            for e in r["earlier_runs"]:
+                shares = " | ".join(_pct(e["share"][f]) if f in e["share"] else "" for f in fields)
+                out.append(
+                    f"| {_cell(e['run_id'])} | {_cell(e['ingested_at'])} | {shares} | "
+                    f"{_pct(e['overlap'])} | {_cell(e['verdict'])} |"
+                )
+            out.append("")
+    p = report.get("profile")
+    if p is not None:
+        out += [
+            "## Profile fingerprint",
+            "",
+            f"Sample against our customers; values seen fewer than {p['min_count']} times are "
+            f"counted as (other). Divergence: Jensen-Shannon, 0 = same, 1 = disjoint, flagged "
+            f"from {p['divergence_threshold']}.",
+            "",
+        ]
+        for dim, d in p["dimensions"].items():
+            div = "n/a" if d["divergence"] is None else f"{d['divergence']:.3f}"
+            flag = " **(flagged)**" if d["flagged"] else ""
+            out += [
+                f"### {dim}: divergence {div}{flag}",
+                "",
+                "| value | sample | sample share | ours | our share |",
+                "|---|---:|---:|---:|---:|",
+            ]
+            out += [
+                f"| {_cell(t['value'])} | {t['sample_n']} | {_pct(t['sample_share'])} | "
+                f"{t['warehouse_n']} | {_pct(t['warehouse_share'])} |"
+                for t in d["top"]
+            ]
+            out.append("")
+    sch = report.get("schema")
+    if sch is not None and sch["columns"]:
+        statuses = Counter(c["status"] for c in sch["columns"])
+        counts = ", ".join(f"{k.replace('_', ' ')}: {n}" for k, n in statuses.items())
+        out += [
+            "## Schema fingerprint",
+            "",
+            f"Columns of the sample by kind ({counts}).",
+            "",
+            "| column | header | kind | by header | by content | share | status |",
+            "|---|---|---|---|---|---:|---|",
+        ]
+        for col in sch["columns"]:
+            share = "" if col["content_share"] is None else _pct(col["content_share"])
+            out.append(
+                f"| {_cell(col['column'])} | {_cell(col['header'])} | {_cell(col['kind'])} | "
+                f"{_cell(col['by_header'])} | {_cell(col['by_content'])} | {share} | "
+                f"{col['status']} |"
+            )
+        out.append("")
+    return out
+
+
 def to_markdown(report: Mapping[str, Any]) -> str:
     from jobs.quality import markdown_section
 
@@ -177,6 +450,8 @@ def to_markdown(report: Mapping[str, Any]) -> str:
         "",
         v["text"],
         "",
+        *evidence_list(v),
+        *provenance_markdown(report),
         "## Sample",
         "",
         f"- lines read: {s['lines_read']}",
