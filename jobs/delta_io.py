@@ -115,6 +115,10 @@ def source_snapshot(spark: SparkSession, source: SourceConf) -> str:
         return "unknown"
 
 
+# Mapped columns a source may lack (read as null): romanised names exist only in some CRMs.
+OPTIONAL_COLUMNS = frozenset({"first_name_latin", "last_name_latin", "name_latin"})
+
+
 def read_source(spark: SparkSession, role: str, source: SourceConf) -> DataFrame:
     """Read one warehouse role from a catalog table or a path (delta, parquet, csv)."""
     try:
@@ -130,6 +134,9 @@ def read_source(spark: SparkSession, role: str, source: SourceConf) -> DataFrame
         raise InputError(
             f"warehouse.{role}: cannot read {where} as {source.format} ({type(exc).__name__})"
         ) from None
+    for logical, physical in source.columns.items():
+        if logical in OPTIONAL_COLUMNS and physical not in df.columns:
+            df = df.withColumn(physical, F.lit(None).cast("string"))
     missing = [c for c in source.columns.values() if c not in df.columns]
     if missing:
         raise InputError(f"warehouse.{role}: columns {missing} not found in the source")

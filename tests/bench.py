@@ -89,7 +89,7 @@ class StageLog(io.TextIOBase):
         return seconds
 
 
-def run_size(args: argparse.Namespace, customers: int, sample_lines: int) -> dict[str, tuple[float, int]]:
+def run_size(args: argparse.Namespace, customers: int, sample_lines: int) -> tuple[dict, dict]:
     """One pipeline run at one size; per stage (wall seconds, peak RSS bytes)."""
     from jobs import log
     from jobs import pipeline as pl
