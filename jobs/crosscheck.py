@@ -124,9 +124,13 @@ def field_summary(
 ) -> DataFrame:
     """Per field: lines with a usable key, lines matched (exactly, or only fuzzily: together
     `lines_matched`), lines with only a weak level, distinct keys matched, match rate."""
-    with_value = normalised.select(
-        *[F.count(F.col(f"{f}_key")).alias(f) for f in fields]
-    ).select(F.expr(f"stack({len(fields)}, " + ", ".join(f"'{f}', {f}" for f in fields) + ") as (field, lines_with_value)"))
+    with_value = normalised.select(*[F.count(F.col(f"{f}_key")).alias(f) for f in fields]).select(
+        F.expr(
+            f"stack({len(fields)}, "
+            + ", ".join(f"'{f}', {f}" for f in fields)
+            + ") as (field, lines_with_value)"
+        )
+    )
     matched = line_matches.groupBy("field").agg(
         F.countDistinct("line_number").alias("lines_matched"),
         F.countDistinct("match_key").alias("distinct_keys_matched"),
@@ -178,12 +182,8 @@ def chance_same_record(per_customer: DataFrame, lines_parsed: int) -> DataFrame:
     """Expected same-record lines if each field's matches were re-paired with other lines at
     random (a uniform permutation per field): sum over field pairs f<g and customers c of
     n_f(c) * n_g(c) / N. One row, column `expected`."""
-    a = per_customer.select(
-        F.col("field").alias("f"), "customer_id", F.col("n_lines").alias("n_f")
-    )
-    b = per_customer.select(
-        F.col("field").alias("g"), "customer_id", F.col("n_lines").alias("n_g")
-    )
+    a = per_customer.select(F.col("field").alias("f"), "customer_id", F.col("n_lines").alias("n_f"))
+    b = per_customer.select(F.col("field").alias("g"), "customer_id", F.col("n_lines").alias("n_g"))
     pairs = a.join(b, on="customer_id", how="inner").filter(F.col("f") < F.col("g"))
     total = F.coalesce(F.sum(F.col("n_f") * F.col("n_g")), F.lit(0))
     return pairs.agg((total / F.lit(max(lines_parsed, 1))).cast("double").alias("expected"))

@@ -109,7 +109,10 @@ def source_snapshot(spark: SparkSession, source: SourceConf) -> str:
         for root, _, names in os.walk(local):
             for name in sorted(names):
                 stat = os.stat(os.path.join(root, name))
-                listing.append(f"{os.path.relpath(os.path.join(root, name), local)}:{stat.st_size}:{stat.st_mtime_ns}")
+                listing.append(
+                    f"{os.path.relpath(os.path.join(root, name), local)}:"
+                    f"{stat.st_size}:{stat.st_mtime_ns}"
+                )
         return "files:" + hashlib.sha256("\n".join(sorted(listing)).encode()).hexdigest()[:16]
     except Exception:  # noqa: BLE001 - an unknown snapshot only means "compare fingerprints"
         return "unknown"

@@ -30,10 +30,19 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from faker import Faker
 
-LOCALES = (("en_GB", "GB", 0.15), ("en_US", "US", 0.15), ("de_DE", "DE", 0.12),
-           ("fr_FR", "FR", 0.10), ("es_ES", "ES", 0.10), ("it_IT", "IT", 0.08),
-           ("pl_PL", "PL", 0.06), ("ru_RU", "RU", 0.08), ("el_GR", "GR", 0.06),
-           ("ja_JP", "JP", 0.05), ("ko_KR", "KR", 0.05))
+LOCALES = (
+    ("en_GB", "GB", 0.15),
+    ("en_US", "US", 0.15),
+    ("de_DE", "DE", 0.12),
+    ("fr_FR", "FR", 0.10),
+    ("es_ES", "ES", 0.10),
+    ("it_IT", "IT", 0.08),
+    ("pl_PL", "PL", 0.06),
+    ("ru_RU", "RU", 0.08),
+    ("el_GR", "GR", 0.06),
+    ("ja_JP", "JP", 0.05),
+    ("ko_KR", "KR", 0.05),
+)
 CODES = [c for c, _, _ in LOCALES]
 COUNTRIES = [c for _, c, _ in LOCALES]
 WEIGHTS = np.array([w for _, _, w in LOCALES]) / sum(w for _, _, w in LOCALES)
@@ -44,67 +53,181 @@ CHUNK = 1_000_000
 T0, T1 = 1420070400, 1735603200  # 2015-01-01 .. 2024-12-31, UTC seconds
 
 # country: calling code, trunk prefix, NSN length, mobile prefixes, national layout, intl groups
-PHONE = {"GB": (44, "0", 10, ("7",), "0dddd dddddd", "dddd dddddd"),
-         "US": (1, "1", 10, (), "(ddd) ddd-dddd", "ddd ddd dddd"),
-         "DE": (49, "0", 11, ("151", "152", "157", "160", "170", "171", "172", "175", "176"),
-                "0ddd dddddddd", "ddd dddddddd"),
-         "FR": (33, "0", 9, ("6", "7"), "0d dd dd dd dd", "d dd dd dd dd"),
-         "ES": (34, "", 9, ("6", "7"), "ddd dd dd dd", "ddd ddd ddd"),
-         "IT": (39, "", 10, ("3",), "ddd ddd dddd", "ddd ddd dddd"),
-         "PL": (48, "", 9, ("5", "6", "7", "8"), "ddd ddd ddd", "ddd ddd ddd"),
-         "RU": (7, "8", 10, ("9",), "8 (ddd) ddd-dd-dd", "ddd ddd-dd-dd"),
-         "GR": (30, "", 10, ("69",), "ddd ddd dddd", "ddd ddd dddd"),
-         "JP": (81, "0", 10, ("70", "80", "90"), "0dd-dddd-dddd", "dd dddd dddd"),
-         "KR": (82, "0", 10, ("10",), "0dd-dddd-dddd", "dd dddd dddd")}
+PHONE = {
+    "GB": (44, "0", 10, ("7",), "0dddd dddddd", "dddd dddddd"),
+    "US": (1, "1", 10, (), "(ddd) ddd-dddd", "ddd ddd dddd"),
+    "DE": (
+        49,
+        "0",
+        11,
+        ("151", "152", "157", "160", "170", "171", "172", "175", "176"),
+        "0ddd dddddddd",
+        "ddd dddddddd",
+    ),
+    "FR": (33, "0", 9, ("6", "7"), "0d dd dd dd dd", "d dd dd dd dd"),
+    "ES": (34, "", 9, ("6", "7"), "ddd dd dd dd", "ddd ddd ddd"),
+    "IT": (39, "", 10, ("3",), "ddd ddd dddd", "ddd ddd dddd"),
+    "PL": (48, "", 9, ("5", "6", "7", "8"), "ddd ddd ddd", "ddd ddd ddd"),
+    "RU": (7, "8", 10, ("9",), "8 (ddd) ddd-dd-dd", "ddd ddd-dd-dd"),
+    "GR": (30, "", 10, ("69",), "ddd ddd dddd", "ddd ddd dddd"),
+    "JP": (81, "0", 10, ("70", "80", "90"), "0dd-dddd-dddd", "dd dddd dddd"),
+    "KR": (82, "0", 10, ("10",), "0dd-dddd-dddd", "dd dddd dddd"),
+}
 STYLES = ("e164", "national", "intl", "intl00", "dashed")
 
 
 def _patterns(country: str) -> dict[str, str]:
     cc, _, n, _, national, intl = PHONE[country]
     head, *rest = re.split(r"[ -]", intl)
-    return {"e164": f"+{cc}" + "d" * n, "national": national, "intl": f"+{cc} {intl}",
-            "intl00": f"00{cc} ({head}) " + "-".join(rest),
-            "dashed": re.sub(r"[ ()]+", "-", national).strip("-")}
+    return {
+        "e164": f"+{cc}" + "d" * n,
+        "national": national,
+        "intl": f"+{cc} {intl}",
+        "intl00": f"00{cc} ({head}) " + "-".join(rest),
+        "dashed": re.sub(r"[ ()]+", "-", national).strip("-"),
+    }
 
 
 PATTERNS = {c: _patterns(c) for c in PHONE}
 DOMAINS = ["gmail.com"] * 7 + ["yahoo.com", "outlook.com", "hotmail.com"] * 2 + ["icloud.com"]
-LOCAL_DOMAINS = {"en_GB": ("btinternet.com", "sky.com"), "en_US": ("aol.com", "comcast.net"),
-                 "de_DE": ("gmx.de", "web.de"), "fr_FR": ("orange.fr", "free.fr"),
-                 "es_ES": ("telefonica.net", "yahoo.es"), "it_IT": ("libero.it", "virgilio.it"),
-                 "pl_PL": ("wp.pl", "onet.pl"), "ru_RU": ("mail.ru", "yandex.ru"),
-                 "el_GR": ("otenet.gr", "yahoo.gr"), "ja_JP": ("yahoo.co.jp", "docomo.ne.jp"),
-                 "ko_KR": ("naver.com", "daum.net")}
-LINE2 = {"en_GB": ("Flat ", ""), "en_US": ("Apt ", ""), "de_DE": ("Wohnung ", ""),
-         "fr_FR": ("Appartement ", ""), "es_ES": ("Piso ", ""), "it_IT": ("Interno ", ""),
-         "pl_PL": ("m. ", ""), "ru_RU": ("кв. ", ""), "el_GR": ("Διαμ. ", ""),
-         "ja_JP": ("", "号室"), "ko_KR": ("", "호")}
+LOCAL_DOMAINS = {
+    "en_GB": ("btinternet.com", "sky.com"),
+    "en_US": ("aol.com", "comcast.net"),
+    "de_DE": ("gmx.de", "web.de"),
+    "fr_FR": ("orange.fr", "free.fr"),
+    "es_ES": ("telefonica.net", "yahoo.es"),
+    "it_IT": ("libero.it", "virgilio.it"),
+    "pl_PL": ("wp.pl", "onet.pl"),
+    "ru_RU": ("mail.ru", "yandex.ru"),
+    "el_GR": ("otenet.gr", "yahoo.gr"),
+    "ja_JP": ("yahoo.co.jp", "docomo.ne.jp"),
+    "ko_KR": ("naver.com", "daum.net"),
+}
+LINE2 = {
+    "en_GB": ("Flat ", ""),
+    "en_US": ("Apt ", ""),
+    "de_DE": ("Wohnung ", ""),
+    "fr_FR": ("Appartement ", ""),
+    "es_ES": ("Piso ", ""),
+    "it_IT": ("Interno ", ""),
+    "pl_PL": ("m. ", ""),
+    "ru_RU": ("кв. ", ""),
+    "el_GR": ("Διαμ. ", ""),
+    "ja_JP": ("", "号室"),
+    "ko_KR": ("", "호"),
+}
 EN_SUFFIXES = ("Street", "Street", "Road", "Road", "Avenue", "Lane", "Close", "Drive", "Way")
-ABBREVIATIONS = ((r"\bStreet\b", "St"), (r"\bRoad\b", "Rd"), (r"\bAvenue\b", "Ave"),
-                 (r"\bLane\b", "Ln"), (r"straße\b", "str."), (r"Straße\b", "Str."))
-KO_LAST = ("김 Kim,이 Lee,박 Park,최 Choi,정 Jung,강 Kang,조 Cho,윤 Yoon,장 Jang,임 Lim,한 Han,"
-           "오 Oh,서 Seo,신 Shin,권 Kwon,황 Hwang,안 Ahn,송 Song,류 Ryu,전 Jeon,홍 Hong,고 Ko,"
-           "문 Moon,양 Yang,손 Son,배 Bae,백 Baek,허 Heo,유 Yoo,남 Nam")
-KO_FIRST = ("민준 Minjun,서연 Seoyeon,서준 Seojun,지우 Jiwoo,도윤 Doyoon,하은 Haeun,예준 Yejun,"
-            "서윤 Seoyun,시우 Siwoo,지민 Jimin,주원 Juwon,수아 Sua,하준 Hajun,지유 Jiyu,지호 Jiho,"
-            "채원 Chaewon,준서 Junseo,지아 Jia,현우 Hyunwoo,민서 Minseo,성민 Sungmin,정희 Junghee,"
-            "영수 Youngsoo,영희 Younghee,철수 Chulsoo,은지 Eunji,혜진 Hyejin,동현 Donghyun,"
-            "수빈 Subin,유진 Yujin")
-HOT_NAMES = (("Maria", "Garcia"), ("Wei", "Wang"), ("John", "Smith"), ("Anna", "Müller"),
-             ("Jean", "Martin"), ("Giuseppe", "Rossi"), ("Anna", "Nowak"), ("James", "Brown"),
-             ("José", "Fernández"), ("Marie", "Dubois"), ("Thomas", "Schmidt"),
-             ("Michael", "Johnson"), ("Laura", "Bianchi"), ("Piotr", "Kowalski"),
-             ("David", "Jones"), ("Sarah", "Wilson"))
-TRANSLIT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюяαβγδεζηθικλμνξοπρσςτυφχψω", [
-    "a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r",
-    "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya", "a", "v",
-    "g", "d", "e", "z", "i", "th", "i", "k", "l", "m", "n", "x", "o", "p", "r", "s", "s", "t",
-    "y", "f", "ch", "ps", "o"]))
-FORMATS = {"semicolon": (";", "csv", ["Nom", "Correo", "Telefon", "Adresse", "Pays"]),
-           "csv": (",", "csv", ["Full Name", "E-mail", "Mobile", "Address", "Country"]),
-           "tsv": ("\t", "tsv", ["Name", "E-Mail-Adresse", "Telefonnummer", "Anschrift", "Land"]),
-           "pipe": ("|", "txt", ["nombre", "email", "tel", "direccion", "pais"]),
-           "jsonl": (None, "jsonl", ["name", "mail", "phone_number", "addr", "country"])}
+ABBREVIATIONS = (
+    (r"\bStreet\b", "St"),
+    (r"\bRoad\b", "Rd"),
+    (r"\bAvenue\b", "Ave"),
+    (r"\bLane\b", "Ln"),
+    (r"straße\b", "str."),
+    (r"Straße\b", "Str."),
+)
+KO_LAST = (
+    "김 Kim,이 Lee,박 Park,최 Choi,정 Jung,강 Kang,조 Cho,윤 Yoon,장 Jang,임 Lim,한 Han,"
+    "오 Oh,서 Seo,신 Shin,권 Kwon,황 Hwang,안 Ahn,송 Song,류 Ryu,전 Jeon,홍 Hong,고 Ko,"
+    "문 Moon,양 Yang,손 Son,배 Bae,백 Baek,허 Heo,유 Yoo,남 Nam"
+)
+KO_FIRST = (
+    "민준 Minjun,서연 Seoyeon,서준 Seojun,지우 Jiwoo,도윤 Doyoon,하은 Haeun,예준 Yejun,"
+    "서윤 Seoyun,시우 Siwoo,지민 Jimin,주원 Juwon,수아 Sua,하준 Hajun,지유 Jiyu,지호 Jiho,"
+    "채원 Chaewon,준서 Junseo,지아 Jia,현우 Hyunwoo,민서 Minseo,성민 Sungmin,정희 Junghee,"
+    "영수 Youngsoo,영희 Younghee,철수 Chulsoo,은지 Eunji,혜진 Hyejin,동현 Donghyun,"
+    "수빈 Subin,유진 Yujin"
+)
+HOT_NAMES = (
+    ("Maria", "Garcia"),
+    ("Wei", "Wang"),
+    ("John", "Smith"),
+    ("Anna", "Müller"),
+    ("Jean", "Martin"),
+    ("Giuseppe", "Rossi"),
+    ("Anna", "Nowak"),
+    ("James", "Brown"),
+    ("José", "Fernández"),
+    ("Marie", "Dubois"),
+    ("Thomas", "Schmidt"),
+    ("Michael", "Johnson"),
+    ("Laura", "Bianchi"),
+    ("Piotr", "Kowalski"),
+    ("David", "Jones"),
+    ("Sarah", "Wilson"),
+)
+TRANSLIT = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюяαβγδεζηθικλμνξοπρσςτυφχψω",
+        [
+            "a",
+            "b",
+            "v",
+            "g",
+            "d",
+            "e",
+            "e",
+            "zh",
+            "z",
+            "i",
+            "y",
+            "k",
+            "l",
+            "m",
+            "n",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "u",
+            "f",
+            "kh",
+            "ts",
+            "ch",
+            "sh",
+            "shch",
+            "",
+            "y",
+            "",
+            "e",
+            "yu",
+            "ya",
+            "a",
+            "v",
+            "g",
+            "d",
+            "e",
+            "z",
+            "i",
+            "th",
+            "i",
+            "k",
+            "l",
+            "m",
+            "n",
+            "x",
+            "o",
+            "p",
+            "r",
+            "s",
+            "s",
+            "t",
+            "y",
+            "f",
+            "ch",
+            "ps",
+            "o",
+        ],
+        strict=False,
+    )
+)
+FORMATS = {
+    "semicolon": (";", "csv", ["Nom", "Correo", "Telefon", "Adresse", "Pays"]),
+    "csv": (",", "csv", ["Full Name", "E-mail", "Mobile", "Address", "Country"]),
+    "tsv": ("\t", "tsv", ["Name", "E-Mail-Adresse", "Telefonnummer", "Anschrift", "Land"]),
+    "pipe": ("|", "txt", ["nombre", "email", "tel", "direccion", "pais"]),
+    "jsonl": (None, "jsonl", ["name", "mail", "phone_number", "addr", "country"]),
+}
 FIELDS = ("name", "email", "phone", "address")
 BAD_BYTES = b"\xff\xfe\xfa"
 _MARK = "\ue000"  # stands in for BAD_BYTES until the line is encoded
@@ -129,8 +252,11 @@ def name_key(name: str) -> str:
 
 def _draw(fn, n: int) -> list:
     """Distinct results of n Faker calls, minus any that a delimited dump would have to quote."""
-    return [v for v in dict.fromkeys(fn() for _ in range(n))
-            if isinstance(v, tuple) or (v.strip() and not _UNSAFE.search(v))]
+    return [
+        v
+        for v in dict.fromkeys(fn() for _ in range(n))
+        if isinstance(v, tuple) or (v.strip() and not _UNSAFE.search(v))
+    ]
 
 
 def _locale_pools(loc: str, seed: int) -> dict[str, list]:
@@ -147,21 +273,29 @@ def _locale_pools(loc: str, seed: int) -> dict[str, list]:
     else:
         first, last = _draw(fk.first_name, 2000), _draw(fk.last_name, 2000)
         names = [first, last, [None] * len(first), [None] * len(last)]
-    street = {"en_GB": lambda: f"{fk.last_name()} {fk.random_element(EN_SUFFIXES)}",
-              "de_DE": lambda: fk.street_name() if fk.boolean(40) else f"{fk.last_name()}straße",
-              "ja_JP": lambda: f"{fk.town()}{fk.chome()}",
-              "ko_KR": lambda: f"{fk.road_name()}{fk.road_suffix()}"}
+    street = {
+        "en_GB": lambda: f"{fk.last_name()} {fk.random_element(EN_SUFFIXES)}",
+        "de_DE": lambda: fk.street_name() if fk.boolean(40) else f"{fk.last_name()}straße",
+        "ja_JP": lambda: f"{fk.town()}{fk.chome()}",
+        "ko_KR": lambda: f"{fk.road_name()}{fk.road_suffix()}",
+    }
     street["en_US"] = street["en_GB"]
 
     def postcode() -> str:  # Faker's el_GR postcodes mix layouts; keep one, "NNN NN"
-        return f"{fk.random_int(100, 859)} {fk.random_int(10, 99)}" if loc == "el_GR" \
+        return (
+            f"{fk.random_int(100, 859)} {fk.random_int(10, 99)}"
+            if loc == "el_GR"
             else fk.postcode()
+        )
 
-    return dict(zip(("first", "last", "first_latin", "last_latin"), names),
-                street=_draw(street.get(loc, fk.street_name), 1500), city=_draw(fk.city, 1000),
-                region=_draw(fk.administrative_unit, 300),
-                postcode=[p for p in _draw(postcode, 2000) if re.search(r"\d", p)],
-                domain=DOMAINS + list(LOCAL_DOMAINS[loc]) * 3)
+    return dict(
+        zip(("first", "last", "first_latin", "last_latin"), names, strict=False),
+        street=_draw(street.get(loc, fk.street_name), 1500),
+        city=_draw(fk.city, 1000),
+        region=_draw(fk.administrative_unit, 300),
+        postcode=[p for p in _draw(postcode, 2000) if re.search(r"\d", p)],
+        domain=DOMAINS + list(LOCAL_DOMAINS[loc]) * 3,
+    )
 
 
 class Vocab:
@@ -184,11 +318,16 @@ class Vocab:
                 values += [None] * len(HOT_NAMES)
             self.obj[field] = np.array(values, dtype=object)
         for field in ("first", "last"):
-            self.obj[f"{field}_fold"] = np.array([strip_accents(v) for v in self.obj[field]],
-                                                 dtype=object)
+            self.obj[f"{field}_fold"] = np.array(
+                [strip_accents(v) for v in self.obj[field]], dtype=object
+            )
             self.obj[f"{field}_mail"] = np.array(
-                [re.sub("[^a-z]", "", strip_accents(v.translate(_MAIL_EXTRA)).lower())
-                 for v in self.obj[field]], dtype=object)
+                [
+                    re.sub("[^a-z]", "", strip_accents(v.translate(_MAIL_EXTRA)).lower())
+                    for v in self.obj[field]
+                ],
+                dtype=object,
+            )
         self.pa = {k: pa.array(v, pa.string()) for k, v in self.obj.items()}
 
     def pick(self, rng: np.random.Generator, field: str, loc: np.ndarray) -> np.ndarray:
@@ -221,15 +360,19 @@ def _isin_sorted(values: np.ndarray, sorted_ref: np.ndarray) -> np.ndarray:
 def _nsn(rng: np.random.Generator, country: str, n: int) -> np.ndarray:
     length, prefixes = PHONE[country][2:4]
     if not prefixes:  # NANP: area code and exchange never start with 0 or 1
-        return (rng.integers(200, 1000, n) * 10**7 + rng.integers(200, 1000, n) * 10**4
-                + rng.integers(0, 10**4, n))
+        return (
+            rng.integers(200, 1000, n) * 10**7
+            + rng.integers(200, 1000, n) * 10**4
+            + rng.integers(0, 10**4, n)
+        )
     tail = length - len(prefixes[0])
     head = np.array([int(p) for p in prefixes])[rng.integers(0, len(prefixes), n)]
     return head * 10**tail + rng.integers(0, 10**tail, n)
 
 
-def draw_phones(rng: np.random.Generator, cidx: np.ndarray,
-                exclude: np.ndarray | None = None) -> np.ndarray:
+def draw_phones(
+    rng: np.random.Generator, cidx: np.ndarray, exclude: np.ndarray | None = None
+) -> np.ndarray:
     """E.164 numbers as int64 (the digits after '+'), unique and disjoint from `exclude`."""
     full, todo = np.zeros(len(cidx), np.int64), np.arange(len(cidx))
     banned = np.sort(exclude) if exclude is not None else np.zeros(0, np.int64)
@@ -277,7 +420,8 @@ def _line1(vocab: Vocab, rng: np.random.Generator, loc: np.ndarray) -> pa.Array:
     """Street and house number (1..300, ~3% with a letter) in the locale's usual order."""
     n = len(loc)
     letter = pa.array(["", "a", "b", "c"]).take(
-        pa.array(np.where(rng.random(n) < 0.03, rng.integers(1, 4, n), 0)))
+        pa.array(np.where(rng.random(n) < 0.03, rng.integers(1, 4, n), 0))
+    )
     house = _join(pa.array(rng.integers(1, 301, n)).cast(pa.string()), letter)
     street = vocab.take("street", vocab.pick(rng, "street", loc))
     first = pa.array(np.isin(loc, NUMBER_FIRST))
@@ -291,62 +435,104 @@ def _timestamps(seconds: np.ndarray) -> pa.Array:
 def _customers(vocab: Vocab, cust: dict[str, np.ndarray], sl: slice) -> pa.Table:
     loc, fg, lg = cust["loc"][sl], cust["fg"][sl], cust["lg"][sl]
     ids = pa.array(np.arange(sl.start + 1, sl.stop + 1))
-    stem = pc.if_else(pa.array(~np.isin(loc, NON_LATIN)),
-                      _join(vocab.take("first_mail", fg), vocab.take("last_mail", lg), sep="."),
-                      pa.scalar("user"))
-    email = _join(_join(stem, ids.cast(pa.string())), vocab.take("domain", cust["dom"][sl]),
-                  sep="@")
-    return pa.table({
-        "customer_id": ids, "first_name": vocab.take("first", fg),
-        "last_name": vocab.take("last", lg), "email": email,
-        "phone": format_phones(cust["phone"][sl], loc, np.where(cust["e164"][sl], 0, 1)),
-        "country": pa.array(COUNTRIES).take(pa.array(loc)),
-        "created_at": _timestamps(cust["created"][sl]),
-        "first_name_latin": vocab.take("first_latin", fg),
-        "last_name_latin": vocab.take("last_latin", lg)})
+    stem = pc.if_else(
+        pa.array(~np.isin(loc, NON_LATIN)),
+        _join(vocab.take("first_mail", fg), vocab.take("last_mail", lg), sep="."),
+        pa.scalar("user"),
+    )
+    email = _join(
+        _join(stem, ids.cast(pa.string())), vocab.take("domain", cust["dom"][sl]), sep="@"
+    )
+    return pa.table(
+        {
+            "customer_id": ids,
+            "first_name": vocab.take("first", fg),
+            "last_name": vocab.take("last", lg),
+            "email": email,
+            "phone": format_phones(cust["phone"][sl], loc, np.where(cust["e164"][sl], 0, 1)),
+            "country": pa.array(COUNTRIES).take(pa.array(loc)),
+            "created_at": _timestamps(cust["created"][sl]),
+            "first_name_latin": vocab.take("first_latin", fg),
+            "last_name_latin": vocab.take("last_latin", lg),
+        }
+    )
 
 
-def _addresses(vocab: Vocab, rng: np.random.Generator, loc: np.ndarray, ids: np.ndarray,
-               n_addr: np.ndarray, first_id: int) -> pa.Table:
+def _addresses(
+    vocab: Vocab,
+    rng: np.random.Generator,
+    loc: np.ndarray,
+    ids: np.ndarray,
+    n_addr: np.ndarray,
+    first_id: int,
+) -> pa.Table:
     a_loc = pa.array(loc := np.repeat(loc, n_addr))
     k = len(loc)
-    line2 = _join(pa.array([LINE2[c][0] for c in CODES]).take(a_loc),
-                  pa.array(rng.integers(1, 40, k)).cast(pa.string()),
-                  pa.array([LINE2[c][1] for c in CODES]).take(a_loc))
+    line2 = _join(
+        pa.array([LINE2[c][0] for c in CODES]).take(a_loc),
+        pa.array(rng.integers(1, 40, k)).cast(pa.string()),
+        pa.array([LINE2[c][1] for c in CODES]).take(a_loc),
+    )
     region = vocab.take("region", vocab.pick(rng, "region", loc))
-    return pa.table({
-        "address_id": pa.array(np.arange(first_id, first_id + k)),
-        "customer_id": pa.array(np.repeat(ids, n_addr)), "line1": _line1(vocab, rng, loc),
-        "line2": pc.if_else(pa.array(rng.random(k) < 0.08), line2, _NULL),
-        "city": vocab.take("city", vocab.pick(rng, "city", loc)),
-        "region": pc.if_else(pa.array(rng.random(k) < 0.7), region, _NULL),
-        "postcode": vocab.take("postcode", vocab.pick(rng, "postcode", loc)),
-        "country": pa.array(COUNTRIES).take(a_loc)})
+    return pa.table(
+        {
+            "address_id": pa.array(np.arange(first_id, first_id + k)),
+            "customer_id": pa.array(np.repeat(ids, n_addr)),
+            "line1": _line1(vocab, rng, loc),
+            "line2": pc.if_else(pa.array(rng.random(k) < 0.08), line2, _NULL),
+            "city": vocab.take("city", vocab.pick(rng, "city", loc)),
+            "region": pc.if_else(pa.array(rng.random(k) < 0.7), region, _NULL),
+            "postcode": vocab.take("postcode", vocab.pick(rng, "postcode", loc)),
+            "country": pa.array(COUNTRIES).take(a_loc),
+        }
+    )
 
 
-def _orders(vocab: Vocab, rng: np.random.Generator, cust: dict[str, np.ndarray], sl: slice,
-            customers: pa.Table, addresses: pa.Table, pick_addr, first_id: int) -> pa.Table:
+def _orders(
+    vocab: Vocab,
+    rng: np.random.Generator,
+    cust: dict[str, np.ndarray],
+    sl: slice,
+    customers: pa.Table,
+    addresses: pa.Table,
+    pick_addr,
+    first_id: int,
+) -> pa.Table:
     """~1.5 orders per customer, shipped to one of their addresses, phone in another layout."""
     loc = cust["loc"][sl]
     o_cust = np.repeat(np.arange(len(loc)), rng.poisson(1.5, len(loc)))
     o, o_loc, at = len(o_cust), loc[o_cust], pa.array(pick_addr(o_cust))
-    other = _join(vocab.take("first", vocab.pick(rng, "first", o_loc)),
-                  vocab.take("last", vocab.pick(rng, "last", o_loc)), sep=" ")
+    other = _join(
+        vocab.take("first", vocab.pick(rng, "first", o_loc)),
+        vocab.take("last", vocab.pick(rng, "last", o_loc)),
+        sep=" ",
+    )
     own = _join(customers["first_name"].take(o_cust), customers["last_name"].take(o_cust), sep=" ")
-    phone = format_phones(cust["phone"][sl][o_cust], o_loc,
-                          np.where(cust["e164"][sl][o_cust], 1, 2))
+    phone = format_phones(
+        cust["phone"][sl][o_cust], o_loc, np.where(cust["e164"][sl][o_cust], 1, 2)
+    )
     ts = np.minimum(cust["created"][sl][o_cust] + rng.integers(0, 86400 * 900, o), T1)
-    return pa.table({
-        "order_id": pa.array(np.arange(first_id, first_id + o)),
-        "customer_id": customers["customer_id"].take(o_cust),
-        "ship_name": pc.if_else(pa.array(rng.random(o) < 0.1), other, own),
-        "ship_phone": pc.if_else(pa.array(rng.random(o) < 0.1), _NULL, phone),
-        **{f"ship_{c}": addresses[c].take(at) for c in ("line1", "city", "postcode", "country")},
-        "order_ts": _timestamps(ts)})
+    return pa.table(
+        {
+            "order_id": pa.array(np.arange(first_id, first_id + o)),
+            "customer_id": customers["customer_id"].take(o_cust),
+            "ship_name": pc.if_else(pa.array(rng.random(o) < 0.1), other, own),
+            "ship_phone": pc.if_else(pa.array(rng.random(o) < 0.1), _NULL, phone),
+            **{
+                f"ship_{c}": addresses[c].take(at) for c in ("line1", "city", "postcode", "country")
+            },
+            "order_ts": _timestamps(ts),
+        }
+    )
 
 
-def _write_warehouse(out: Path, vocab: Vocab, cust: dict[str, np.ndarray], planted: np.ndarray,
-                     ss: np.random.SeedSequence) -> tuple[pd.DataFrame, dict[str, int]]:
+def _write_warehouse(
+    out: Path,
+    vocab: Vocab,
+    cust: dict[str, np.ndarray],
+    planted: np.ndarray,
+    ss: np.random.SeedSequence,
+) -> tuple[pd.DataFrame, dict[str, int]]:
     """Write 1M-customer chunks; return e-mail and one address of each planted customer."""
     n, picked, counts = len(cust["loc"]), [], {"addresses": 0, "orders": 0}
     for name in ("customers", "addresses", "orders"):
@@ -364,20 +550,32 @@ def _write_warehouse(out: Path, vocab: Vocab, cust: dict[str, np.ndarray], plant
         def pick_addr(rows: np.ndarray, n_addr=n_addr, a_start=a_start, rng=rng) -> np.ndarray:
             return a_start[rows] + ((n_addr[rows] == 2) & (rng.random(len(rows)) < 0.5))
 
-        addresses = _addresses(vocab, rng, cust["loc"][sl], customers["customer_id"].to_numpy(),
-                               n_addr, counts["addresses"] + 1)
-        orders = _orders(vocab, rng, cust, sl, customers, addresses, pick_addr,
-                         counts["orders"] + 1)
-        for name, table in (("customers", customers), ("addresses", addresses),
-                            ("orders", orders)):
+        addresses = _addresses(
+            vocab,
+            rng,
+            cust["loc"][sl],
+            customers["customer_id"].to_numpy(),
+            n_addr,
+            counts["addresses"] + 1,
+        )
+        orders = _orders(
+            vocab, rng, cust, sl, customers, addresses, pick_addr, counts["orders"] + 1
+        )
+        for name, table in (("customers", customers), ("addresses", addresses), ("orders", orders)):
             pq.write_table(table, out / "warehouse" / name / f"part-{part:05d}.parquet")
         counts["addresses"] += addresses.num_rows
         counts["orders"] += orders.num_rows
         sel = planted[(planted > sl.start) & (planted <= sl.stop)] - 1 - sl.start
         at = pick_addr(sel)
-        picked.append(pd.DataFrame({
-            "customer_id": sel + 1 + sl.start, "email": customers["email"].take(sel).to_numpy(),
-            **{c: addresses[c].take(at).to_numpy() for c in ("line1", "city", "postcode")}}))
+        picked.append(
+            pd.DataFrame(
+                {
+                    "customer_id": sel + 1 + sl.start,
+                    "email": customers["email"].take(sel).to_numpy(),
+                    **{c: addresses[c].take(at).to_numpy() for c in ("line1", "city", "postcode")},
+                }
+            )
+        )
     return pd.concat(picked, ignore_index=True), counts
 
 
@@ -389,9 +587,9 @@ def _typo(r: random.Random, s: str) -> str:
             pos = [i for i, c in enumerate(t) if c.isalpha() and not (i and t[i - 1].isdigit())]
             i, op = r.choice(pos), r.randrange(3)
             if op == 0 and i + 1 < len(t) and t[i + 1].isalpha():
-                t = t[:i] + t[i + 1] + t[i] + t[i + 2:]
+                t = t[:i] + t[i + 1] + t[i] + t[i + 2 :]
             elif op == 1 and len(pos) > 3:
-                t = t[:i] + t[i + 1:]
+                t = t[:i] + t[i + 1 :]
             else:
                 t = t[:i] + t[i] + t[i:]
         if name_key(t) != name_key(s):
@@ -407,22 +605,25 @@ def _fuzz_name(r: random.Random, first: str, last: str, loc: int) -> str:
     if op == "initial":
         return f"{first[0]}. {last}"
     if op == "translit":
-        return " ".join("".join(TRANSLIT.get(c, TRANSLIT.get(strip_accents(c), c))
-                                for c in w.lower()).title() for w in (first, last))
+        return " ".join(
+            "".join(TRANSLIT.get(c, TRANSLIT.get(strip_accents(c), c)) for c in w.lower()).title()
+            for w in (first, last)
+        )
     return _typo(r, f"{first} {last}")
 
 
 def _insert_dot(s: str, p: float) -> str:
     i = 1 + int(p * (len(s) - 2))
-    return s if "." in s[i - 1:i + 1] else s[:i] + "." + s[i:]
+    return s if "." in s[i - 1 : i + 1] else s[:i] + "." + s[i:]
 
 
 def _recase(s: pd.Series, u: np.ndarray, upper: float, lower: float) -> np.ndarray:
     return np.where(u < upper, s.str.upper(), np.where(u > 1 - lower, s.str.lower(), s))
 
 
-def _render_rows(df: pd.DataFrame, vocab: Vocab, rng: np.random.Generator,
-                 fuzzy_share: float) -> tuple[pd.DataFrame, np.ndarray]:
+def _render_rows(
+    df: pd.DataFrame, vocab: Vocab, rng: np.random.Generator, fuzzy_share: float
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Apply dump-style noise; return the output values and a per-field status matrix."""
     n, loc, fg, lg = len(df), df["loc"].to_numpy(), df["fg"].to_numpy(), df["lg"].to_numpy()
     kind = df["kind"].to_numpy()
@@ -437,8 +638,13 @@ def _render_rows(df: pd.DataFrame, vocab: Vocab, rng: np.random.Generator,
     f = pd.Series(np.where(fold, vocab.obj["first_fold"][fg], vocab.obj["first"][fg]))
     la = pd.Series(np.where(fold, vocab.obj["last_fold"][lg], vocab.obj["last"][lg]))
     style = rng.choice(3, n, p=[0.6, 0.25, 0.15])  # "First Last", "LAST, First", "last first"
-    name = pd.Series(np.select([style == 0, style == 1], [f + " " + la, la.str.upper() + ", " + f],
-                               (la + " " + f).str.lower()))
+    name = pd.Series(
+        np.select(
+            [style == 0, style == 1],
+            [f + " " + la, la.str.upper() + ", " + f],
+            (la + " " + f).str.lower(),
+        )
+    )
     name = pd.Series(np.where(style == 0, _recase(name, rng.random(n), 0.1, 0.1), name))
     name = pd.Series(np.where(rng.random(n) < 0.08, name.str.replace(" ", "  "), name))
     for i in np.flatnonzero(fuzzy[:, 0]):
@@ -447,7 +653,7 @@ def _render_rows(df: pd.DataFrame, vocab: Vocab, rng: np.random.Generator,
     local, dom = df["mail_local"].to_numpy(object).copy(), df["mail_domain"].to_numpy(object).copy()
     trick = np.where((dom == "gmail.com") & (rng.random(n) < 0.4), rng.integers(0, 3, n), -1)
     dots, pos = np.flatnonzero(trick == 0), rng.random(n)
-    local[dots] = [_insert_dot(s, p) for s, p in zip(local[dots], pos[dots])]
+    local[dots] = [_insert_dot(s, p) for s, p in zip(local[dots], pos[dots], strict=False)]
     local[trick == 1] += "+promo"
     dom[trick == 2] = "googlemail.com"
     email = _recase(pd.Series(local + "@" + dom), rng.random(n), 0.15, 0)
@@ -465,12 +671,23 @@ def _render_rows(df: pd.DataFrame, vocab: Vocab, rng: np.random.Generator,
     for i in np.flatnonzero(fuzzy[:, 3]):
         line1[i] = _typo(r, line1[i])
     city, postcode = df["city"], df["postcode"]
-    address = pd.Series(np.where(rng.random(n) < 0.5, line1 + ", " + postcode + " " + city,
-                                 line1 + ", " + city + ", " + postcode))
+    address = pd.Series(
+        np.where(
+            rng.random(n) < 0.5,
+            line1 + ", " + postcode + " " + city,
+            line1 + ", " + city + ", " + postcode,
+        )
+    )
     iso = pd.Series(np.array(COUNTRIES, dtype=object)[loc])
-    values = pd.DataFrame({"name": name, "email": email, "phone": phone,
-                           "address": _recase(address, rng.random(n), 0.08, 0.08),
-                           "country": _recase(iso, rng.random(n), 0, 0.1)})
+    values = pd.DataFrame(
+        {
+            "name": name,
+            "email": email,
+            "phone": phone,
+            "address": _recase(address, rng.random(n), 0.08, 0.08),
+            "country": _recase(iso, rng.random(n), 0, 0.1),
+        }
+    )
     for j, field in enumerate(FIELDS):
         values.loc[absent[:, j], field] = ""
     status = np.where(absent, "absent", np.where(fuzzy, "fuzzy", "exact"))
@@ -478,8 +695,9 @@ def _render_rows(df: pd.DataFrame, vocab: Vocab, rng: np.random.Generator,
     return values, status
 
 
-def _collisions(vocab: Vocab, cust: dict[str, np.ndarray], fg: np.ndarray,
-                lg: np.ndarray) -> np.ndarray:
+def _collisions(
+    vocab: Vocab, cust: dict[str, np.ndarray], fg: np.ndarray, lg: np.ndarray
+) -> np.ndarray:
     """Whether each (first, last) has the name_key of some warehouse customer's name.
 
     Per distinct sample name, every vocabulary pair with the same key is looked up among the
@@ -499,8 +717,11 @@ def _collisions(vocab: Vocab, cust: dict[str, np.ndarray], fg: np.ndarray,
     cands, owner = [], []
     for k, code in enumerate(pairs.tolist()):
         t = sorted(toks["first"][code // nl] + toks["last"][code % nl])
-        splits = {(tuple(t[i] for i in c), tuple(x for i, x in enumerate(t) if i not in c))
-                  for size in range(1, len(t)) for c in itertools.combinations(range(len(t)), size)}
+        splits = {
+            (tuple(t[i] for i in c), tuple(x for i, x in enumerate(t) if i not in c))
+            for size in range(1, len(t))
+            for c in itertools.combinations(range(len(t)), size)
+        }
         for head, tail in splits:
             lasts = by["last"].get(tail, ())
             for a in by["first"].get(head, ()):
@@ -511,28 +732,53 @@ def _collisions(vocab: Vocab, cust: dict[str, np.ndarray], fg: np.ndarray,
     return hit[np.searchsorted(pairs, codes)]
 
 
-def _source_rows(vocab: Vocab, cust: dict[str, np.ndarray], picked: pd.DataFrame, n_fab: int,
-                 n_broken: int, rng: np.random.Generator) -> pd.DataFrame:
+def _source_rows(
+    vocab: Vocab,
+    cust: dict[str, np.ndarray],
+    picked: pd.DataFrame,
+    n_fab: int,
+    n_broken: int,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
     """Clean values behind each data line: planted from the warehouse, the rest invented."""
     idx = picked["customer_id"].to_numpy() - 1
     local, dom = picked["email"].str.extract(r"^(.*)@([^@]*)$").T.to_numpy()
-    planted = pd.DataFrame({"kind": "planted", "customer_id": picked["customer_id"],
-                            "loc": cust["loc"][idx], "fg": cust["fg"][idx], "lg": cust["lg"][idx],
-                            "phone": cust["phone"][idx], "mail_local": local, "mail_domain": dom,
-                            **{c: picked[c] for c in ("line1", "city", "postcode")}})
+    planted = pd.DataFrame(
+        {
+            "kind": "planted",
+            "customer_id": picked["customer_id"],
+            "loc": cust["loc"][idx],
+            "fg": cust["fg"][idx],
+            "lg": cust["lg"][idx],
+            "phone": cust["phone"][idx],
+            "mail_local": local,
+            "mail_domain": dom,
+            **{c: picked[c] for c in ("line1", "city", "postcode")},
+        }
+    )
     k = n_fab + n_broken
     loc = rng.choice(len(CODES), k, p=WEIGHTS)
     fg, lg = vocab.pick(rng, "first", loc), vocab.pick(rng, "last", loc)
-    stem = np.where(np.isin(loc, NON_LATIN), "user",
-                    vocab.obj["first_mail"][fg] + "." + vocab.obj["last_mail"][lg])
-    invented = pd.DataFrame({  # id suffix > 10^9: can never equal a warehouse e-mail
-        "kind": ["fabricated"] * n_fab + ["broken"] * n_broken, "customer_id": None,
-        "loc": loc, "fg": fg, "lg": lg, "phone": draw_phones(rng, loc, exclude=cust["phone"]),
-        "mail_local": stem + rng.integers(10**9, 10**10, k).astype(str).astype(object),
-        "mail_domain": vocab.obj["domain"][vocab.pick(rng, "domain", loc)],
-        "line1": _line1(vocab, rng, loc).to_numpy(zero_copy_only=False),
-        "city": vocab.obj["city"][vocab.pick(rng, "city", loc)],
-        "postcode": vocab.obj["postcode"][vocab.pick(rng, "postcode", loc)]})
+    stem = np.where(
+        np.isin(loc, NON_LATIN),
+        "user",
+        vocab.obj["first_mail"][fg] + "." + vocab.obj["last_mail"][lg],
+    )
+    invented = pd.DataFrame(
+        {  # id suffix > 10^9: can never equal a warehouse e-mail
+            "kind": ["fabricated"] * n_fab + ["broken"] * n_broken,
+            "customer_id": None,
+            "loc": loc,
+            "fg": fg,
+            "lg": lg,
+            "phone": draw_phones(rng, loc, exclude=cust["phone"]),
+            "mail_local": stem + rng.integers(10**9, 10**10, k).astype(str).astype(object),
+            "mail_domain": vocab.obj["domain"][vocab.pick(rng, "domain", loc)],
+            "line1": _line1(vocab, rng, loc).to_numpy(zero_copy_only=False),
+            "city": vocab.obj["city"][vocab.pick(rng, "city", loc)],
+            "postcode": vocab.obj["postcode"][vocab.pick(rng, "postcode", loc)],
+        }
+    )
     rows = pd.concat([planted, invented], ignore_index=True)
     rows["customer_id"] = rows["customer_id"].astype("Int64")
     return rows
@@ -545,9 +791,9 @@ def _broken_line(reason: str, vals: list[str], fmt: str, r: random.Random) -> by
     if reason == "empty":
         return b""
     if reason == "invalid_utf8":
-        vals[0] = vals[0][: len(vals[0]) // 2] + _MARK + vals[0][len(vals[0]) // 2:]
+        vals[0] = vals[0][: len(vals[0]) // 2] + _MARK + vals[0][len(vals[0]) // 2 :]
     if delim is None:
-        text = json.dumps(dict(zip(header, vals)), ensure_ascii=False)
+        text = json.dumps(dict(zip(header, vals, strict=False)), ensure_ascii=False)
         text = text[: len(text) // 2] if reason == "invalid_json" else text
     elif reason == "unclosed_quote":
         text = delim.join(['"' + vals[0], *vals[1:]])
@@ -560,9 +806,18 @@ def _broken_line(reason: str, vals: list[str], fmt: str, r: random.Random) -> by
     return text.encode().replace(_MARK.encode(), BAD_BYTES)
 
 
-def _write_sample(out: Path, vocab: Vocab, cust: dict[str, np.ndarray], picked: pd.DataFrame,
-                  n_fab: int, n_broken: int, fuzzy_share: float, fmt: str, gzip: bool,
-                  rng: np.random.Generator) -> dict:
+def _write_sample(
+    out: Path,
+    vocab: Vocab,
+    cust: dict[str, np.ndarray],
+    picked: pd.DataFrame,
+    n_fab: int,
+    n_broken: int,
+    fuzzy_share: float,
+    fmt: str,
+    gzip: bool,
+    rng: np.random.Generator,
+) -> dict:
     """Write the dump, truth.csv and truth.json; return the truth summary."""
     delim, ext, header = FORMATS[fmt]
     src = _source_rows(vocab, cust, picked, n_fab, n_broken, rng)
@@ -570,8 +825,10 @@ def _write_sample(out: Path, vocab: Vocab, cust: dict[str, np.ndarray], picked: 
     kind = src["kind"].to_numpy()
     good = values[kind != "broken"]
     if delim is None:
-        text = "".join(json.dumps(dict(zip(header, v)), ensure_ascii=False) + "\n"
-                       for v in good.itertuples(index=False))
+        text = "".join(
+            json.dumps(dict(zip(header, v, strict=False)), ensure_ascii=False) + "\n"
+            for v in good.itertuples(index=False)
+        )
     else:
         buf = io.StringIO()
         writer = csv.writer(buf, delimiter=delim, lineterminator="\n")
@@ -579,8 +836,11 @@ def _write_sample(out: Path, vocab: Vocab, cust: dict[str, np.ndarray], picked: 
         text = buf.getvalue()
     lines = text.encode().split(b"\n")[:-1]
     head, lines = (lines[:1], lines[1:]) if delim else ([], lines)
-    reasons = (["invalid_json", "empty", "invalid_utf8"] if delim is None else
-               ["wrong_field_count", "unclosed_quote", "invalid_utf8", "empty"])
+    reasons = (
+        ["invalid_json", "empty", "invalid_utf8"]
+        if delim is None
+        else ["wrong_field_count", "unclosed_quote", "invalid_utf8", "empty"]
+    )
     reason = np.full(len(src), "", dtype=object)
     r = random.Random(int(rng.integers(2**62)))
     for j, i in enumerate(np.flatnonzero(kind == "broken")):
@@ -600,31 +860,53 @@ def _write_sample(out: Path, vocab: Vocab, cust: dict[str, np.ndarray], picked: 
 
     collides = pd.array([pd.NA] * len(src), dtype="boolean")
     fab = np.flatnonzero(kind == "fabricated")
-    collides[fab] = _collisions(vocab, cust, src["fg"].to_numpy()[fab],
-                                src["lg"].to_numpy()[fab]) & (values["name"].to_numpy()[fab] != "")
-    truth = pd.DataFrame({"line_number": slot + 1 + bool(delim), "kind": kind,
-                          "broken_reason": reason, "customer_id": src["customer_id"],
-                          **{f: status[:, j] for j, f in enumerate(FIELDS)},
-                          "name_collides": collides}).sort_values("line_number")
+    collides[fab] = _collisions(
+        vocab, cust, src["fg"].to_numpy()[fab], src["lg"].to_numpy()[fab]
+    ) & (values["name"].to_numpy()[fab] != "")
+    truth = pd.DataFrame(
+        {
+            "line_number": slot + 1 + bool(delim),
+            "kind": kind,
+            "broken_reason": reason,
+            "customer_id": src["customer_id"],
+            **{f: status[:, j] for j, f in enumerate(FIELDS)},
+            "name_collides": collides,
+        }
+    ).sort_values("line_number")
     truth.to_csv(out / "truth.csv", index=False)
     planted = truth[truth["kind"] == "planted"]
     exact = planted[list(FIELDS)] == "exact"
-    summary = {"format": fmt, "sample": str(path.relative_to(out)), "header": bool(delim),
-               "lines": len(truth), "kinds": truth["kind"].value_counts().to_dict(),
-               "broken_reasons": truth["broken_reason"][truth["kind"] == "broken"]
-               .value_counts().to_dict(),
-               "planted_exact": {f: int(exact[f].sum()) for f in FIELDS},
-               "planted_fuzzy": {f: int((planted[f] == "fuzzy").sum()) for f in FIELDS},
-               "planted_ge2_exact": int((exact.sum(axis=1) >= 2).sum()),
-               "fabricated_name_collides": int(collides[fab].sum())}
+    summary = {
+        "format": fmt,
+        "sample": str(path.relative_to(out)),
+        "header": bool(delim),
+        "lines": len(truth),
+        "kinds": truth["kind"].value_counts().to_dict(),
+        "broken_reasons": truth["broken_reason"][truth["kind"] == "broken"]
+        .value_counts()
+        .to_dict(),
+        "planted_exact": {f: int(exact[f].sum()) for f in FIELDS},
+        "planted_fuzzy": {f: int((planted[f] == "fuzzy").sum()) for f in FIELDS},
+        "planted_ge2_exact": int((exact.sum(axis=1) >= 2).sum()),
+        "fabricated_name_collides": int(collides[fab].sum()),
+    }
     (out / "truth.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     return summary
 
 
-def generate(out: Path, customers: int = 2000, sample_lines: int = 500,
-             planted_share: float = 0.3, broken: int = 10, fuzzy_share: float = 0.0,
-             hot_names: int = 0, fabricated_only: bool = False, seed: int = 42,
-             sample_format: str = "semicolon", gzip: bool = False) -> dict:
+def generate(
+    out: Path,
+    customers: int = 2000,
+    sample_lines: int = 500,
+    planted_share: float = 0.3,
+    broken: int = 10,
+    fuzzy_share: float = 0.0,
+    hot_names: int = 0,
+    fabricated_only: bool = False,
+    seed: int = 42,
+    sample_format: str = "semicolon",
+    gzip: bool = False,
+) -> dict:
     """Write DIR/warehouse, DIR/sample and DIR/truth.*; the same arguments give the same bytes."""
     if sample_format not in FORMATS:
         raise ValueError(f"sample_format must be one of {sorted(FORMATS)}")
@@ -634,13 +916,20 @@ def generate(out: Path, customers: int = 2000, sample_lines: int = 500,
     s_cust, s_chunks, s_sample = np.random.SeedSequence(seed).spawn(3)
     vocab, rng, n = _vocab(seed), np.random.default_rng(s_cust), customers
     loc = rng.choice(len(CODES), n, p=WEIGHTS).astype(np.int8)
-    cust = {"loc": loc, "fg": vocab.pick(rng, "first", loc), "lg": vocab.pick(rng, "last", loc),
-            "dom": vocab.pick(rng, "domain", loc), "phone": draw_phones(rng, loc),
-            "e164": rng.random(n) < 0.5, "created": rng.integers(T0, T1, n)}
+    cust = {
+        "loc": loc,
+        "fg": vocab.pick(rng, "first", loc),
+        "lg": vocab.pick(rng, "last", loc),
+        "dom": vocab.pick(rng, "domain", loc),
+        "phone": draw_phones(rng, loc),
+        "e164": rng.random(n) < 0.5,
+        "created": rng.integers(T0, T1, n),
+    }
     if hot_names:  # Latin-script customers only, so native/latin name columns stay consistent
         latin = np.flatnonzero(~np.isin(loc, NON_LATIN))
-        chosen = rng.choice(latin, min(len(latin), hot_names * max(1, round(n * 0.01))),
-                            replace=False)
+        chosen = rng.choice(
+            latin, min(len(latin), hot_names * max(1, round(n * 0.01))), replace=False
+        )
         for j, rows in enumerate(np.array_split(chosen, hot_names)):
             cust["fg"][rows], cust["lg"][rows] = vocab.hot["first"] + j, vocab.hot["last"] + j
     n_broken = min(broken, sample_lines)
@@ -649,31 +938,59 @@ def generate(out: Path, customers: int = 2000, sample_lines: int = 500,
     srng = np.random.default_rng(s_sample)
     planted_ids = np.sort(srng.choice(n, n_planted, replace=False)) + 1
     picked, counts = _write_warehouse(out, vocab, cust, planted_ids, s_chunks)
-    truth = _write_sample(out, vocab, cust, picked, n_fab, n_broken, fuzzy_share, sample_format,
-                          gzip, srng)
-    return {"customers": n, **counts, "warehouse": str(out / "warehouse"),
-            "sample": str(out / truth["sample"]), "truth": str(out / "truth.csv"),
-            "sample_lines": truth["lines"], "planted": n_planted, "fabricated": n_fab,
-            "broken": n_broken}
+    truth = _write_sample(
+        out, vocab, cust, picked, n_fab, n_broken, fuzzy_share, sample_format, gzip, srng
+    )
+    return {
+        "customers": n,
+        **counts,
+        "warehouse": str(out / "warehouse"),
+        "sample": str(out / truth["sample"]),
+        "truth": str(out / "truth.csv"),
+        "sample_lines": truth["lines"],
+        "planted": n_planted,
+        "fabricated": n_fab,
+        "broken": n_broken,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
     """CLI: `python -m jobs.demo --out DIR [...]`, prints a one-line summary."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, required=True)
-    for flag, default in (("customers", 2000), ("sample-lines", 500), ("planted-share", 0.3),
-                          ("broken", 10), ("fuzzy-share", 0.0), ("hot-names", 0), ("seed", 42)):
+    for flag, default in (
+        ("customers", 2000),
+        ("sample-lines", 500),
+        ("planted-share", 0.3),
+        ("broken", 10),
+        ("fuzzy-share", 0.0),
+        ("hot-names", 0),
+        ("seed", 42),
+    ):
         ap.add_argument(f"--{flag}", type=type(default), default=default)
     ap.add_argument("--fabricated-only", action="store_true")
     ap.add_argument("--sample-format", choices=sorted(FORMATS), default="semicolon")
     ap.add_argument("--gzip", action="store_true")
     a = ap.parse_args(argv)
     t0 = time.monotonic()
-    s = generate(a.out, a.customers, a.sample_lines, a.planted_share, a.broken, a.fuzzy_share,
-                 a.hot_names, a.fabricated_only, a.seed, a.sample_format, a.gzip)
-    print(f"demo: {s['customers']} customers, {s['addresses']} addresses, {s['orders']} orders; "
-          f"{s['sample']}: {s['sample_lines']} lines ({s['planted']} planted, {s['fabricated']} "
-          f"fabricated, {s['broken']} broken) in {time.monotonic() - t0:.1f}s")
+    s = generate(
+        a.out,
+        a.customers,
+        a.sample_lines,
+        a.planted_share,
+        a.broken,
+        a.fuzzy_share,
+        a.hot_names,
+        a.fabricated_only,
+        a.seed,
+        a.sample_format,
+        a.gzip,
+    )
+    print(
+        f"demo: {s['customers']} customers, {s['addresses']} addresses, {s['orders']} orders; "
+        f"{s['sample']}: {s['sample_lines']} lines ({s['planted']} planted, {s['fabricated']} "
+        f"fabricated, {s['broken']} broken) in {time.monotonic() - t0:.1f}s"
+    )
 
 
 if __name__ == "__main__":

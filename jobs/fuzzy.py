@@ -416,9 +416,7 @@ def _normalised(parts: DataFrame, ids: list[str], conf: NormaliseConf) -> DataFr
     # fold_street leaves single spaces, so the only empty token is that of an empty street;
     # every token equal to the house number ("" when there is none) is dropped.
     rest = F.array_remove(F.split(F.col("_street"), " "), F.col("_number"))
-    return keyed.select(
-        *[c for c in keyed.columns if c != "_street"], rest.alias("_street_rest")
-    )
+    return keyed.select(*[c for c in keyed.columns if c != "_street"], rest.alias("_street_rest"))
 
 
 ENTRY_TYPE = (

@@ -5,7 +5,7 @@ to refresh, and a Delta MERGE swaps their index rows."""
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -18,7 +18,10 @@ def role_fingerprints(df: DataFrame, role: str, source: SourceConf) -> DataFrame
     cols = sorted(source.columns.items())
     row_hash = F.xxhash64(*[F.col(src).cast("string").alias(dst) for dst, src in cols])
     return (
-        df.select(F.col(source.columns["customer_id"]).cast("string").alias("customer_id"), row_hash.alias("h"))
+        df.select(
+            F.col(source.columns["customer_id"]).cast("string").alias("customer_id"),
+            row_hash.alias("h"),
+        )
         .groupBy("customer_id")
         .agg(F.bit_xor("h").alias("x"), F.count(F.lit(1)).alias("n"))
         .select("customer_id", F.lit(role).alias("role"), F.xxhash64("x", "n").alias("fp"))

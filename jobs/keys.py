@@ -94,7 +94,9 @@ def with_sample_keys(
         "email",
         "phone",
         F.coalesce(F.col("country"), F.lit(default_country)).alias("country"),
-        F.coalesce(text_line1, F.concat_ws(" ", F.col("street"), F.col("house_number"))).alias("line1"),
+        F.coalesce(text_line1, F.concat_ws(" ", F.col("street"), F.col("house_number"))).alias(
+            "line1"
+        ),
         F.coalesce(F.col("postcode"), text_postcode).alias("postcode"),
     )
     normalised = with_normalised(parts, conf)
@@ -118,7 +120,9 @@ def _rename(df: DataFrame, columns: Mapping[str, str], wanted: list[str]) -> Dat
     )
 
 
-def _index_rows(normalised: DataFrame, fields: tuple[str, ...], source: str, hash_key: str) -> DataFrame:
+def _index_rows(
+    normalised: DataFrame, fields: tuple[str, ...], source: str, hash_key: str
+) -> DataFrame:
     """Wide normalised rows -> narrow (field, match_key, customer_id, source) rows."""
     stack = ", ".join(f"'{f}', {f}_n" for f in fields)
     return (
@@ -147,7 +151,9 @@ def customer_keys(
         F.lit(None).cast("string").alias("line1"),
         F.lit(None).cast("string").alias("postcode"),
     )
-    return _index_rows(with_normalised(parts, conf), ("email", "phone", "name"), "customers", hash_key)
+    return _index_rows(
+        with_normalised(parts, conf), ("email", "phone", "name"), "customers", hash_key
+    )
 
 
 def address_keys(
@@ -169,10 +175,17 @@ def order_keys(
 ) -> DataFrame:
     o = _rename(orders, columns, ["customer_id", "name", "phone", "line1", "postcode", "country"])
     parts = o.select(
-        "customer_id", "name", F.lit(None).cast("string").alias("email"), "phone", "country",
-        "line1", "postcode",
+        "customer_id",
+        "name",
+        F.lit(None).cast("string").alias("email"),
+        "phone",
+        "country",
+        "line1",
+        "postcode",
     )
-    return _index_rows(with_normalised(parts, conf), ("name", "phone", "address"), "orders", hash_key)
+    return _index_rows(
+        with_normalised(parts, conf), ("name", "phone", "address"), "orders", hash_key
+    )
 
 
 def match_index(parts: list[DataFrame]) -> DataFrame:

@@ -17,9 +17,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs import crosscheck as xc
-from jobs import fuzzy
+from jobs import fuzzy, keys, log, quality
 from jobs import incremental as incr
-from jobs import keys, log, quality
 from jobs import provenance as prov
 from jobs import report as rep
 from jobs import sample as smp
@@ -87,10 +86,13 @@ def _blocking_action(max_per_key: int, budget: int):
             hot,
             F.concat(
                 F.col("hot_keys").cast("string"),
-                F.lit(f" hot key(s) hitting > {max_per_key} customers each were counted but "
-                      "expanded only to customers another field of the same line matches"),
-                F.when(over, F.lit(f"; unrestricted join would exceed the pair budget {budget}"))
-                .otherwise(F.lit("")),
+                F.lit(
+                    f" hot key(s) hitting > {max_per_key} customers each were counted but "
+                    "expanded only to customers another field of the same line matches"
+                ),
+                F.when(
+                    over, F.lit(f"; unrestricted join would exceed the pair budget {budget}")
+                ).otherwise(F.lit("")),
             ),
         )
         .when(over, F.lit(f"above the pair budget {budget}: run as a broadcast semi-join"))
@@ -141,7 +143,9 @@ def latest_run_id(spark: SparkSession, config: Config) -> str:
 # ---- ingest-sample -----------------------------------------------------------------------
 
 
-def ingest_sample(spark: SparkSession, config: Config, sample_path: str | None, run_id: str) -> dict:
+def ingest_sample(
+    spark: SparkSession, config: Config, sample_path: str | None, run_id: str
+) -> dict:
     """Sample files -> sample_raw + sample_quarantine -> sample_normalised (hashed keys)."""
     path = sample_path or config.sample.path
     if not path:
@@ -162,7 +166,10 @@ def ingest_sample(spark: SparkSession, config: Config, sample_path: str | None, 
         for part in parts[1:]:
             classified = classified.unionByName(part)
         classified = classified.persist(StorageLevel.MEMORY_AND_DISK)
-        reasons = {r.reason: r.n for r in classified.groupBy("reason").agg(F.count(F.lit(1)).alias("n")).collect()}
+        reasons = {
+            r.reason: r.n
+            for r in classified.groupBy("reason").agg(F.count(F.lit(1)).alias("n")).collect()
+        }
         parsed_rows = smp.parsed_rows(classified, run_id)
         suites = quality.load_suites()
         checks = quality.check_sample(
@@ -209,9 +216,14 @@ def ingest_sample(spark: SparkSession, config: Config, sample_path: str | None, 
         "started_at": started,
         "sample_path": path,
         "files": [
-            {"name": os.path.basename(f), "bytes": _size(f), "format": lay.kind,
-             "delimiter": lay.delimiter or "", "header": lay.has_header,
-             "mapping": dict(lay.mapping)}
+            {
+                "name": os.path.basename(f),
+                "bytes": _size(f),
+                "format": lay.kind,
+                "delimiter": lay.delimiter or "",
+                "header": lay.has_header,
+                "mapping": dict(lay.mapping),
+            }
             for f, lay in layouts.items()
         ],  # fmt: skip
         "lines_read": parsed + quarantined,
@@ -271,7 +283,11 @@ def _size(path: str) -> int:
 
 
 def _index_parts(roles: dict, config: Config, hash_key: str) -> DataFrame:
-    builders = {"customers": keys.customer_keys, "addresses": keys.address_keys, "orders": keys.order_keys}
+    builders = {
+        "customers": keys.customer_keys,
+        "addresses": keys.address_keys,
+        "orders": keys.order_keys,
+    }
     parts = [
         builders[role](df, src.columns, config.normalise, hash_key)
         for role, (df, src) in roles.items()
@@ -301,19 +317,27 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
     fps_location = config.table(T_INDEX_FPS)
     snapshots = {role: source_snapshot(spark, src) for role, src in config.warehouse.items()}
     last = None
-    if table_exists(spark, location) and table_exists(spark, builds) and table_exists(spark, fps_location):
+    if (
+        table_exists(spark, location)
+        and table_exists(spark, builds)
+        and table_exists(spark, fps_location)
+    ):
         last = read_table(spark, builds).orderBy(F.col("built_at").desc()).first()
     full = rebuild or config.rebuild_index or last is None or last.key_fingerprint != fingerprint
     known = "unknown" not in snapshots.values()
     fuzzy_ready = not config.crosscheck.fuzzy or table_exists(spark, config.table(T_FUZZY_INDEX))
     unchanged = dict(_get(last, "source_snapshots") or {}) == snapshots
     if not full and known and fuzzy_ready and unchanged:
-        log.info("warehouse unchanged since the last index build; index kept", stage="ingest-warehouse")
+        log.info(
+            "warehouse unchanged since the last index build; index kept", stage="ingest-warehouse"
+        )
         if not table_exists(spark, config.table(T_WAREHOUSE_PROFILE)):  # written by older versions
             _write_warehouse_profile(spark, config)
         return {"mode": "unchanged"}
     with log.stage("ingest-warehouse") as st:
-        roles = {role: (read_source(spark, role, src), src) for role, src in config.warehouse.items()}
+        roles = {
+            role: (read_source(spark, role, src), src) for role, src in config.warehouse.items()
+        }
         with log.stage("index-fingerprints") as sub:
             current = incr.customer_fingerprints(roles).persist(StorageLevel.MEMORY_AND_DISK)
             n_customers = sub["rows"] = current.count()
@@ -332,14 +356,21 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
             index = unchanged.unionByName(new_rows)
         with log.stage("index-keys", mode="full" if full else "incremental") as sub:
             index = index.persist(StorageLevel.MEMORY_AND_DISK)
-            counts = {r.field: r.n for r in index.groupBy("field").agg(F.count(F.lit(1)).alias("n")).collect()}
+            counts = {
+                r.field: r.n
+                for r in index.groupBy("field").agg(F.count(F.lit(1)).alias("n")).collect()
+            }
             sub["rows"] = sum(counts.values())
         built_at = datetime.now(timezone.utc)
         check_run = quality.index_run_id(built_at)
         customers_df, customers_src = roles["customers"]
         previous = read_table(spark, builds) if table_exists(spark, builds) else None
         checks = quality.check_index(
-            index, counts, previous, check_run, quality.customers_view(customers_df, customers_src.columns)
+            index,
+            counts,
+            previous,
+            check_run,
+            quality.customers_view(customers_df, customers_src.columns),
         )
         quality.write_results(spark, config, check_run, checks)
         quality.enforce(checks)  # exit 4 before the index is replaced
@@ -458,14 +489,22 @@ def run_crosscheck(
     with log.stage("crosscheck") as st:
         normalised = read_table(spark, config.table(T_NORMALISED)).filter(F.col("run_id") == run_id)
         index = read_table(spark, config.table(T_INDEX), needed_by="crosscheck")
-        sample_keys = keys.sample_keys_long(normalised, cc.fields).persist(StorageLevel.MEMORY_AND_DISK)
+        sample_keys = keys.sample_keys_long(normalised, cc.fields).persist(
+            StorageLevel.MEMORY_AND_DISK
+        )
         n_keys = sample_keys.count()
-        matched = xc.matched_index_rows(index, sample_keys, broadcast=n_keys <= cc.broadcast_sample_keys_max)
+        matched = xc.matched_index_rows(
+            index, sample_keys, broadcast=n_keys <= cc.broadcast_sample_keys_max
+        )
         matched = matched.persist(StorageLevel.MEMORY_AND_DISK)
         selectivity = xc.key_selectivity(matched)
-        line_matches = xc.line_field_matches(sample_keys, selectivity).persist(StorageLevel.MEMORY_AND_DISK)
+        line_matches = xc.line_field_matches(sample_keys, selectivity).persist(
+            StorageLevel.MEMORY_AND_DISK
+        )
         evidence = xc.evidence_rows(line_matches, matched, cc.max_customers_per_key)
-        write_run(spark, evidence.withColumn("run_id", F.lit(run_id)), config.table(T_EVIDENCE), run_id)
+        write_run(
+            spark, evidence.withColumn("run_id", F.lit(run_id)), config.table(T_EVIDENCE), run_id
+        )
         ev = read_table(spark, config.table(T_EVIDENCE)).filter(F.col("run_id") == run_id)
         same = xc.same_record_lines(ev)
         lines = (
@@ -475,7 +514,9 @@ def run_crosscheck(
             .agg(
                 F.count(F.col("ident")).alias("matched_any_field"),
                 F.coalesce(F.sum("ident"), F.lit(0)).alias("matched_unique_identifier"),
-                F.count(F.when(F.col("max_fields_same_customer") >= 2, 1)).alias("same_record_2plus"),
+                F.count(F.when(F.col("max_fields_same_customer") >= 2, 1)).alias(
+                    "same_record_2plus"
+                ),
             )
             .first()
             .asDict()
@@ -487,14 +528,20 @@ def run_crosscheck(
         fuzzy_fields = None
         fuzzy_tables = (config.table(T_FUZZY_INDEX), config.table(T_SAMPLE_FUZZY))
         if cc.fuzzy and all(table_exists(spark, t) for t in fuzzy_tables):
-            fuzzy_fields, fuzzy_counts = _fuzzy_crosscheck(spark, config, run_id, ev, per_customer, run.lines_parsed)
+            fuzzy_fields, fuzzy_counts = _fuzzy_crosscheck(
+                spark, config, run_id, ev, per_customer, run.lines_parsed
+            )
         summary = xc.field_summary(normalised, line_matches, cc.fields, fuzzy_fields)
-        write_run(spark, summary.withColumn("run_id", F.lit(run_id)), config.table(T_SUMMARY), run_id)
+        write_run(
+            spark, summary.withColumn("run_id", F.lit(run_id)), config.table(T_SUMMARY), run_id
+        )
         per_customer.unpersist()
         diagnostics = xc.blocking_diagnostics(line_matches, cc.max_customers_per_key).withColumn(
             "action", _blocking_action(cc.max_customers_per_key, cc.pair_budget)
         )
-        write_run(spark, diagnostics.withColumn("run_id", F.lit(run_id)), config.table(T_BLOCKING), run_id)
+        write_run(
+            spark, diagnostics.withColumn("run_id", F.lit(run_id)), config.table(T_BLOCKING), run_id
+        )
         for df in (sample_keys, matched, line_matches):
             df.unpersist()
         st["rows"] = n_keys
@@ -620,11 +667,21 @@ def make_report(
     verdict into run_verdicts, where later samples that repeat this one find it.
     `claimed_records` overrides the claim given to crosscheck."""
     with log.stage("report"):
-        run = read_table(spark, config.table(T_SAMPLE_RUNS)).filter(F.col("run_id") == run_id).first()
-        res = read_table(spark, config.table(T_RESULTS), needed_by="report").filter(F.col("run_id") == run_id).first()
+        run = (
+            read_table(spark, config.table(T_SAMPLE_RUNS)).filter(F.col("run_id") == run_id).first()
+        )
+        res = (
+            read_table(spark, config.table(T_RESULTS), needed_by="report")
+            .filter(F.col("run_id") == run_id)
+            .first()
+        )
         if run is None or res is None:
-            raise MissingTableError(f"run {run_id} has not been cross-checked yet: run crosscheck first")
-        rows = read_table(spark, config.table(T_SUMMARY)).filter(F.col("run_id") == run_id).collect()
+            raise MissingTableError(
+                f"run {run_id} has not been cross-checked yet: run crosscheck first"
+            )
+        rows = (
+            read_table(spark, config.table(T_SUMMARY)).filter(F.col("run_id") == run_id).collect()
+        )
         by_field = {r.field: r for r in rows}
         fields = {
             f: {
@@ -662,18 +719,24 @@ def make_report(
                 "heaviest_keys": [k.asDict() for k in b.heaviest_keys],
                 "action": b.action,
             }
-            for b in read_table(spark, config.table(T_BLOCKING)).filter(F.col("run_id") == run_id).collect()
+            for b in read_table(spark, config.table(T_BLOCKING))
+            .filter(F.col("run_id") == run_id)
+            .collect()
         ]
         order = {f: i for i, f in enumerate(config.crosscheck.fields)}
         blocking.sort(key=lambda b: order.get(b["field"], len(order)))
         fuzzy_blocking = []
         if table_exists(spark, config.table(T_FUZZY_BLOCKING)):
-            rules = read_table(spark, config.table(T_FUZZY_BLOCKING)).filter(F.col("run_id") == run_id)
+            rules = read_table(spark, config.table(T_FUZZY_BLOCKING)).filter(
+                F.col("run_id") == run_id
+            )
             fuzzy_blocking = [
                 {**r.asDict(), "heaviest_keys": [k.asDict() for k in r.heaviest_keys]}
                 for r in rules.drop("run_id").orderBy("rule").collect()
             ]
-        inputs = {"files": [{"name": f.name, "bytes": f.bytes, "format": f.format} for f in run.files]}
+        inputs = {
+            "files": [{"name": f.name, "bytes": f.bytes, "format": f.format} for f in run.files]
+        }
         extra = {
             "blocking": blocking,
             "fuzzy_blocking": fuzzy_blocking,

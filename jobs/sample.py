@@ -201,8 +201,10 @@ def classify_delimited(lines: DataFrame, layout: FileLayout, check_utf8: bool) -
     for fld in SAMPLE_FIELDS:
         col = columns.get(fld)
         out = out.withColumn(
-            fld, F.when(F.col("reason").isNull(), _blank_to_null(col)) if col is not None
-            else F.lit(None).cast("string")
+            fld,
+            F.when(F.col("reason").isNull(), _blank_to_null(col))
+            if col is not None
+            else F.lit(None).cast("string"),
         )
     return out
 
@@ -220,8 +222,10 @@ def classify_json(lines: DataFrame, layout: FileLayout, check_utf8: bool) -> Dat
         key = mapping.get(fld)
         col = _blank_to_null(F.try_element_at(parsed, F.lit(key))) if key else None
         out = out.withColumn(
-            fld, F.when(F.col("reason").isNull(), col) if col is not None
-            else F.lit(None).cast("string")
+            fld,
+            F.when(F.col("reason").isNull(), col)
+            if col is not None
+            else F.lit(None).cast("string"),
         )
     return out
 

@@ -115,7 +115,8 @@ def run_size(args: argparse.Namespace, customers: int, sample_lines: int) -> tup
     run_id = "bench"
     stages = [
         ("index build", lambda: pl.ingest_warehouse(spark, config, rebuild=True)),
-        ("sample ingest + normalise", lambda: pl.ingest_sample(spark, config, str(data / "sample"), run_id)),
+        ("sample ingest + normalise",
+         lambda: pl.ingest_sample(spark, config, str(data / "sample"), run_id)),
         ("cross-check", lambda: pl.run_crosscheck(spark, config, run_id)),
         ("report", lambda: pl.make_report(spark, config, run_id)),
     ]  # fmt: skip
@@ -142,7 +143,8 @@ def run_size(args: argparse.Namespace, customers: int, sample_lines: int) -> tup
     print("(index build and sample ingest exclude the GX suites run inside them: see validation)")
     fields = result["fields"]
     print("lines matched exact/fuzzy per field: "
-          + ", ".join(f"{f} {v['lines_matched_exact']}/{v['lines_matched_fuzzy']}" for f, v in fields.items())
+          + ", ".join(f"{f} {v['lines_matched_exact']}/{v['lines_matched_fuzzy']}"
+                      for f, v in fields.items())
           + f"; verdict {result['verdict']['code']}")  # fmt: skip
     spark.stop()
     log.setup_logging(open(os.devnull, "w"))  # noqa: SIM115
@@ -154,7 +156,9 @@ def duckdb_reference(args: argparse.Namespace, customers: int, sample_lines: int
     data = Path(args.data) / f"c{customers}_s{sample_lines}"
     script = Path(__file__).resolve().parent / "bench_duckdb.py"
     with PeakMemory() as mem:
-        done = subprocess.run([sys.executable, str(script), str(data)], capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, str(script), str(data)], capture_output=True, text=True, check=True
+        )
     ref = json.loads(done.stdout.strip().splitlines()[-1])
     ref["peak"] = mem.peak
     secs = ref["seconds"]
@@ -164,9 +168,15 @@ def duckdb_reference(args: argparse.Namespace, customers: int, sample_lines: int
     return ref
 
 
+STAGES = ("index build", "sample ingest + normalise", "validation (GX suites)", "cross-check",
+          "report", "whole pipeline")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--customers", default="1000000", help="one size or a comma list (scaling points)")
+    parser.add_argument(
+        "--customers", default="1000000", help="one size or a comma list (scaling points)"
+    )
     parser.add_argument("--sample-lines", type=int, default=0, help="default: customers / 10")
     parser.add_argument("--data", default="bench_data")
     parser.add_argument("--driver-memory", default="12g")
@@ -182,25 +192,30 @@ def main() -> None:
         ref = None if args.no_duckdb else duckdb_reference(args, customers, lines)
         points.append((customers, lines, stages, ref))
     print("\nsummary (wall s; ratios against the DuckDB reference of the exact-only part)")
-    head = f"{'customers':>11}{'lines':>9}{'index':>8}{'ingest':>8}{'valid.':>8}{'xcheck':>8}{'report':>8}{'whole':>8}{'peak GiB':>9}"
-    print(head + f"{'duckdb':>8}{'xcheck/duckdb join':>20}{'xcheck/duckdb':>15}{'whole/duckdb':>14}")
+    cols = ("index", "ingest", "valid.", "xcheck", "report", "whole")
+    head = f"{'customers':>11}{'lines':>9}" + "".join(f"{c:>8}" for c in cols) + f"{'peak GiB':>9}"
+    print(
+        head + f"{'duckdb':>8}{'xcheck/duckdb join':>20}{'xcheck/duckdb':>15}{'whole/duckdb':>14}"
+    )
     for customers, lines, st, ref in points:
-        row = f"{customers:>11,}{lines:>9,}" + "".join(
-            f"{st[k][0]:>8.0f}"
-            for k in ("index build", "sample ingest + normalise", "validation (GX suites)", "cross-check", "report", "whole pipeline")
-        ) + f"{st['whole pipeline'][1] / 2**30:>9.2f}"  # fmt: skip
+        row = f"{customers:>11,}{lines:>9,}" + "".join(f"{st[k][0]:>8.0f}" for k in STAGES)
+        row += f"{st['whole pipeline'][1] / 2**30:>9.2f}"
         if ref:
             d = ref["seconds"]
             xc = st["cross-check"][0]
-            row += f"{d['total']:>8.0f}{xc / (d['sample'] + d['join']):>20.2f}{xc / d['total']:>15.2f}"
+            row += (
+                f"{d['total']:>8.0f}{xc / (d['sample'] + d['join']):>20.2f}{xc / d['total']:>15.2f}"
+            )
             row += f"{st['whole pipeline'][0] / d['total']:>14.2f}"
         print(row)
     if len(points) > 1:
         (c0, _, s0, _), (c1, _, s1, _) = points[0], points[-1]
         for k in ("index build", "cross-check", "whole pipeline"):
             growth = s1[k][0] / max(s0[k][0], 1e-9)
-            print(f"scaling {k}: x{c1 / c0:.0f} customers -> x{growth:.2f} time "
-                  f"({'no worse than' if growth <= c1 / c0 * 1.05 else 'worse than'} linear)")
+            print(
+                f"scaling {k}: x{c1 / c0:.0f} customers -> x{growth:.2f} time "
+                f"({'no worse than' if growth <= c1 / c0 * 1.05 else 'worse than'} linear)"
+            )
 
 
 if __name__ == "__main__":

@@ -25,9 +25,7 @@ def _macros(conf: dict) -> list[str]:
     email = conf["email"]
     plus = _sql_list(email["plus_tag_domains"])
     dotless = _sql_list(email["dotless_domains"])
-    aliases = " ".join(
-        f"WHEN d = '{a}' THEN '{b}'" for a, b in email["domain_aliases"].items()
-    )
+    aliases = " ".join(f"WHEN d = '{a}' THEN '{b}'" for a, b in email["domain_aliases"].items())
     abbreviations = "s"
     for pattern, repl in conf["address"]["abbreviations"].items():
         pat = pattern.replace("'", "''")
@@ -133,14 +131,18 @@ def run_reference(data: Path, threads: int = 2) -> tuple[dict[str, float], dict[
         WHERE sk.k IS NOT NULL GROUP BY sk.field
     """).fetchall()
     end = time.perf_counter()
-    seconds = {"index": t_index - t, "sample": t_sample - t_index, "join": end - t_sample, "total": end - t}
+    seconds = {
+        "index": t_index - t,
+        "sample": t_sample - t_index,
+        "join": end - t_sample,
+        "total": end - t,
+    }
     return seconds, {f: int(n) for f, n in rows}
 
 
 if __name__ == "__main__":
-    import sys
-
     import json
+    import sys
 
     secs, counts = run_reference(Path(sys.argv[1]))
     print(json.dumps({"seconds": secs, "counts": counts}))

@@ -48,7 +48,9 @@ def test_refresh_only_changed_customers(spark, tmp_path):
     rest = customers.iloc[3:]
     shutil.rmtree(wh / "customers")
     (wh / "customers").mkdir()
-    pd.concat([changed, rest, added]).to_parquet(wh / "customers" / "part-00000.parquet", index=False)
+    pd.concat([changed, rest, added]).to_parquet(
+        wh / "customers" / "part-00000.parquet", index=False
+    )
 
     result = ingest_warehouse(spark, config)
     assert result["mode"] == "incremental"

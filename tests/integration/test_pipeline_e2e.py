@@ -13,7 +13,15 @@ FIELDS = ("email", "phone", "name", "address")
 @pytest.fixture(scope="module")
 def planted_run(demo, tmp_path_factory, capfd_module):
     lakehouse = tmp_path_factory.mktemp("lakehouse")
-    code = run_cli("run", lakehouse, demo / "warehouse", "--sample", str(demo / "sample"), "--run-id", "planted")
+    code = run_cli(
+        "run",
+        lakehouse,
+        demo / "warehouse",
+        "--sample",
+        str(demo / "sample"),
+        "--run-id",
+        "planted",
+    )
     out, err = capfd_module()
     return lakehouse, code, out + err
 
@@ -36,7 +44,9 @@ def capfd_module():
 def expected_counts(truth):
     planted = [t for t in truth if t["kind"] == "planted"]
     per_field = {f: sum(t[f] == "exact" for t in planted) for f in FIELDS}
-    per_field["name"] += sum(t["name_collides"] == "True" for t in truth if t["kind"] == "fabricated")
+    per_field["name"] += sum(
+        t["name_collides"] == "True" for t in truth if t["kind"] == "fabricated"
+    )
     same_record = sum(sum(t[f] == "exact" for f in FIELDS) >= 2 for t in planted)
     return per_field, same_record
 
@@ -69,9 +79,13 @@ def test_per_field_and_same_record_counts_match_the_truth(planted_run, demo):
 def test_evidence_points_at_the_planted_customers(planted_run, demo, spark):
     lakehouse, _, _ = planted_run
     truth = {int(t["line_number"]): t for t in read_truth(demo) if t["kind"] == "planted"}
-    ev = spark.read.format("delta").load(str(lakehouse / "evidence")).filter(F.col("run_id") == "planted")
+    ev = (
+        spark.read.format("delta")
+        .load(str(lakehouse / "evidence"))
+        .filter(F.col("run_id") == "planted")
+    )
     hits = {(r.line_number, r.field) for r in ev.filter(F.col("customer_id").isNotNull()).collect()
-            if r.line_number in truth and r.customer_id == truth[r.line_number]["customer_id"]}  # fmt: skip
+            if r.line_number in truth and r.customer_id == truth[r.line_number]["customer_id"]}  # fmt: skip  # noqa: E501
     for line, t in truth.items():
         for f in ("email", "phone", "address"):
             if t[f] == "exact":
@@ -82,22 +96,47 @@ def test_quarantine_reasons_match_the_truth(planted_run, demo, spark):
     lakehouse, _, _ = planted_run
     q = spark.read.format("delta").load(str(lakehouse / "sample_quarantine"))
     got = {(r.line_number, r.reason) for r in q.filter(F.col("run_id") == "planted").collect()}
-    want = {(int(t["line_number"]), t["broken_reason"]) for t in read_truth(demo) if t["kind"] == "broken"}
+    want = {
+        (int(t["line_number"]), t["broken_reason"])
+        for t in read_truth(demo)
+        if t["kind"] == "broken"
+    }
     assert got == want
 
 
 def test_rerun_same_run_id_replaces_rows(planted_run, demo, spark):
     lakehouse, _, _ = planted_run
-    tables = ("sample_raw", "sample_normalised", "evidence", "field_summary", "sample_runs", "crosscheck_runs")
+    tables = (
+        "sample_raw",
+        "sample_normalised",
+        "evidence",
+        "field_summary",
+        "sample_runs",
+        "crosscheck_runs",
+    )
 
     def counts():
         return {
-            t: spark.read.format("delta").load(str(lakehouse / t)).filter(F.col("run_id") == "planted").count()
+            t: spark.read.format("delta")
+            .load(str(lakehouse / t))
+            .filter(F.col("run_id") == "planted")
+            .count()
             for t in tables
         }
 
     before = counts()
-    assert run_cli("run", lakehouse, demo / "warehouse", "--sample", str(demo / "sample"), "--run-id", "planted") == 0
+    assert (
+        run_cli(
+            "run",
+            lakehouse,
+            demo / "warehouse",
+            "--sample",
+            str(demo / "sample"),
+            "--run-id",
+            "planted",
+        )
+        == 0
+    )
     assert counts() == before
     assert before["sample_runs"] == 1 and before["field_summary"] == 4
 
@@ -138,7 +177,13 @@ def test_no_raw_personal_data_in_outputs(planted_run, demo, spark):
 
 def test_fabricated_sample_is_no_match(fabricated, tmp_path):
     code = run_cli(
-        "run", tmp_path, fabricated / "warehouse", "--sample", str(fabricated / "sample"), "--run-id", "fab"
+        "run",
+        tmp_path,
+        fabricated / "warehouse",
+        "--sample",
+        str(fabricated / "sample"),
+        "--run-id",
+        "fab",
     )
     assert code == 0
     report = load_report(tmp_path, "fab")
@@ -160,7 +205,10 @@ def name_collisions(folder):
 
     customers = pd.read_parquet(folder / "warehouse" / "customers")
     orders = pd.read_parquet(folder / "warehouse" / "orders")
-    known = {name_key(f"{a} {b}") for a, b in zip(customers["first_name"], customers["last_name"])}
+    known = {
+        name_key(f"{a} {b}")
+        for a, b in zip(customers["first_name"], customers["last_name"], strict=False)
+    }
     known |= {name_key(n) for n in orders["ship_name"].dropna()}
     with open(folder / "sample" / "sample.csv", encoding="utf-8", newline="") as fh:
         rows = list(csv.reader(fh, delimiter=";"))[1:]

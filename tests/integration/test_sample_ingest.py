@@ -26,12 +26,21 @@ def ingest(spark, lakehouse, path, run_id, *overrides):
 
 
 @pytest.mark.parametrize(
-    ("fmt", "gz"), [("csv", False), ("tsv", True), ("pipe", False), ("jsonl", False), ("semicolon", True)]
+    ("fmt", "gz"),
+    [("csv", False), ("tsv", True), ("pipe", False), ("jsonl", False), ("semicolon", True)],
 )
 def test_every_format_reconciles_with_truth(spark, tmp_path, fmt, gz):
     from jobs.demo import generate
 
-    generate(tmp_path / "d", customers=300, sample_lines=120, broken=8, seed=3, sample_format=fmt, gzip=gz)
+    generate(
+        tmp_path / "d",
+        customers=300,
+        sample_lines=120,
+        broken=8,
+        seed=3,
+        sample_format=fmt,
+        gzip=gz,
+    )
     summary, reasons, parsed = ingest(spark, tmp_path / "lh", tmp_path / "d" / "sample", "r")
     truth = read_truth(tmp_path / "d")
     broken = {(int(t["line_number"]), t["broken_reason"]) for t in truth if t["kind"] == "broken"}
@@ -59,7 +68,7 @@ def test_folder_of_files_with_different_layouts(spark, tmp_path):
     summary, reasons, parsed = ingest(spark, tmp_path / "lh", folder, "f")
     assert summary["lines_read"] == 4 and summary["lines_parsed"] == 2
     got = {(r.source_file.rsplit("/", 1)[-1], r.line_number, r.reason) for r in
-           spark.read.format("delta").load(str(tmp_path / "lh" / "sample_quarantine")).collect()}  # fmt: skip
+           spark.read.format("delta").load(str(tmp_path / "lh" / "sample_quarantine")).collect()}  # fmt: skip  # noqa: E501
     assert got == {("part1.csv", 3, "wrong_field_count"), ("part2.tsv.gz", 3, "empty")}
     emails = {r.email for r in parsed.collect()}
     assert emails == {"anna@example.com", "carla@example.de"}
@@ -68,7 +77,9 @@ def test_folder_of_files_with_different_layouts(spark, tmp_path):
 def test_legacy_encoding_is_decoded(spark, tmp_path):
     path = tmp_path / "latin1.csv"
     path.write_bytes("Nom;Courriel\nJérôme Müller;jerome@example.fr\n".encode("latin-1"))
-    summary, reasons, parsed = ingest(spark, tmp_path / "lh", path, "l", "sample.encoding=ISO-8859-1")
+    summary, reasons, parsed = ingest(
+        spark, tmp_path / "lh", path, "l", "sample.encoding=ISO-8859-1"
+    )
     assert summary["lines_parsed"] == 1 and not reasons
     assert parsed.first().name == "Jérôme Müller"
 
@@ -91,10 +102,21 @@ def test_unmappable_file_is_a_one_line_error(spark, tmp_path):
 
 
 def test_cli_reports_missing_sample_with_exit_code(tmp_path, capsys):
-    code = main(["ingest-sample", "--sample", str(tmp_path / "missing.csv"), "--set", f"lakehouse={tmp_path}"])
+    code = main(
+        [
+            "ingest-sample",
+            "--sample",
+            str(tmp_path / "missing.csv"),
+            "--set",
+            f"lakehouse={tmp_path}",
+        ]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 3
-    assert err[-1] == f"crosscheck ingest-sample: error: sample path {tmp_path / 'missing.csv'} does not exist"
+    assert (
+        err[-1]
+        == f"crosscheck ingest-sample: error: sample path {tmp_path / 'missing.csv'} does not exist"
+    )
     assert "Traceback" not in "\n".join(err)
 
 

@@ -19,7 +19,9 @@ def two_percent(tmp_path_factory):
     generate(out, customers=3000, sample_lines=1000, planted_share=0.02, broken=0,
              fuzzy_share=0.3, seed=13)  # fmt: skip
     lakehouse = out / "lakehouse"
-    code = run_cli("run", lakehouse, out / "warehouse", "--sample", str(out / "sample"), "--run-id", "two")
+    code = run_cli(
+        "run", lakehouse, out / "warehouse", "--sample", str(out / "sample"), "--run-id", "two"
+    )
     truth = json.loads((out / "truth.json").read_text())
     return code, load_report(lakehouse, "two"), truth, lakehouse
 
@@ -43,7 +45,10 @@ def test_exact_and_fuzzy_counts_split_per_field(two_percent):
         if field != "name":  # fabricated names collide with customers' by chance
             assert f["lines_matched_exact"] == truth["planted_exact"][field]
     # planted retyped addresses are found by the fuzzy comparison, not by exact keys
-    assert report["fields"]["address"]["lines_matched_fuzzy"] >= 0.95 * truth["planted_fuzzy"]["address"]
+    assert (
+        report["fields"]["address"]["lines_matched_fuzzy"]
+        >= 0.95 * truth["planted_fuzzy"]["address"]
+    )
     with_fuzzy = report["lines"]["same_record_2plus_with_fuzzy"]
     assert with_fuzzy >= report["lines"]["same_record_2plus"]
 

@@ -29,9 +29,12 @@ SAMPLE = [
 
 
 def frames(spark):
-    index = spark.createDataFrame(INDEX, "field string, match_key bigint, customer_id string, source string")
+    index = spark.createDataFrame(
+        INDEX, "field string, match_key bigint, customer_id string, source string"
+    )
     normalised = spark.createDataFrame(
-        SAMPLE, "line_number bigint, email_key bigint, phone_key bigint, name_key bigint, address_key bigint"
+        SAMPLE,
+        "line_number bigint, email_key bigint, phone_key bigint, name_key bigint, address_key bigint",  # noqa: E501
     )
     return index, normalised
 
@@ -56,7 +59,13 @@ def test_selectivity_counts_customers_not_rows(spark):
     keys = sample_keys_long(normalised, ("email", "phone", "name", "address"))
     sel = xc.key_selectivity(xc.matched_index_rows(index, keys, broadcast=False))
     got = {(r.field, r.match_key): r.customers_hit for r in sel.collect()}
-    assert got == {("email", 1): 1, ("phone", 2): 1, ("name", 3): 6, ("email", 4): 1, ("address", 5): 1}
+    assert got == {
+        ("email", 1): 1,
+        ("phone", 2): 1,
+        ("name", 3): 6,
+        ("email", 4): 1,
+        ("address", 5): 1,
+    }
 
 
 def test_hot_key_is_expanded_only_for_candidates(spark):
@@ -72,14 +81,19 @@ def test_hot_key_is_expanded_only_for_candidates(spark):
 def test_same_record_lines(spark):
     _, _, _, evidence = run(spark, max_per_key=3)
     got = xc.same_record_lines(evidence).orderBy("line_number")
-    expected = spark.createDataFrame([(10, 3), (12, 1)], "line_number bigint, max_fields_same_customer bigint")
+    expected = spark.createDataFrame(
+        [(10, 3), (12, 1)], "line_number bigint, max_fields_same_customer bigint"
+    )
     assert_df_equality(got, expected, ignore_nullable=True)
 
 
 def test_field_summary(spark):
     normalised, _, line_matches, _ = run(spark)
     summary = xc.field_summary(normalised, line_matches, ("email", "phone", "name", "address"))
-    got = {r.field: (r.lines_with_value, r.lines_matched, r.distinct_keys_matched) for r in summary.collect()}
+    got = {
+        r.field: (r.lines_with_value, r.lines_matched, r.distinct_keys_matched)
+        for r in summary.collect()
+    }
     assert got == {"email": (3, 2, 2), "phone": (1, 1, 1), "name": (2, 2, 1), "address": (1, 1, 1)}
     rate = summary.filter(F.col("field") == "email").first().match_rate
     assert abs(rate - 2 / 3) < 1e-9
@@ -101,6 +115,10 @@ def test_chance_baseline_from_evidence_counts(spark):
 def test_blocking_diagnostics_count_pairs_and_name_hot_keys(spark):
     _, _, line_matches, _ = run(spark, max_per_key=3)
     diag = {r.field: r for r in xc.blocking_diagnostics(line_matches, max_per_key=3).collect()}
-    assert (diag["name"].candidate_pairs, diag["name"].expanded_pairs, diag["name"].hot_keys) == (12, 2, 1)
+    assert (diag["name"].candidate_pairs, diag["name"].expanded_pairs, diag["name"].hot_keys) == (
+        12,
+        2,
+        1,
+    )
     assert diag["name"].heaviest_keys[0].key_hash == 3 and diag["name"].heaviest_keys[0].pairs == 12
     assert (diag["email"].candidate_pairs, diag["email"].hot_keys) == (2, 0)

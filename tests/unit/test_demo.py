@@ -18,9 +18,18 @@ N = 3000
 
 
 def _gen(out: Path, **kw) -> dict:
-    args = {"customers": N, "sample_lines": 600, "planted_share": 0.4, "broken": 12,
-            "fuzzy_share": 0.2, "hot_names": 2, "fabricated_only": False, "seed": 7,
-            "sample_format": "semicolon", "gzip": False}
+    args = {
+        "customers": N,
+        "sample_lines": 600,
+        "planted_share": 0.4,
+        "broken": 12,
+        "fuzzy_share": 0.2,
+        "hot_names": 2,
+        "fabricated_only": False,
+        "seed": 7,
+        "sample_format": "semicolon",
+        "gzip": False,
+    }
     return generate(out, **{**args, **kw})
 
 
@@ -28,8 +37,10 @@ def _gen(out: Path, **kw) -> dict:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("demo")
     summary = _gen(out)
-    wh = {t: pq.read_table(out / "warehouse" / t).to_pandas()
-          for t in ("customers", "addresses", "orders")}
+    wh = {
+        t: pq.read_table(out / "warehouse" / t).to_pandas()
+        for t in ("customers", "addresses", "orders")
+    }
     lines = Path(summary["sample"]).read_bytes().split(b"\n")
     assert lines[-1] == b""
     truth = pd.read_csv(out / "truth.csv", dtype={"broken_reason": str}, keep_default_na=False)
@@ -46,7 +57,7 @@ def to_e164(raw: str, country: str) -> str:
     if raw.startswith("00"):
         return digits[2:]
     if trunk and len(digits) == length + len(trunk) and digits.startswith(trunk):
-        digits = digits[len(trunk):]
+        digits = digits[len(trunk) :]
     return f"{cc}{digits}"
 
 
@@ -101,12 +112,14 @@ def test_warehouse_shapes_and_uniqueness(demo: dict) -> None:
     cust, addr, orders = demo["wh"]["customers"], demo["wh"]["addresses"], demo["wh"]["orders"]
     assert len(cust) == N and list(cust["customer_id"]) == list(range(1, N + 1))
     assert cust["email"].is_unique
-    e164 = [to_e164(p, c) for p, c in zip(cust["phone"], cust["country"])]
+    e164 = [to_e164(p, c) for p, c in zip(cust["phone"], cust["country"], strict=False)]
     assert len(set(e164)) == N
     assert set(cust["country"]) == set(PHONE)
     latin = cust["first_name_latin"].notna()
-    assert set(cust.loc[latin, "country"]) == {"JP", "KR"} and latin.sum() == cust[
-        "country"].isin(["JP", "KR"]).sum()
+    assert (
+        set(cust.loc[latin, "country"]) == {"JP", "KR"}
+        and latin.sum() == cust["country"].isin(["JP", "KR"]).sum()
+    )
     assert set(addr["customer_id"]) == set(cust["customer_id"]) and addr["address_id"].is_unique
     assert 1.1 < len(addr) / N < 1.3 and 1.3 < len(orders) / N < 1.7
     assert not addr["line1"].str.contains(",").any()
@@ -155,7 +168,9 @@ def test_planted_lines_fold_to_their_customer(demo: dict) -> None:
     for t, (name, email, phone, address, country) in rows:
         c = cust.loc[int(t.customer_id)]
         assert country.upper() == c.country
-        values = dict(zip(("name", "email", "phone", "address"), (name, email, phone, address)))
+        values = dict(
+            zip(("name", "email", "phone", "address"), (name, email, phone, address), strict=False)
+        )
         line1s = set(addr.get_group(int(t.customer_id))["line1"])
         for field, value in values.items():
             seen.add((field, t[field]))
@@ -170,8 +185,10 @@ def test_planted_lines_fold_to_their_customer(demo: dict) -> None:
 def test_fabricated_lines_never_hit_the_warehouse(demo: dict) -> None:
     cust = demo["wh"]["customers"]
     emails = {norm_email(e) for e in cust["email"]}
-    phones = {to_e164(p, c) for p, c in zip(cust["phone"], cust["country"])}
-    keys = {name_key(f"{f} {la}") for f, la in zip(cust["first_name"], cust["last_name"])}
+    phones = {to_e164(p, c) for p, c in zip(cust["phone"], cust["country"], strict=False)}
+    keys = {
+        name_key(f"{f} {la}") for f, la in zip(cust["first_name"], cust["last_name"], strict=False)
+    }
     rows = _rows(demo, "fabricated")
     assert rows
     for t, (name, email, phone, _, country) in rows:

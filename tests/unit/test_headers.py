@@ -18,9 +18,12 @@ def test_maps_headers_in_several_languages():
     assert map_columns(["Nom", "Correo", "Telefon", "Adresse", "Pays"], HEADERS) == {
         "name": 0, "email": 1, "phone": 2, "address": 3, "country": 4,
     }  # fmt: skip
-    assert map_columns(["Name", "E-Mail-Adresse", "Telefonnummer", "Anschrift", "Land"], HEADERS)[
-        "email"
-    ] == 1
+    assert (
+        map_columns(["Name", "E-Mail-Adresse", "Telefonnummer", "Anschrift", "Land"], HEADERS)[
+            "email"
+        ]
+        == 1
+    )
     assert map_columns(["Имя", "Фамилия", "Телефон", "Почта"], HEADERS) == {
         "first_name": 0, "last_name": 1, "phone": 2, "email": 3,
     }  # fmt: skip

@@ -51,7 +51,9 @@ def test_email_canonical_forms(spark, norm_conf):
 
 
 def test_email_problem_reason(spark):
-    got = apply(spark, ["x@y", "ok@example.com", "", None], lambda c: N.email_problem(N.clean_email(c)))
+    got = apply(
+        spark, ["x@y", "ok@example.com", "", None], lambda c: N.email_problem(N.clean_email(c))
+    )
     assert got == ["email_invalid", None, None, None]
 
 
@@ -181,7 +183,7 @@ def test_keyed_hash_is_hmac_sha256(spark):
     key = "s3cret-key"
     values = ["jdoe@gmail.com", "+442079460958", "ünïcødé 名前", None]
     got = apply(spark, values, lambda c: N.keyed_hash(c, key))
-    for value, h in zip(values, got):
+    for value, h in zip(values, got, strict=False):
         if value is None:
             assert h is None
             continue
