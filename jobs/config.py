@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from jobs.errors import ConfigError
+from jobs.headers import SAMPLE_FIELDS
 
 if TYPE_CHECKING:
     from jobs.fuzzy import MatchingConf
@@ -96,19 +97,7 @@ class VerdictConf:
     chance_factor: float = 5.0  # same-record lines must exceed this many times chance
 
 
-STORED_KINDS = (
-    "name",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "address",
-    "street",
-    "house_number",
-    "postcode",
-    "city",
-    "country",
-)
+STORED_KINDS = SAMPLE_FIELDS  # by default every identifying column a sample maps to
 NEVER_COLLECTED = ("password", "national_id", "credit_card", "date_of_birth")
 
 

@@ -45,12 +45,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from jobs.config import CONF_DIR, NormaliseConf
+from jobs.config import CONF_DIR, NormaliseConf, _read_yaml
 from jobs.errors import ConfigError
+from jobs.keys import sample_parts
 from jobs.normalise import (
     CJK_ONLY_RE,
     HOUSE_NUMBER_TOKEN_RE,
@@ -64,7 +64,6 @@ from jobs.normalise import (
     normalise_country,
     normalise_postcode,
     phone_e164,
-    split_address,
 )
 
 KEYS = {
@@ -179,17 +178,7 @@ def matching_conf(raw: Mapping[str, Any]) -> MatchingConf:
 
 def load_matching(path: str | Path | None = None) -> MatchingConf:
     """conf/matching.yaml (or `path`) -> MatchingConf."""
-    p = Path(path) if path else CONF_DIR / "matching.yaml"
-    try:
-        with open(p, encoding="utf-8") as fh:
-            raw = yaml.safe_load(fh) or {}
-    except FileNotFoundError:
-        raise ConfigError(f"configuration file not found: {p}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{p}: invalid YAML ({exc.__class__.__name__})") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{p}: expected a mapping at the top level")
-    return matching_conf(raw)
+    return matching_conf(_read_yaml(Path(path) if path else CONF_DIR / "matching.yaml"))
 
 
 # ---- transliteration and spelling skeleton ------------------------------------------------
@@ -519,32 +508,30 @@ def _value_payload(value: Column, tag: str, hash_key: str) -> Column:
     return F.array(F.array_compact(F.array(gram_hash(value, tag, hash_key))))
 
 
+def _weak_entry(
+    rule: BlockRule, hash_key: str, block: Column, value: Column, tag: str, usable: Column
+) -> Column:
+    """One weak-level entry: blocked on a part of the value, its payload the whole value."""
+    no_refine = F.array().cast(NO_REFINE)
+    payload = _value_payload(value, tag, hash_key)
+    entry = _entry(rule.field, rule.name, _block_hash(rule, hash_key, block), no_refine, payload)
+    return F.when(usable, F.array(entry)).otherwise(_no_entries())
+
+
 def _email_entry(rule: BlockRule, hash_key: str) -> Column:
     """The local part with dots and +tags dropped, so the same mailbox name at another
     domain meets."""
     local = F.col("_email_local")
-    entry = _entry(
-        rule.field,
-        rule.name,
-        _block_hash(rule, hash_key, local),
-        F.array().cast(NO_REFINE),
-        _value_payload(F.col("_email_n"), "e", hash_key),
-    )
-    return F.when(F.length(local) >= rule.min_length, F.array(entry)).otherwise(_no_entries())
+    usable = F.length(local) >= rule.min_length
+    return _weak_entry(rule, hash_key, local, F.col("_email_n"), "e", usable)
 
 
 def _phone_entry(rule: BlockRule, hash_key: str) -> Column:
     """The last `digits` digits: the national number whatever the country code says."""
     digits = F.col("_digits")
     tail = F.substring(digits, -rule.digits, rule.digits)
-    entry = _entry(
-        rule.field,
-        rule.name,
-        _block_hash(rule, hash_key, tail),
-        F.array().cast(NO_REFINE),
-        _value_payload(F.col("_phone_n"), "p", hash_key),
-    )
-    return F.when(F.length(digits) >= rule.digits, F.array(entry)).otherwise(_no_entries())
+    usable = F.length(digits) >= rule.digits
+    return _weak_entry(rule, hash_key, tail, F.col("_phone_n"), "p", usable)
 
 
 def _rows(
@@ -723,19 +710,11 @@ def fuzzy_sample_rows(
     `phone_countries`, since their names cannot be placed. `matching` defaults to
     conf/matching.yaml."""
     matching = matching or load_matching()
-    text_line1, text_postcode = split_address(F.trim(F.col("address")))
     parts = parsed.select(
         "run_id",
         "line_number",
-        F.coalesce(F.col("name"), full_name(F.col("first_name"), F.col("last_name"))).alias("name"),
+        *sample_parts(default_country),
         F.lit(None).cast("string").alias("name_latin"),
-        "email",
-        "phone",
-        F.coalesce(F.col("country"), F.lit(default_country)).alias("country"),
-        F.coalesce(text_line1, F.concat_ws(" ", F.col("street"), F.col("house_number"))).alias(
-            "line1"
-        ),
-        F.coalesce(F.col("postcode"), text_postcode).alias("postcode"),
     )
     countries = sorted(conf.phone_countries)
     rows = _rows(parts, ["run_id", "line_number"], conf, hash_key, matching, countries)

@@ -80,25 +80,27 @@ def _problem(value: Column, result: Column, name: str) -> Column:
     return F.when((F.length(F.trim(value)) > 0) & result.isNull(), F.lit(name))
 
 
+def sample_parts(default_country: str | None) -> list[Column]:
+    """A parsed sample line's name, email, phone, country, line1, postcode: first + last name
+    when there is no full name, a free-text address split when there are no street columns."""
+    text_line1, text_postcode = split_address(F.trim(F.col("address")))
+    street = F.concat_ws(" ", F.col("street"), F.col("house_number"))
+    return [
+        F.coalesce(F.col("name"), full_name(F.col("first_name"), F.col("last_name"))).alias("name"),
+        F.col("email"),
+        F.col("phone"),
+        F.coalesce(F.col("country"), F.lit(default_country)).alias("country"),
+        F.coalesce(text_line1, street).alias("line1"),
+        F.coalesce(F.col("postcode"), text_postcode).alias("postcode"),
+    ]
+
+
 def with_sample_keys(
     df: DataFrame, conf: NormaliseConf, hash_key: str, default_country: str | None = None
 ) -> DataFrame:
     """Parsed sample lines -> one row per line with a hashed key per field (or null) and the
     reasons values were unusable. No raw value survives this transform."""
-    text_line1, text_postcode = split_address(F.trim(F.col("address")))
-    parts = df.select(
-        "run_id",
-        "source_file",
-        "line_number",
-        F.coalesce(F.col("name"), full_name(F.col("first_name"), F.col("last_name"))).alias("name"),
-        "email",
-        "phone",
-        F.coalesce(F.col("country"), F.lit(default_country)).alias("country"),
-        F.coalesce(text_line1, F.concat_ws(" ", F.col("street"), F.col("house_number"))).alias(
-            "line1"
-        ),
-        F.coalesce(F.col("postcode"), text_postcode).alias("postcode"),
-    )
+    parts = df.select("run_id", "source_file", "line_number", *sample_parts(default_country))
     normalised = with_normalised(parts, conf)
     return normalised.select(
         "run_id",

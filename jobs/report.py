@@ -298,34 +298,30 @@ def field_table(report: Mapping[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def _md_section(title: str, header: str, align: str, rows: list[str]) -> list[str]:
+    return [f"## {title}", "", header, align, *rows, ""] if rows else []
+
+
 def blocking_section(blocking: list[Mapping[str, Any]]) -> list[str]:
     """Blocking diagnostics: pairs per rule and what was done about hot keys (hashes only)."""
-    if not blocking:
-        return []
-    rows = ["## Blocking diagnostics", "",
-            "| field | candidate pairs | pairs expanded | hot keys | action |",
-            "|---|---:|---:|---:|---|"]  # fmt: skip
-    for b in blocking:
-        rows.append(
-            f"| {b['field']} | {b['candidate_pairs']} | {b['expanded_pairs']} | "
-            f"{b['hot_keys']} | {b['action']} |"
-        )
-    return [*rows, ""]
+    rows = [
+        f"| {b['field']} | {b['candidate_pairs']} | {b['expanded_pairs']} | "
+        f"{b['hot_keys']} | {b['action']} |"
+        for b in blocking
+    ]
+    header = "| field | candidate pairs | pairs expanded | hot keys | action |"
+    return _md_section("Blocking diagnostics", header, "|---|---:|---:|---:|---|", rows)
 
 
 def fuzzy_blocking_section(rules: list[Mapping[str, Any]]) -> list[str]:
     """Fuzzy blocking rules: candidate pairs against the pair budget, and what was done."""
-    if not rules:
-        return []
-    rows = ["## Fuzzy blocking", "",
-            "| rule | field | candidate pairs | budget | pairs run | action | note |",
-            "|---|---|---:|---:|---:|---|---|"]  # fmt: skip
-    for r in rules:
-        rows.append(
-            f"| {r['rule']} | {r['field']} | {r['candidate_pairs']} | {r['pair_budget']} | "
-            f"{r['pairs_run']} | {r['action']} | {r['note']} |"
-        )
-    return [*rows, ""]
+    rows = [
+        f"| {r['rule']} | {r['field']} | {r['candidate_pairs']} | {r['pair_budget']} | "
+        f"{r['pairs_run']} | {r['action']} | {r['note']} |"
+        for r in rules
+    ]
+    header = "| rule | field | candidate pairs | budget | pairs run | action | note |"
+    return _md_section("Fuzzy blocking", header, "|---|---|---:|---:|---:|---|---|", rows)
 
 
 def _cell(value: Any) -> str:

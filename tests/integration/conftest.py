@@ -51,3 +51,15 @@ def run_cli(job: str, lakehouse: Path, warehouse: Path, *extra: str) -> int:
 
 def load_report(lakehouse: Path, run_id: str) -> dict:
     return json.loads((lakehouse / "reports" / run_id / "report.json").read_text())
+
+
+def find_leaks(texts: dict[str, str], needles: set[str]) -> set[tuple[str, str]]:
+    """(where, value) for every planted value that appears as a whole token in a text."""
+    import re
+
+    return {
+        (where, n)
+        for where, text in texts.items()
+        for n in needles
+        if re.search(rf"(?<![\w@.+]){re.escape(n)}(?![\w@])", text)
+    }

@@ -5,15 +5,13 @@ from __future__ import annotations
 import pytest
 from pyspark.sql import functions as F
 
-from tests.integration.conftest import load_report, read_truth, run_cli
+from tests.integration.conftest import find_leaks, load_report, read_truth, run_cli
 
 FIELDS = ("email", "phone", "name", "address")
 
 
-@pytest.fixture(scope="module")
-def planted_run(demo, tmp_path_factory, capfd_module):
-    lakehouse = tmp_path_factory.mktemp("lakehouse")
-    code = run_cli(
+def run_planted(lakehouse, demo) -> int:
+    return run_cli(
         "run",
         lakehouse,
         demo / "warehouse",
@@ -22,6 +20,12 @@ def planted_run(demo, tmp_path_factory, capfd_module):
         "--run-id",
         "planted",
     )
+
+
+@pytest.fixture(scope="module")
+def planted_run(demo, tmp_path_factory, capfd_module):
+    lakehouse = tmp_path_factory.mktemp("lakehouse")
+    code = run_planted(lakehouse, demo)
     out, err = capfd_module()
     return lakehouse, code, out + err
 
@@ -125,18 +129,7 @@ def test_rerun_same_run_id_replaces_rows(planted_run, demo, spark):
         }
 
     before = counts()
-    assert (
-        run_cli(
-            "run",
-            lakehouse,
-            demo / "warehouse",
-            "--sample",
-            str(demo / "sample"),
-            "--run-id",
-            "planted",
-        )
-        == 0
-    )
+    assert run_planted(lakehouse, demo) == 0
     assert counts() == before
     assert before["sample_runs"] == 1 and before["field_summary"] == 4
 
@@ -163,15 +156,8 @@ def test_no_raw_personal_data_in_outputs(planted_run, demo, spark):
     ev = spark.read.format("delta").load(str(lakehouse / "evidence"))
     texts["evidence"] = "\n".join(str(r.asDict()) for r in ev.collect()).lower()
     texts["logs"] = logs.lower()
-    import re
 
-    leaks = {
-        (where, n)
-        for where, text in texts.items()
-        for n in needles
-        if re.search(rf"(?<![\w@.+]){re.escape(n)}(?![\w@])", text)
-    }
-    assert not leaks
+    assert not find_leaks(texts, needles)
     assert len(texts["logs"]) > 0 and "stage finished" in texts["logs"]
 
 

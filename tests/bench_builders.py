@@ -1,0 +1,83 @@
+"""Per-builder cost of the normalisation (µs per row) and of the exact index keys, on demo data.
+
+    python tests/bench_builders.py DATA_DIR            # DATA_DIR = a `python -m jobs.demo` output
+
+Each figure is the best of three runs into Spark's `noop` sink in one warm JVM, so generated-code
+compilation and JIT warm-up are left out. Figures only: nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def best_of(df, runs: int = 3) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        df.write.format("noop").mode("overwrite").save()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from pyspark.sql import functions as F
+
+    from jobs import normalise as N
+    from jobs import pipeline as pl
+    from jobs.config import load_config
+    from jobs.delta_io import read_source
+    from jobs.session import build_session
+
+    wh = Path(sys.argv[1]) / "warehouse"
+    config = load_config(
+        overrides=[f"warehouse.{r}.path={wh}/{r}" for r in ("customers", "addresses", "orders")]
+    )
+    conf = config.normalise
+    spark = build_session(master="local[2]", conf={"spark.sql.shuffle.partitions": "8"})
+    cust = spark.read.parquet(str(wh / "customers")).cache()
+    addr = spark.read.parquet(str(wh / "addresses")).cache()
+    name = F.concat_ws(" ", "first_name", "last_name")
+    clean = cust.select(
+        N.clean_email(F.col("email")).alias("e"),
+        N.clean_phone(F.col("phone")).alias("p"),
+        "country",
+        N.clean_name(name).alias("n"),
+    ).cache()
+    streets = addr.select(
+        N.fold_street(F.col("line1"), conf.abbreviations).alias("s"),
+        N.normalise_postcode(F.col("postcode")).alias("pc"),
+    ).cache()
+    for df in (cust, addr, clean, streets):
+        df.count()
+    cases = [
+        ("read only", cust, F.col("email")),
+        ("clean_email", cust, N.clean_email(F.col("email"))),
+        ("email_key (cleaned)", clean, N.email_key(F.col("e"), conf)),
+        ("clean_phone", cust, N.clean_phone(F.col("phone"))),
+        ("phone_e164 (cleaned)", clean, N.phone_e164(F.col("p"), F.col("country"), conf)),
+        ("clean_name", cust, N.clean_name(name)),
+        ("name_key (cleaned)", clean, N.name_key(F.col("n"))),
+        ("fold_street", addr, N.fold_street(F.col("line1"), conf.abbreviations)),
+        ("address_key (folded)", streets, N.address_key(F.col("s"), F.col("pc"))),
+        ("keyed_hash", cust, N.keyed_hash(F.col("email"), "k")),
+    ]
+    print(f"{'builder':<24}{'s':>8}{'µs/row':>10}")
+    for label, df, col in cases:
+        seconds = best_of(df.select(col.alias("x")))
+        print(f"{label:<24}{seconds:>8.2f}{seconds / df.count() * 1e6:>10.2f}")
+    roles = {role: (read_source(spark, role, src), src) for role, src in config.warehouse.items()}
+    customers = cust.count()
+    seconds = best_of(pl._index_parts(roles, config, "k"))
+    print(f"exact index keys, {customers:,} customers: {seconds:.1f} s")
+    spark.stop()
+
+
+if __name__ == "__main__":
+    main()
