@@ -366,141 +366,234 @@ def _compare(rule: BlockRule, a: Column, b: Column, initial_score: float) -> Col
 
 
 # ---- rows: one per (value, rule, block key) -----------------------------------------------
+#
+# One builder per field, each a short chain of flat projections and explodes: per-value work
+# (cleaning, transliteration, gram hashes) runs once per distinct value, block keys are hashed
+# after the explode in generated code, and no wide row carries every field at once. On the
+# index side the roles' raw values are first made distinct per customer (an order's ship-to
+# name or address usually repeats the customer's own), their sources kept in a list that is
+# exploded back at the end.
 
 
-def _block_hash(rule: BlockRule, hash_key: str, *parts: Column) -> Column:
-    """64-bit keyed hash of (rule, parts): a rule's keys never meet another rule's."""
-    return keyed_hash(F.concat_ws(SEP, F.lit(rule.name), *parts), hash_key)
-
-
-def _refine_hash(field: str, part: Column, hash_key: str) -> Column:
-    """Sub-key component; only ever compared within one (rule, block key)."""
-    return keyed_hash(F.concat_ws(SEP, F.lit("refine"), F.lit(field), part), hash_key)
-
-
-def _normalised(parts: DataFrame, ids: list[str], conf: NormaliseConf) -> DataFrame:
-    """Columns `PARTS` -> cleaned values. Raw, transient: every later step hashes them."""
-    cleaned = parts.select(
-        *ids,
-        normalise_country(F.col("country")).alias("country"),
-        clean_name(F.col("name")).alias("_name"),
-        clean_name(F.col("name_latin")).alias("_name_latin"),
-        clean_email(F.col("email")).alias("_email"),
-        clean_phone(F.col("phone")).alias("_phone"),
-        fold_street(F.col("line1"), conf.abbreviations).alias("_street"),
-        normalise_postcode(F.col("postcode")).alias("_postcode"),
-    )
-    keyed = cleaned.select(
-        *ids,
-        "country",
-        "_name",
-        "_name_latin",
-        email_key(F.col("_email"), conf).alias("_email_n"),
-        F.translate(F.col("_phone"), "+", "").alias("_digits"),  # clean_phone: digits and "+"
-        phone_e164(F.col("_phone"), F.col("country"), conf).alias("_phone_n"),
-        "_postcode",
-        F.regexp_extract(F.col("_street"), HOUSE_NUMBER_TOKEN_RE, 1).alias("_number"),
-        "_street",
-    )
-    # fold_street leaves single spaces, so the only empty token is that of an empty street;
-    # every token equal to the house number ("" when there is none) is dropped.
-    rest = F.array_remove(F.split(F.col("_street"), " "), F.col("_number"))
-    return keyed.select(*[c for c in keyed.columns if c != "_street"], rest.alias("_street_rest"))
-
-
-ENTRY_TYPE = (
-    "array<struct<field:string,rule:string,block_key:bigint,refine_keys:array<bigint>,"
-    f"payload:{PAYLOAD_TYPE}>>"
-)
 NO_REFINE = "array<bigint>"
 
 
-def _entry(
-    field: str, rule: str | Column, block_key: Column, refine_keys: Column, payload: Column
-) -> Column:
-    return F.struct(
-        F.lit(field).alias("field"),
-        (F.lit(rule) if isinstance(rule, str) else rule).alias("rule"),
-        block_key.alias("block_key"),
-        refine_keys.alias("refine_keys"),
-        payload.alias("payload"),
+def _block_hash(rule: str | Column, hash_key: str, *parts: Column) -> Column:
+    """64-bit keyed hash of (rule, parts): a rule's keys never meet another rule's."""
+    name = F.lit(rule) if isinstance(rule, str) else rule
+    return keyed_hash(F.concat_ws(SEP, name, *parts), hash_key)
+
+
+def _refine_hash(field: str, initial: Column, hash_key: str) -> Column:
+    """Sub-key component (the hash of one initial); only ever compared within one (rule,
+    block key), so a gram hash (a table lookup for Latin letters and digits) is enough."""
+    return gram_hash(F.concat(F.lit("^"), initial), f"r{field}", hash_key).cast("bigint")
+
+
+def _distinct_values(
+    df: DataFrame, ids: list[str], values: list[str]
+) -> tuple[DataFrame, list[str]]:
+    """Index side (ids hold `source`): one row per customer and raw value, its sources in
+    `_sources`. Sample side: unchanged."""
+    if "source" not in ids:
+        return df.select(*ids, *values), ids
+    keys = [c for c in ids if c != "source"]
+    grouped = df.groupBy(*keys, *values).agg(
+        F.array_sort(F.collect_set("source")).alias("_sources")
     )
+    return grouped, [*keys, "_sources"]
 
 
-def _no_entries() -> Column:
-    return F.array().cast(ENTRY_TYPE)
+def _output(df: DataFrame, ids: list[str]) -> DataFrame:
+    """The rows with the final columns; `_sources` exploded back to one row per source."""
+    rest = ["field", "rule", "block_key", "refine_keys", "payload"]
+    if "_sources" not in ids:
+        return df.select(*ids, *rest)
+    keys = [c for c in ids if c != "_sources"]
+    return df.select(*keys, F.explode("_sources").alias("source"), *rest)
 
 
-def _name_entries(
-    rules: Sequence[BlockRule], countries: Sequence[str] | None, hash_key: str
-) -> Column:
-    """Entries of every name rule from columns `_tokens` (array per name value of its tokens)
-    and `_payloads` (one payload per name value): per value, per token that is not a Latin
-    initial, per rule, per country, one (rule, country, code) block key."""
-    if countries is None:  # index side: an unknown country is a block of its own
-        known = F.array(F.coalesce(F.col("country"), F.lit("")))
-    else:  # sample side: a line whose country is unknown meets every country's block
-        every = F.array(*[F.lit(c) for c in [*countries, ""]])
-        known = F.when(F.col("country").isNull(), every).otherwise(F.array(F.col("country")))
-
-    def code(rule: BlockRule, tok: Column) -> Column:
-        latin = tok.rlike("^[a-z]")
-        if rule.key == "token_prefix":
-            blockable = (F.length(tok) >= 2) | ~latin  # a Latin one-letter token is an initial
-            return F.when(
-                blockable,
-                F.when(latin, F.substring(tok, 1, rule.length)).otherwise(F.substring(tok, 1, 1)),
-            )
-        return F.when(tok.rlike("^[a-z]{2,}$"), F.soundex(tok))
-
-    def _place_entry(
-        rule: BlockRule, c: Column, refine: Column, payload: Column
-    ) -> Callable[[Column], Column]:
-        def entry(place: Column) -> Column:
-            key = F.when(c.isNotNull(), _block_hash(rule, hash_key, place, c))
-            return _entry("name", rule.name, key, refine, payload)
-
-        return entry
-
-    def per_token(toks: Column, payload: Column, tok: Column, pos: Column) -> Column:
-        others = F.filter(toks, lambda t, j: j != pos)
-        initials = F.array_distinct(
-            F.transform(others, lambda t: _refine_hash("name", F.substring(t, 1, 1), hash_key))
+def _code(rule: BlockRule, tok: Column) -> Column:
+    """A name token's block code under `rule`; null for a Latin initial (token_prefix) or a
+    token Soundex cannot code."""
+    latin = tok.rlike("^[a-z]")
+    if rule.key == "token_prefix":
+        blockable = (F.length(tok) >= 2) | ~latin  # a Latin one-letter token is an initial
+        return F.when(
+            blockable,
+            F.when(latin, F.substring(tok, 1, rule.length)).otherwise(F.substring(tok, 1, 1)),
         )
-        out = []
-        for rule in rules:
-            places = known if rule.per_country else F.array(F.lit(""))
-            refine = initials if rule.refine else F.array().cast(NO_REFINE)
-            out.append(F.transform(places, _place_entry(rule, code(rule, tok), refine, payload)))
-        return F.concat(*out) if len(out) > 1 else out[0]
-
-    def per_value(toks: Column, v: Column) -> Column:
-        payload = F.element_at(F.col("_payloads"), v + 1)
-        return F.flatten(F.transform(toks, lambda tok, pos: per_token(toks, payload, tok, pos)))
-
-    entries = F.flatten(F.transform(F.col("_tokens"), per_value))
-    return F.coalesce(entries, _no_entries())
+    return F.when(tok.rlike("^[a-z]{2,}$"), F.soundex(tok))
 
 
-def _address_entry(rule: BlockRule, hash_key: str) -> Column:
+def _places(rule: BlockRule, countries: Sequence[str] | None) -> Column:
+    """Countries a name row is blocked in: its own (index side: unknown is a block of its own;
+    sample side: an unknown country meets every country's block), or one place for all."""
+    if not rule.per_country:
+        return F.array(F.lit(""))
+    if countries is None:
+        return F.array(F.coalesce(F.col("country"), F.lit("")))
+    every = F.array(*[F.lit(c) for c in [*countries, ""]])
+    return F.when(F.col("country").isNull(), every).otherwise(F.array(F.col("country")))
+
+
+def _name_rows(
+    parts: DataFrame,
+    ids: list[str],
+    rules: Sequence[BlockRule],
+    countries: Sequence[str] | None,
+    hash_key: str,
+) -> DataFrame:
+    """Per name value (the name and, where kept, its romanised form), per distinct token that
+    has a code, per rule, per place: one row, refined by the initials of the value's other
+    tokens."""
+    src = parts.select(*ids, "country", "name", "name_latin").filter(
+        F.col("name").isNotNull() | F.col("name_latin").isNotNull()
+    )
+    src, ids = _distinct_values(src, ids, ["country", "name", "name_latin"])
+    both = F.array(
+        F.coalesce(clean_name(F.col("name")), F.lit("")),
+        F.coalesce(clean_name(F.col("name_latin")), F.lit("")),
+    )
+    values = src.select(
+        *ids,
+        normalise_country(F.col("country")).alias("country"),
+        F.explode(F.array_remove(F.array_distinct(both), "")).alias("_value"),
+    )
+    latin = values.select(
+        *ids, "country", "_value", skeleton(transliterate(F.col("_value"))).alias("_latin")
+    )
+    tokens = latin.select(
+        *ids,
+        "country",
+        "_value",
+        F.array_remove(F.split(F.col("_latin"), " "), "").alias("_tokens"),
+    )
+    hashed = tokens.select(
+        *ids,
+        "country",
+        "_tokens",
+        F.when(
+            F.col("_value").rlike(CJK_ONLY_RE), unigram_set(F.col("_value"), "n1", hash_key)
+        ).alias("_cjk"),
+        hash_grams(token_grams(F.col("_tokens")), "n2", hash_key).alias("_hashed"),
+    )
+    sets = F.transform(
+        F.col("_hashed"), lambda h, i: token_set(h, F.element_at(F.col("_tokens"), i + 1))
+    )
+    payload = F.when(F.col("_cjk").isNotNull(), F.array(F.col("_cjk"))).otherwise(
+        F.array_sort(sets)
+    )
+    # Per distinct token: its rules' codes on the flat token, refined by the initials of the
+    # value's other tokens (positions cut out with slices: generated code, no lambda).
+    distinct = F.array_distinct(F.col("_tokens"))
+    inits = F.transform(distinct, lambda t: _refine_hash("name", F.substring(t, 1, 1), hash_key))
+    coded = hashed.select(
+        *ids,
+        "country",
+        payload.alias("payload"),
+        inits.alias("_inits"),
+        F.posexplode(distinct).alias("_pos", "_tok"),
+    )
+    pos, initials = F.col("_pos"), F.col("_inits")
+    others = F.array_distinct(
+        F.concat(F.slice(initials, 1, pos), F.slice(initials, pos + 2, F.lit(1 << 16)))
+    )
+    entries = coded.select(
+        *ids,
+        "payload",
+        F.inline(
+            F.array(
+                *[
+                    F.struct(
+                        F.lit(r.name).alias("rule"),
+                        _code(r, F.col("_tok")).alias("code"),
+                        (others if r.refine else F.array()).cast(NO_REFINE).alias("refine_keys"),
+                        _places(r, countries).alias("places"),
+                    )
+                    for r in rules
+                ]
+            )
+        ),
+    ).filter(F.col("code").isNotNull())
+    placed = entries.select(
+        *ids,
+        "payload",
+        "rule",
+        "code",
+        "refine_keys",
+        F.explode(F.col("places")).alias("_place"),
+    )
+    rows = placed.select(
+        *ids,
+        F.lit("name").alias("field"),
+        "rule",
+        _block_hash(F.col("rule"), hash_key, F.col("_place"), F.col("code")).alias("block_key"),
+        "refine_keys",
+        "payload",
+    )
+    return _output(rows, ids)
+
+
+def _address_rows(
+    parts: DataFrame, ids: list[str], conf: NormaliseConf, rules: Sequence[BlockRule], hash_key: str
+) -> DataFrame:
     """Postcode + house number as the block; the street line (number removed) as one gram
     set, token order ignored; refined by the street tokens' initials."""
-    code = F.concat_ws("|", F.col("_postcode"), F.coalesce(F.col("_number"), F.lit("")))
-    initials = F.array_distinct(
-        F.transform(
-            F.col("_street_rest"), lambda t: _refine_hash("address", F.substring(t, 1, 1), hash_key)
+    src = parts.select(*ids, "line1", "postcode").filter(
+        F.col("line1").isNotNull() & F.col("postcode").isNotNull()
+    )
+    src, ids = _distinct_values(src, ids, ["line1", "postcode"])
+    folded = src.select(
+        *ids,
+        fold_street(F.col("line1"), conf.abbreviations).alias("_street"),
+        normalise_postcode(F.col("postcode")).alias("_postcode"),
+    )
+    numbered = folded.select(
+        *ids,
+        "_postcode",
+        "_street",
+        F.regexp_extract(F.col("_street"), HOUSE_NUMBER_TOKEN_RE, 1).alias("_number"),
+    )
+    # fold_street leaves single spaces, so the only empty token is that of an empty street;
+    # every token equal to the house number ("" when there is none) is dropped.
+    rest = numbered.select(
+        *ids,
+        "_postcode",
+        F.concat_ws("|", F.col("_postcode"), F.col("_number")).alias("_code"),
+        F.array_remove(F.split(F.col("_street"), " "), F.col("_number")).alias("_rest"),
+    ).filter(F.col("_postcode").isNotNull() & (F.size(F.col("_rest")) > 0))
+    hashed = rest.select(
+        *ids,
+        "_code",
+        F.array_distinct(
+            F.transform(
+                F.col("_rest"), lambda t: _refine_hash("address", F.substring(t, 1, 1), hash_key)
+            )
+        ).alias("_initials"),
+        F.array(
+            F.array_sort(
+                F.array_distinct(F.flatten(hash_grams(token_grams(F.col("_rest")), "a2", hash_key)))
+            )
+        ).alias("payload"),
+    )
+    per_rule = [
+        F.struct(
+            F.lit(r.name).alias("rule"),
+            (F.col("_initials") if r.refine else F.array().cast(NO_REFINE)).alias("refine_keys"),
         )
+        for r in rules
+    ]
+    entries = hashed.select(*ids, "_code", "payload", F.inline(F.array(*per_rule)))
+    rows = entries.select(
+        *ids,
+        F.lit("address").alias("field"),
+        "rule",
+        _block_hash(F.col("rule"), hash_key, F.col("_code")).alias("block_key"),
+        "refine_keys",
+        "payload",
     )
-    grams = F.array_sort(F.array_distinct(F.flatten(F.col("_street_hashed"))))
-    entry = _entry(
-        rule.field,
-        rule.name,
-        _block_hash(rule, hash_key, code),
-        initials if rule.refine else F.array().cast(NO_REFINE),
-        F.array(grams),
-    )
-    usable = F.col("_postcode").isNotNull() & (F.size(F.col("_street_rest")) > 0)
-    return F.when(usable, F.array(entry)).otherwise(_no_entries())
+    return _output(rows, ids)
 
 
 def _value_payload(value: Column, tag: str, hash_key: str) -> Column:
@@ -508,30 +601,86 @@ def _value_payload(value: Column, tag: str, hash_key: str) -> Column:
     return F.array(F.array_compact(F.array(gram_hash(value, tag, hash_key))))
 
 
-def _weak_entry(
-    rule: BlockRule, hash_key: str, block: Column, value: Column, tag: str, usable: Column
-) -> Column:
-    """One weak-level entry: blocked on a part of the value, its payload the whole value."""
-    no_refine = F.array().cast(NO_REFINE)
-    payload = _value_payload(value, tag, hash_key)
-    entry = _entry(rule.field, rule.name, _block_hash(rule, hash_key, block), no_refine, payload)
-    return F.when(usable, F.array(entry)).otherwise(_no_entries())
+def _weak_rows(
+    values: DataFrame,
+    ids: list[str],
+    rules: Sequence[BlockRule],
+    hash_key: str,
+    part: Callable[[BlockRule], tuple[Column, Column]],
+    value: str,
+    tag: str,
+) -> DataFrame:
+    """Weak-level rows: blocked on a part of the value (`part(rule)` -> (block, usable)),
+    the payload the whole value."""
+    per_rule = []
+    for rule in rules:
+        block, usable = part(rule)
+        per_rule.append(
+            F.struct(F.lit(rule.name).alias("rule"), F.when(usable, block).alias("_block"))
+        )
+    entries = values.select(
+        *ids,
+        _value_payload(F.col(value), tag, hash_key).alias("payload"),
+        F.inline(F.array(*per_rule)),
+    ).filter(F.col("_block").isNotNull())
+    rows = entries.select(
+        *ids,
+        F.lit(rules[0].field).alias("field"),
+        "rule",
+        _block_hash(F.col("rule"), hash_key, F.col("_block")).alias("block_key"),
+        F.array().cast(NO_REFINE).alias("refine_keys"),
+        "payload",
+    )
+    return _output(rows, ids)
 
 
-def _email_entry(rule: BlockRule, hash_key: str) -> Column:
-    """The local part with dots and +tags dropped, so the same mailbox name at another
-    domain meets."""
-    local = F.col("_email_local")
-    usable = F.length(local) >= rule.min_length
-    return _weak_entry(rule, hash_key, local, F.col("_email_n"), "e", usable)
+def _email_rows(
+    parts: DataFrame, ids: list[str], conf: NormaliseConf, rules: Sequence[BlockRule], hash_key: str
+) -> DataFrame:
+    """Blocked on the local part with dots and +tags dropped, so the same mailbox name at
+    another domain meets."""
+    src = parts.select(*ids, clean_email(F.col("email")).alias("_email")).filter(
+        F.col("_email").isNotNull()
+    )
+    keyed = src.select(*ids, email_key(F.col("_email"), conf).alias("_email_n"))
+    local = keyed.select(
+        *ids,
+        "_email_n",
+        F.regexp_replace(
+            F.substring_index(F.substring_index(F.col("_email_n"), "@", 1), "+", 1), r"\.", ""
+        ).alias("_local"),
+    )
+
+    def part(rule: BlockRule) -> tuple[Column, Column]:
+        return F.col("_local"), F.length(F.col("_local")) >= rule.min_length
+
+    return _weak_rows(local, ids, rules, hash_key, part, "_email_n", "e")
 
 
-def _phone_entry(rule: BlockRule, hash_key: str) -> Column:
-    """The last `digits` digits: the national number whatever the country code says."""
-    digits = F.col("_digits")
-    tail = F.substring(digits, -rule.digits, rule.digits)
-    usable = F.length(digits) >= rule.digits
-    return _weak_entry(rule, hash_key, tail, F.col("_phone_n"), "p", usable)
+def _phone_rows(
+    parts: DataFrame, ids: list[str], conf: NormaliseConf, rules: Sequence[BlockRule], hash_key: str
+) -> DataFrame:
+    """Blocked on the last `digits` digits: the national number whatever the country code
+    says."""
+    raw = parts.select(*ids, "phone", "country").filter(F.col("phone").isNotNull())
+    raw, ids = _distinct_values(raw, ids, ["phone", "country"])
+    src = raw.select(
+        *ids,
+        normalise_country(F.col("country")).alias("country"),
+        clean_phone(F.col("phone")).alias("_phone"),
+    ).filter(F.col("_phone").isNotNull())
+    keyed = src.select(
+        *ids,
+        F.translate(F.col("_phone"), "+", "").alias("_digits"),  # clean_phone: digits and "+"
+        phone_e164(F.col("_phone"), F.col("country"), conf).alias("_phone_n"),
+    )
+
+    def part(rule: BlockRule) -> tuple[Column, Column]:
+        digits = F.col("_digits")
+        tail = F.substring(digits, -rule.digits, rule.digits)
+        return tail, F.length(digits) >= rule.digits
+
+    return _weak_rows(keyed, ids, rules, hash_key, part, "_phone_n", "p")
 
 
 def _rows(
@@ -542,92 +691,20 @@ def _rows(
     matching: MatchingConf,
     countries: Sequence[str] | None,
 ) -> DataFrame | None:
-    """Every rule's rows, merged so a (value, rule, key) is one row; None without rules.
-
-    One linear chain of projections and a single explode: the normalised values appear once
-    in the plan whatever the number of rules."""
-    rules = list(matching.rules)
-    if not rules:
+    """Every rule's rows, one per (value, rule, block key); None without rules."""
+    out = []
+    if rules := matching.for_field("name"):
+        out.append(_name_rows(parts, ids, rules, countries, hash_key))
+    builders = {"address": _address_rows, "email": _email_rows, "phone": _phone_rows}
+    for field, build in builders.items():
+        if rules := matching.for_field(field):
+            out.append(build(parts, ids, conf, rules, hash_key))
+    if not out:
         return None
-    df = _normalised(parts, ids, conf)
-    keep = [*ids, "country", "_email_n", "_digits", "_phone_n", "_postcode", "_number"]
-    names = df.select(
-        *keep,
-        "_street_rest",
-        F.filter(F.array(F.col("_name"), F.col("_name_latin")), lambda c: F.length(c) > 0).alias(
-            "_names"
-        ),
-    )
-    latin = names.select(
-        *keep,
-        "_street_rest",
-        "_names",
-        F.transform(F.col("_names"), lambda c: skeleton(transliterate(c))).alias("_latin"),
-    )
-    tokens = latin.select(
-        *keep,
-        "_street_rest",
-        "_names",
-        F.transform(
-            F.col("_latin"),
-            lambda v: F.filter(F.split(v, " "), lambda t: F.length(t) > 0),
-        ).alias("_tokens"),
-    )
-    hashed = tokens.select(
-        *keep,
-        "_street_rest",
-        "_tokens",
-        F.transform(F.col("_tokens"), lambda t: hash_grams(token_grams(t), "n2", hash_key)).alias(
-            "_name_hashed"
-        ),
-        F.transform(
-            F.col("_names"),
-            lambda c: F.when(c.rlike(CJK_ONLY_RE), unigram_set(c, "n1", hash_key)),
-        ).alias("_cjk"),
-        hash_grams(token_grams(F.col("_street_rest")), "a2", hash_key).alias("_street_hashed"),
-        F.regexp_replace(
-            F.substring_index(F.substring_index(F.col("_email_n"), "@", 1), "+", 1), r"\.", ""
-        ).alias("_email_local"),
-    )
-
-    def value_payload(hv: Column, v: Column) -> Column:
-        cjk = F.element_at(F.col("_cjk"), v + 1)
-        toks = F.element_at(F.col("_tokens"), v + 1)
-        sets = F.transform(hv, lambda h, i: token_set(h, F.element_at(toks, i + 1)))
-        return F.when(cjk.isNotNull(), F.array(cjk)).otherwise(F.array_sort(sets))
-
-    payloads = F.transform(F.col("_name_hashed"), value_payload)
-    prepared = hashed.select(
-        *keep,
-        "_street_rest",
-        "_street_hashed",
-        "_email_local",
-        "_tokens",
-        payloads.alias("_payloads"),
-    )
-    parts_by_field: list[Column] = []
-    name_rules = [r for r in rules if r.field == "name"]
-    if name_rules:
-        parts_by_field.append(_name_entries(name_rules, countries, hash_key))
-    builders = {"address": _address_entry, "email": _email_entry, "phone": _phone_entry}
-    for rule in rules:
-        if rule.field in builders:
-            parts_by_field.append(builders[rule.field](rule, hash_key))
-    entries = F.concat(*parts_by_field) if len(parts_by_field) > 1 else parts_by_field[0]
-    exploded = prepared.select(*ids, F.explode(entries).alias("e")).filter(
-        F.col("e.block_key").isNotNull()
-    )
-    flat = exploded.select(
-        *ids,
-        *[
-            F.col(f"e.{c}").alias(c)
-            for c in ("field", "rule", "block_key", "refine_keys", "payload")
-        ],
-    )
-    keys = [*ids, "field", "rule", "block_key", "payload"]
-    return flat.groupBy(*keys).agg(
-        F.array_distinct(F.flatten(F.collect_list("refine_keys"))).alias("refine_keys")
-    )
+    rows = out[0]
+    for more in out[1:]:
+        rows = rows.unionByName(more)
+    return rows
 
 
 def _column(df: DataFrame, columns: Mapping[str, str], name: str) -> Column:
