@@ -344,10 +344,43 @@ def _directed(a: Column, b: Column, initial_score: float) -> Column:
     return F.when(F.size(a) > 0, total / F.size(a)).otherwise(F.lit(0.0))
 
 
+UNROLLED_TOKENS = 3
+
+
+def _unrolled(a: Column, b: Column, initial_score: float, n: int) -> Column:
+    """`name_similarity` for names of at most `n` tokens each, as n*n token similarities in
+    plain expressions: generated code instead of the interpreted lambdas of `_directed`."""
+    size_a, size_b = F.size(a), F.size(b)
+    sims = [
+        [
+            F.when(
+                (size_a >= i) & (size_b >= j),
+                token_similarity(
+                    F.try_element_at(a, F.lit(i)), F.try_element_at(b, F.lit(j)), initial_score
+                ),
+            )  # fmt: skip
+            for j in range(1, n + 1)
+        ]
+        for i in range(1, n + 1)
+    ]
+
+    def mean(best: list[Column], size: Column) -> Column:
+        total = sum((F.coalesce(x, F.lit(0.0)) for x in best[1:]), F.coalesce(best[0], F.lit(0.0)))
+        return F.when(size > 0, total / size).otherwise(F.lit(0.0))
+
+    rows = [F.greatest(*row) for row in sims]
+    cols = [F.greatest(*[sims[i][j] for i in range(n)]) for j in range(n)]
+    return F.least(mean(rows, size_a), mean(cols, size_b))
+
+
 def name_similarity(a: Column, b: Column, initial_score: float) -> Column:
     """min of the two directed means of best token matches: order-free, and a token present
-    on one side only lowers the score."""
-    return F.least(_directed(a, b, initial_score), _directed(b, a, initial_score))
+    on one side only lowers the score. Names of up to `UNROLLED_TOKENS` tokens (nearly all)
+    take the unrolled form; longer ones the lambdas."""
+    n = UNROLLED_TOKENS
+    short = (F.size(a) <= n) & (F.size(b) <= n) & (F.size(a) > 0) & (F.size(b) > 0)
+    general = F.least(_directed(a, b, initial_score), _directed(b, a, initial_score))
+    return F.when(short, _unrolled(a, b, initial_score, n)).otherwise(general)
 
 
 def differs(a: Column, b: Column) -> Column:

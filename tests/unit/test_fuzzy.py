@@ -216,6 +216,41 @@ def test_transliteration_and_skeleton(spark):
     assert got == ["shchukin", "kuluriotis", "kuluriotis", "müller", None]
 
 
+def test_unrolled_name_similarity_equals_the_lambda_form(spark, index):
+    """Names of up to UNROLLED_TOKENS tokens are scored by plain expressions; every pair of
+    the index's name payloads (1 to 4 tokens, initials, CJK sets) scores as the lambdas do."""
+    payloads = index.filter(F.col("field") == "name").select("payload").distinct()
+    pairs = payloads.select(F.col("payload").alias("a")).crossJoin(
+        payloads.select(F.col("payload").alias("b"))
+    )
+    extra = spark.createDataFrame(
+        [
+            ([[1, 2, 3], [4]], [[4, 5, 6]]),
+            ([[1]], [[1, 2], [7, 8, 9], [1, 3]]),
+            (None, [[1]]),
+            ([[1, 2], [3, 4], [5, 6], [7, 8]], [[1, 2], [3, 4]]),
+        ],
+        "a array<array<int>>, b array<array<int>>",
+    )
+    lam = F.least(
+        fuzzy._directed(F.col("a"), F.col("b"), 0.85), fuzzy._directed(F.col("b"), F.col("a"), 0.85)
+    )
+    got = (
+        pairs.unionByName(extra)
+        .select(
+            F.greatest(F.size("a"), F.size("b")).alias("n"),
+            fuzzy.name_similarity(F.col("a"), F.col("b"), 0.85).alias("fast"),
+            lam.alias("slow"),
+        )
+        .collect()
+    )
+    assert len(got) > 100 and max(r.n or 0 for r in got) > fuzzy.UNROLLED_TOKENS
+    assert {r.n for r in got} >= {1, 2, 3}
+    assert all((r.fast is None and r.slow is None) or abs(r.fast - r.slow) < 1e-9 for r in got), [
+        r for r in got if r.fast != r.slow
+    ][:5]
+
+
 def test_gram_hash_is_keyed_and_matches_its_python_twin(spark):
     alphabet = fuzzy.GRAM_ALPHABET
     listed = [a + b for a in alphabet[::5] for b in alphabet[::3]]  # from the lookup table
