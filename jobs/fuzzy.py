@@ -1120,14 +1120,19 @@ def fuzzy_candidates(
         .drop("refine_key")
     )
     cols = ["line_number", "field", "rule", "customer_id", "source", "s_payload", "i_payload"]
-    pairs = plain.select(*cols).unionByName(refined.select(*cols)).dropDuplicates(cols)
+    # Duplicate pairs (a name meeting through two tokens) score alike: `best` keeps one.
+    pairs = plain.select(*cols).unionByName(refined.select(*cols))
     score = F.lit(None).cast("double")
     threshold = F.lit(None).cast("double")
     method = F.lit(None).cast("string")
+    for comparator in COMPARATORS:  # one expression per comparator, however many rules
+        rules = [r for r in conf.rules if r.comparator == comparator]
+        if rules:
+            here = F.col("rule").isin([r.name for r in rules])
+            a, b = F.col("s_payload"), F.col("i_payload")
+            score = F.when(here, _compare(rules[0], a, b, conf.initial_score)).otherwise(score)
     for rule in reversed(conf.rules):
         here = F.col("rule") == rule.name
-        compared = _compare(rule, F.col("s_payload"), F.col("i_payload"), conf.initial_score)
-        score = F.when(here, compared).otherwise(score)
         threshold = F.when(here, F.lit(rule.threshold)).otherwise(threshold)
         method = F.when(here, F.lit(rule.method)).otherwise(method)
     scored = pairs.select(
