@@ -1,4 +1,5 @@
-"""Per-builder cost of the normalisation (µs per row) and of the exact index keys, on demo data.
+"""Per-builder cost of the normalisation (µs per row) and of the exact and fuzzy index rows, on
+demo data.
 
     python tests/bench_builders.py DATA_DIR            # DATA_DIR = a `python -m jobs.demo` output
 
@@ -76,6 +77,8 @@ def main() -> None:
     customers = cust.count()
     seconds = best_of(pl._index_parts(roles, config, "k"))
     print(f"exact index keys, {customers:,} customers: {seconds:.1f} s")
+    seconds = best_of(pl._fuzzy_rows(roles, config, "k"))
+    print(f"fuzzy index rows, {customers:,} customers: {seconds:.1f} s")
     spark.stop()
 
 
