@@ -39,9 +39,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, reduce
 from pathlib import Path
 from typing import Any
 
@@ -358,14 +359,14 @@ def _unrolled(a: Column, b: Column, initial_score: float, n: int) -> Column:
                 token_similarity(
                     F.try_element_at(a, F.lit(i)), F.try_element_at(b, F.lit(j)), initial_score
                 ),
-            )  # fmt: skip
+            )
             for j in range(1, n + 1)
         ]
         for i in range(1, n + 1)
     ]
 
     def mean(best: list[Column], size: Column) -> Column:
-        total = sum((F.coalesce(x, F.lit(0.0)) for x in best[1:]), F.coalesce(best[0], F.lit(0.0)))
+        total = reduce(operator.add, [F.coalesce(x, F.lit(0.0)) for x in best])
         return F.when(size > 0, total / size).otherwise(F.lit(0.0))
 
     rows = [F.greatest(*row) for row in sims]
@@ -1125,11 +1126,11 @@ def fuzzy_candidates(
     score = F.lit(None).cast("double")
     threshold = F.lit(None).cast("double")
     method = F.lit(None).cast("string")
+    a, b = F.col("s_payload"), F.col("i_payload")
     for comparator in COMPARATORS:  # one expression per comparator, however many rules
         rules = [r for r in conf.rules if r.comparator == comparator]
         if rules:
             here = F.col("rule").isin([r.name for r in rules])
-            a, b = F.col("s_payload"), F.col("i_payload")
             score = F.when(here, _compare(rules[0], a, b, conf.initial_score)).otherwise(score)
     for rule in reversed(conf.rules):
         here = F.col("rule") == rule.name

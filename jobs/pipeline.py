@@ -462,7 +462,7 @@ def _fuzzy_crosscheck(
             .first()[0]
             or 0
         )
-    with log.stage("fuzzy-candidates") as st:
+    with log.stage("fuzzy-candidates"):
         candidates = fuzzy.fuzzy_candidates(sample_rows, blocked, config.matching, plan=plan)
         evidence = fuzzy.drop_exact(candidates, exact).withColumn("run_id", F.lit(run_id))
         write_run(spark, evidence, config.table(T_FUZZY_EVIDENCE), run_id)

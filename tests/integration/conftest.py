@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -55,8 +56,6 @@ def load_report(lakehouse: Path, run_id: str) -> dict:
 
 def find_leaks(texts: dict[str, str], needles: set[str]) -> set[tuple[str, str]]:
     """(where, value) for every planted value that appears as a whole token in a text."""
-    import re
-
     return {
         (where, n)
         for where, text in texts.items()
