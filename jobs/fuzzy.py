@@ -51,7 +51,7 @@ from pyspark.sql import functions as F
 
 from jobs.config import CONF_DIR, NormaliseConf, _read_yaml
 from jobs.errors import ConfigError
-from jobs.keys import sample_parts
+from jobs.keys import ROLE_PARTS, distinct_by_source, explode_sources, role_values, sample_parts
 from jobs.normalise import (
     CJK_ONLY_RE,
     HOUSE_NUMBER_TOKEN_RE,
@@ -60,7 +60,6 @@ from jobs.normalise import (
     clean_phone,
     email_key,
     fold_street,
-    full_name,
     keyed_hash,
     normalise_country,
     normalise_postcode,
@@ -91,7 +90,6 @@ SAMPLE_COLUMNS = [
 EVIDENCE_COLUMNS = [
     "line_number", "field", "customer_id", "source", "customers_hit", "method", "score",
 ]  # fmt: skip
-PARTS = ["name", "name_latin", "email", "phone", "country", "line1", "postcode"]
 
 
 # ---- configuration ------------------------------------------------------------------------
@@ -427,15 +425,12 @@ def _refine_hash(field: str, initial: Column, hash_key: str) -> Column:
 def _distinct_values(
     df: DataFrame, ids: list[str], values: list[str]
 ) -> tuple[DataFrame, list[str]]:
-    """Index side (ids hold `source`): one row per customer and raw value, its sources in
-    `_sources`. Sample side: unchanged."""
+    """Index side (ids hold `source`): one row per customer and raw value, its roles as a
+    bitmask in `_sources`. Sample side: unchanged."""
     if "source" not in ids:
         return df.select(*ids, *values), ids
     keys = [c for c in ids if c != "source"]
-    grouped = df.groupBy(*keys, *values).agg(
-        F.array_sort(F.collect_set("source")).alias("_sources")
-    )
-    return grouped, [*keys, "_sources"]
+    return distinct_by_source(df, [*keys, *values]), [*keys, "_sources"]
 
 
 def _output(df: DataFrame, ids: list[str]) -> DataFrame:
@@ -443,8 +438,7 @@ def _output(df: DataFrame, ids: list[str]) -> DataFrame:
     rest = ["field", "rule", "block_key", "refine_keys", "payload"]
     if "_sources" not in ids:
         return df.select(*ids, *rest)
-    keys = [c for c in ids if c != "_sources"]
-    return df.select(*keys, F.explode("_sources").alias("source"), *rest)
+    return explode_sources(df, [c for c in ids if c != "_sources"], rest)
 
 
 def _code(rule: BlockRule, tok: Column) -> Column:
@@ -596,10 +590,11 @@ def _address_rows(
         "_postcode",
         F.concat_ws("|", F.col("_postcode"), F.col("_number")).alias("_code"),
         F.array_remove(F.split(F.col("_street"), " "), F.col("_number")).alias("_rest"),
-    ).filter(F.col("_postcode").isNotNull() & (F.size(F.col("_rest")) > 0))
+    )
     hashed = rest.select(
         *ids,
         "_code",
+        (F.col("_postcode").isNotNull() & (F.size(F.col("_rest")) > 0)).alias("_usable"),
         F.array_distinct(
             F.transform(
                 F.col("_rest"), lambda t: _refine_hash("address", F.substring(t, 1, 1), hash_key)
@@ -618,7 +613,10 @@ def _address_rows(
         )
         for r in rules
     ]
-    entries = hashed.select(*ids, "_code", "payload", F.inline(F.array(*per_rule)))
+    # Unusable values make no rows through the generator, not a filter: a filter here would be
+    # pushed below `_distinct_values` and fold every raw street twice (see explode_sources).
+    usable = F.when(F.col("_usable"), F.array(*per_rule))
+    entries = hashed.select(*ids, "_code", "payload", F.inline(usable))
     rows = entries.select(
         *ids,
         F.lit("address").alias("field"),
@@ -673,8 +671,8 @@ def _email_rows(
 ) -> DataFrame:
     """Blocked on the local part with dots and +tags dropped, so the same mailbox name at
     another domain meets."""
-    src = parts.select(*ids, clean_email(F.col("email")).alias("_email")).filter(
-        F.col("_email").isNotNull()
+    src = parts.filter(F.col("email").isNotNull()).select(
+        *ids, clean_email(F.col("email")).alias("_email")
     )
     keyed = src.select(*ids, email_key(F.col("_email"), conf).alias("_email_n"))
     local = keyed.select(
@@ -701,8 +699,8 @@ def _phone_rows(
     src = raw.select(
         *ids,
         normalise_country(F.col("country")).alias("country"),
-        clean_phone(F.col("phone")).alias("_phone"),
-    ).filter(F.col("_phone").isNotNull())
+        clean_phone(F.col("phone")).alias("_phone"),  # not null for a non-null phone
+    )
     keyed = src.select(
         *ids,
         F.translate(F.col("_phone"), "+", "").alias("_digits"),  # clean_phone: digits and "+"
@@ -741,36 +739,6 @@ def _rows(
     return rows
 
 
-def _column(df: DataFrame, columns: Mapping[str, str], name: str) -> Column:
-    return (F.col(columns[name]) if name in columns else F.lit(None)).cast("string")
-
-
-def role_values(role: str, df: DataFrame, columns: Mapping[str, str]) -> DataFrame:
-    """One warehouse role (the inputs `keys.customer_keys` gets) -> (customer_id, source,
-    name, name_latin, email, phone, country, line1, postcode), source = role; unmapped
-    fields are null. Raw and transient: only `fuzzy_index` output is ever written.
-
-    name is `name` or first + last; name_latin is `name_latin` or first_name_latin +
-    last_name_latin (romanised names kept next to CJK/Hangul ones)."""
-    name = F.coalesce(
-        _column(df, columns, "name"),
-        full_name(_column(df, columns, "first_name"), _column(df, columns, "last_name")),
-    )
-    latin = F.coalesce(
-        _column(df, columns, "name_latin"),
-        full_name(
-            _column(df, columns, "first_name_latin"), _column(df, columns, "last_name_latin")
-        ),
-    )
-    return df.select(
-        _column(df, columns, "customer_id").alias("customer_id"),
-        F.lit(role).alias("source"),
-        name.alias("name"),
-        latin.alias("name_latin"),
-        *[_column(df, columns, c).alias(c) for c in PARTS[2:]],
-    ).filter(F.col("customer_id").isNotNull())
-
-
 def fuzzy_index(
     values: Sequence[DataFrame],
     conf: NormaliseConf,
@@ -783,9 +751,9 @@ def fuzzy_index(
     `matching` defaults to conf/matching.yaml."""
     matching = matching or load_matching()
     ids = ["customer_id", "source"]
-    union = values[0].select(*ids, *PARTS)
+    union = values[0].select(*ids, *ROLE_PARTS)
     for part in values[1:]:
-        union = union.unionByName(part.select(*ids, *PARTS))
+        union = union.unionByName(part.select(*ids, *ROLE_PARTS))
     rows = _rows(union, ids, conf, hash_key, matching, None)
     if rows is None:
         schema = (

@@ -6,7 +6,8 @@ equi-join on the hashed key meaningful.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from functools import reduce
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -112,90 +113,158 @@ def with_sample_keys(
     )
 
 
-def _rename(df: DataFrame, columns: Mapping[str, str], wanted: list[str]) -> DataFrame:
-    """Select the role's columns under crosscheck's names (missing optional ones as null)."""
+def _column(df: DataFrame, columns: Mapping[str, str], name: str) -> Column:
+    return (F.col(columns[name]) if name in columns else F.lit(None)).cast("string")
+
+
+ROLE_PARTS = ["name", "name_latin", "email", "phone", "country", "line1", "postcode"]
+
+
+def role_values(role: str, df: DataFrame, columns: Mapping[str, str]) -> DataFrame:
+    """One warehouse role -> (customer_id, source, name, name_latin, email, phone, country,
+    line1, postcode), source = role; unmapped fields are null. Raw and transient: only the
+    index rows made from it (`index_keys`, `fuzzy.fuzzy_index`) are ever written.
+
+    name is `name` or first + last; name_latin is `name_latin` or first_name_latin +
+    last_name_latin (romanised names kept next to CJK/Hangul ones)."""
+    if role not in SOURCES:
+        raise ValueError(f"unknown warehouse role {role!r}: one of {', '.join(SOURCES)}")
+    name = F.coalesce(
+        _column(df, columns, "name"),
+        full_name(_column(df, columns, "first_name"), _column(df, columns, "last_name")),
+    )
+    latin = F.coalesce(
+        _column(df, columns, "name_latin"),
+        full_name(
+            _column(df, columns, "first_name_latin"), _column(df, columns, "last_name_latin")
+        ),
+    )
     return df.select(
+        _column(df, columns, "customer_id").alias("customer_id"),
+        F.lit(role).alias("source"),
+        name.alias("name"),
+        latin.alias("name_latin"),
+        *[_column(df, columns, c).alias(c) for c in ROLE_PARTS[2:]],
+    ).filter(F.col("customer_id").isNotNull())
+
+
+SOURCES = ("customers", "addresses", "orders")
+
+
+def distinct_by_source(df: DataFrame, keys: Sequence[str]) -> DataFrame:
+    """One row per distinct `keys`, the roles (`source`) it came from as a bitmask in `_sources`.
+
+    A bitmask, not `collect_set`: `bit_or` is a plain hash aggregate, whereas collect_set's
+    object aggregate falls back to sorting its input past 128 groups per task."""
+    bit = _case(F.col("source"), {s: F.lit(1 << i) for i, s in enumerate(SOURCES)})
+    return df.groupBy(*keys).agg(F.bit_or(bit).alias("_sources"))
+
+
+def explode_sources(
+    df: DataFrame, before: Sequence[str], after: Sequence[str], keep: Column | None = None
+) -> DataFrame:
+    """`_sources` back to one row per role, as `source` between the `before` and `after`
+    columns; a row where `keep` is false or null makes none.
+
+    Why `keep` and not a filter: a filter on a value computed after `distinct_by_source`
+    reads only its grouping columns, so the optimizer would push it below the aggregation and
+    compute the value for every raw row (inlined, several times) instead of once per distinct
+    one. An explode's input is not turned into a filter."""
+    roles = F.array(
         *[
-            (F.col(columns[c]) if c in columns else F.lit(None)).cast("string").alias(c)
-            for c in wanted
+            F.when(F.col("_sources").bitwiseAND(1 << i) != 0, F.lit(s))
+            for i, s in enumerate(SOURCES)
         ]
     )
-
-
-def _index_rows(
-    normalised: DataFrame, fields: tuple[str, ...], source: str, hash_key: str
-) -> DataFrame:
-    """Wide normalised rows -> narrow (field, match_key, customer_id, source) rows."""
-    stack = ", ".join(f"'{f}', {f}_n" for f in fields)
-    return (
-        normalised.select("customer_id", F.expr(f"stack({len(fields)}, {stack}) as (field, value)"))
-        .filter(F.col("value").isNotNull() & F.col("customer_id").isNotNull())
-        .select(
-            "field",
-            keyed_hash(F.col("value"), hash_key).alias("match_key"),
-            "customer_id",
-            F.lit(source).alias("source"),
-        )
+    if keep is not None:
+        roles = F.when(keep, roles)
+    return df.select(*before, F.explode(roles).alias("source"), *after).filter(
+        F.col("source").isNotNull()
     )
 
 
-def customer_keys(
-    customers: DataFrame, columns: Mapping[str, str], conf: NormaliseConf, hash_key: str
+# The raw value(s) each field's key is made from: (value, the second input its key needs).
+FIELD_INPUTS = {
+    "email": ("email", None),
+    "phone": ("phone", "country"),
+    "name": ("name", None),
+    "address": ("line1", "postcode"),
+}
+
+
+def _case(value: Column, branches: Mapping[str, Column]) -> Column:
+    """CASE value WHEN name THEN expr ...: a row computes its own branch only."""
+    out = None
+    for name, expr in branches.items():
+        out = (F.when if out is None else out.when)(value == F.lit(name), expr)
+    return out
+
+
+def index_keys(
+    values: Sequence[DataFrame],
+    conf: NormaliseConf,
+    hash_key: str,
+    fields: Sequence[str] = FIELDS,
 ) -> DataFrame:
-    wanted = ["customer_id", "first_name", "last_name", "name", "email", "phone", "country"]
-    c = _rename(customers, columns, wanted)
-    parts = c.select(
+    """`role_values` of every role -> the match index rows (field, match_key, customer_id,
+    source), one per distinct combination.
+
+    One pass over distinct raw values: an order's ship-to name, phone and address mostly
+    repeat the customer's own and each other, so each (customer, field, raw value) is cleaned,
+    keyed and hashed once, with the roles it came from kept as a bitmask and exploded back at
+    the end.
+    The same column builders as the sample side (`with_normalised`), field by field."""
+    union = reduce(
+        DataFrame.unionByName, [v.select("customer_id", "source", *ROLE_PARTS) for v in values]
+    )
+    inputs = [(f, *FIELD_INPUTS[f]) for f in fields]
+    stack = ", ".join(f"'{f}', {a}, {b or 'CAST(NULL AS STRING)'}" for f, a, b in inputs)
+    long = union.select(
+        "customer_id", "source", F.expr(f"stack({len(inputs)}, {stack}) as (field, a, b)")
+    ).filter(F.col("a").isNotNull())
+    distinct = distinct_by_source(long, ["customer_id", "field", "a", "b"])
+    field, a, b = F.col("field"), F.col("a"), F.col("b")
+    cleaned = distinct.select(
         "customer_id",
-        F.coalesce(F.col("name"), full_name(F.col("first_name"), F.col("last_name"))).alias("name"),
-        "email",
-        "phone",
-        "country",
-        F.lit(None).cast("string").alias("line1"),
-        F.lit(None).cast("string").alias("postcode"),
+        "field",
+        "_sources",
+        _case(
+            field,
+            {
+                "email": clean_email(a),
+                "phone": clean_phone(a),
+                "name": clean_name(a),
+                "address": fold_street(a, conf.abbreviations),
+            },
+        ).alias("_clean"),
+        _case(field, {"phone": normalise_country(b), "address": normalise_postcode(b)}).alias(
+            "_second"
+        ),
     )
-    return _index_rows(
-        with_normalised(parts, conf), ("email", "phone", "name"), "customers", hash_key
-    )
-
-
-def address_keys(
-    addresses: DataFrame, columns: Mapping[str, str], conf: NormaliseConf, hash_key: str
-) -> DataFrame:
-    a = _rename(addresses, columns, ["customer_id", "line1", "postcode", "country"])
-    parts = a.select(
+    clean, second = F.col("_clean"), F.col("_second")
+    keyed = cleaned.select(
         "customer_id",
-        *[F.lit(None).cast("string").alias(c) for c in ("name", "email", "phone")],
-        "country",
-        "line1",
-        "postcode",
+        "field",
+        "_sources",
+        _case(
+            field,
+            {
+                "email": email_key(clean, conf),
+                "phone": phone_e164(clean, second, conf),
+                "name": name_key(clean),
+                "address": address_key(clean, second),
+            },
+        ).alias("value"),
     )
-    return _index_rows(with_normalised(parts, conf), ("address",), "addresses", hash_key)
-
-
-def order_keys(
-    orders: DataFrame, columns: Mapping[str, str], conf: NormaliseConf, hash_key: str
-) -> DataFrame:
-    o = _rename(orders, columns, ["customer_id", "name", "phone", "line1", "postcode", "country"])
-    parts = o.select(
+    hashed = keyed.select(
+        "field",
+        keyed_hash(F.col("value"), hash_key).alias("match_key"),
         "customer_id",
-        "name",
-        F.lit(None).cast("string").alias("email"),
-        "phone",
-        "country",
-        "line1",
-        "postcode",
+        "_sources",
     )
-    return _index_rows(
-        with_normalised(parts, conf), ("name", "phone", "address"), "orders", hash_key
-    )
-
-
-def match_index(parts: list[DataFrame]) -> DataFrame:
-    """Union of all roles' keys, one row per (field, key, customer, source)."""
-    out = parts[0]
-    for part in parts[1:]:
-        out = out.unionByName(part)
-    return out.dropDuplicates(["field", "match_key", "customer_id", "source"]).select(
+    keep = F.col("match_key").isNotNull()
+    rows = explode_sources(hashed, ["field", "match_key", "customer_id"], [], keep)
+    return rows.dropDuplicates(["field", "match_key", "customer_id", "source"]).select(
         "field", "match_key", "customer_id", "source"
     )
 

@@ -282,27 +282,20 @@ def _size(path: str) -> int:
 # ---- ingest-warehouse ---------------------------------------------------------------------
 
 
-def _index_parts(roles: dict, config: Config, hash_key: str) -> DataFrame:
-    builders = {
-        "customers": keys.customer_keys,
-        "addresses": keys.address_keys,
-        "orders": keys.order_keys,
-    }
-    parts = [
-        builders[role](df, src.columns, config.normalise, hash_key)
-        for role, (df, src) in roles.items()
-        if role in builders
-    ]
-    return keys.match_index(parts)
-
-
-def _fuzzy_rows(roles: dict, config: Config, hash_key: str) -> DataFrame:
-    values = [
-        fuzzy.role_values(role, df, src.columns)
+def _role_values(roles: dict) -> list[DataFrame]:
+    return [
+        keys.role_values(role, df, src.columns)
         for role, (df, src) in roles.items()
         if role in ("customers", "addresses", "orders")
     ]
-    return fuzzy.fuzzy_index(values, config.normalise, hash_key, config.matching)
+
+
+def _index_parts(roles: dict, config: Config, hash_key: str) -> DataFrame:
+    return keys.index_keys(_role_values(roles), config.normalise, hash_key)
+
+
+def _fuzzy_rows(roles: dict, config: Config, hash_key: str) -> DataFrame:
+    return fuzzy.fuzzy_index(_role_values(roles), config.normalise, hash_key, config.matching)
 
 
 def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False) -> dict:

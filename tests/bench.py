@@ -79,8 +79,17 @@ class StageLog(io.TextIOBase):
     def write(self, text: str) -> int:
         for line in text.splitlines():
             if line.startswith("{"):
-                self.records.append(json.loads(line))
+                record = json.loads(line)
+                self.records.append(record)
+                if record.get("msg") == "stage finished":
+                    self._progress(record)
         return len(text)
+
+    @staticmethod
+    def _progress(record: dict) -> None:
+        """One line per finished (sub-)stage on stderr: a long run shows where it is."""
+        extra = {k: v for k, v in record.items() if k not in ("ts", "level", "msg", "stage")}
+        print(f"  {record['ts']} {record['stage']}: {extra}", file=sys.stderr, flush=True)
 
     def quality_seconds(self) -> float:
         done = [r for r in self.records if r.get("msg") == "stage finished"]

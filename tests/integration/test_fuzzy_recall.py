@@ -63,20 +63,14 @@ def results(spark, fuzzy_demo):
     columns = {role: dict(wh[role].columns) for role in sources}
     columns["customers"].update(LATIN)
 
-    values = [fuzzy.role_values(role, df, columns[role]) for role, df in sources.items()]
+    values = [keys.role_values(role, df, columns[role]) for role, df in sources.items()]
     index = fuzzy.fuzzy_index(values, norm, KEY, matching).localCheckpoint()
     sample_rows = fuzzy.fuzzy_sample_rows(raw, norm, KEY, None, matching).localCheckpoint()
     plan = fuzzy.plan_blocking(sample_rows, index, matching).persist()
     diagnostics = plan.diagnostics.collect()
     fuzzy_ev = fuzzy.fuzzy_candidates(sample_rows, index, matching, plan=plan).collect()
 
-    match_index = keys.match_index(
-        [
-            keys.customer_keys(sources["customers"], wh["customers"].columns, norm, KEY),
-            keys.address_keys(sources["addresses"], wh["addresses"].columns, norm, KEY),
-            keys.order_keys(sources["orders"], wh["orders"].columns, norm, KEY),
-        ]
-    ).localCheckpoint()
+    match_index = keys.index_keys(values, norm, KEY).localCheckpoint()
     normalised = keys.with_sample_keys(raw, norm, KEY).localCheckpoint()
     sample_keys = keys.sample_keys_long(normalised, FIELDS)
     matched = xc.matched_index_rows(match_index, sample_keys, broadcast=True).localCheckpoint()

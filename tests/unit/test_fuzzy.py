@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 from pyspark.sql import functions as F
 
-from jobs import fuzzy
+from jobs import fuzzy, keys
 from jobs.errors import ConfigError
 
 KEY = "test-key"
@@ -107,8 +107,8 @@ def index(spark, norm_conf, matching):
         "country": "country",
     }
     values = [
-        fuzzy.role_values("customers", customers, CUSTOMER_COLUMNS),
-        fuzzy.role_values("addresses", addresses, address_columns),
+        keys.role_values("customers", customers, CUSTOMER_COLUMNS),
+        keys.role_values("addresses", addresses, address_columns),
     ]
     return fuzzy.fuzzy_index(values, norm_conf, KEY, matching).localCheckpoint()
 
