@@ -51,7 +51,7 @@ from pyspark.sql import functions as F
 
 from jobs.config import CONF_DIR, NormaliseConf, _read_yaml
 from jobs.errors import ConfigError
-from jobs.keys import ROLE_PARTS, distinct_by_source, explode_sources, role_values, sample_parts
+from jobs.keys import distinct_by_source, explode_sources, role_union, role_values, sample_parts
 from jobs.normalise import (
     CJK_ONLY_RE,
     HOUSE_NUMBER_TOKEN_RE,
@@ -389,10 +389,10 @@ def differs(a: Column, b: Column) -> Column:
     return F.when(same, F.lit(0.0)).otherwise(F.lit(1.0))
 
 
-def _compare(rule: BlockRule, a: Column, b: Column, initial_score: float) -> Column:
-    if rule.comparator == "name_tokens":
+def _compare(comparator: str, a: Column, b: Column, initial_score: float) -> Column:
+    if comparator == "name_tokens":
         return name_similarity(a, b, initial_score)
-    if rule.comparator == "dice":
+    if comparator == "dice":
         return dice(F.element_at(a, 1), F.element_at(b, 1))
     return differs(a, b)
 
@@ -403,8 +403,8 @@ def _compare(rule: BlockRule, a: Column, b: Column, initial_score: float) -> Col
 # (cleaning, transliteration, gram hashes) runs once per distinct value, block keys are hashed
 # after the explode in generated code, and no wide row carries every field at once. On the
 # index side the roles' raw values are first made distinct per customer (an order's ship-to
-# name or address usually repeats the customer's own), their sources kept in a list that is
-# exploded back at the end.
+# name or address usually repeats the customer's own), the roles they came from kept as a
+# bitmask that is exploded back at the end (`keys.distinct_by_source`).
 
 
 NO_REFINE = "array<bigint>"
@@ -750,11 +750,8 @@ def fuzzy_index(
     normalisation is planned and run as one pass. Write it partitioned by field.
     `matching` defaults to conf/matching.yaml."""
     matching = matching or load_matching()
-    ids = ["customer_id", "source"]
-    union = values[0].select(*ids, *ROLE_PARTS)
-    for part in values[1:]:
-        union = union.unionByName(part.select(*ids, *ROLE_PARTS))
-    rows = _rows(union, ids, conf, hash_key, matching, None)
+    union = role_union(values)
+    rows = _rows(union, ["customer_id", "source"], conf, hash_key, matching, None)
     if rows is None:
         schema = (
             "field string, rule string, block_key bigint, refine_keys array<bigint>, "
@@ -1096,10 +1093,10 @@ def fuzzy_candidates(
     method = F.lit(None).cast("string")
     a, b = F.col("s_payload"), F.col("i_payload")
     for comparator in COMPARATORS:  # one expression per comparator, however many rules
-        rules = [r for r in conf.rules if r.comparator == comparator]
-        if rules:
-            here = F.col("rule").isin([r.name for r in rules])
-            score = F.when(here, _compare(rules[0], a, b, conf.initial_score)).otherwise(score)
+        names = [r.name for r in conf.rules if r.comparator == comparator]
+        if names:
+            here = F.col("rule").isin(names)
+            score = F.when(here, _compare(comparator, a, b, conf.initial_score)).otherwise(score)
     for rule in reversed(conf.rules):
         here = F.col("rule") == rule.name
         threshold = F.when(here, F.lit(rule.threshold)).otherwise(threshold)

@@ -32,6 +32,8 @@ from jobs.normalise import (
 
 KEY_COLUMNS = [f"{f}_key" for f in FIELDS]
 PARTS = ["name", "email", "phone", "country", "line1", "postcode"]
+SOURCES = ("customers", "addresses", "orders")  # the warehouse roles, in bitmask order
+ROLE_PARTS = ["name", "name_latin", "email", "phone", "country", "line1", "postcode"]
 
 
 def with_normalised(df: DataFrame, conf: NormaliseConf) -> DataFrame:
@@ -117,9 +119,6 @@ def _column(df: DataFrame, columns: Mapping[str, str], name: str) -> Column:
     return (F.col(columns[name]) if name in columns else F.lit(None)).cast("string")
 
 
-ROLE_PARTS = ["name", "name_latin", "email", "phone", "country", "line1", "postcode"]
-
-
 def role_values(role: str, df: DataFrame, columns: Mapping[str, str]) -> DataFrame:
     """One warehouse role -> (customer_id, source, name, name_latin, email, phone, country,
     line1, postcode), source = role; unmapped fields are null. Raw and transient: only the
@@ -148,7 +147,20 @@ def role_values(role: str, df: DataFrame, columns: Mapping[str, str]) -> DataFra
     ).filter(F.col("customer_id").isNotNull())
 
 
-SOURCES = ("customers", "addresses", "orders")
+def _case(value: Column, branches: Mapping[str, Column]) -> Column:
+    """CASE value WHEN name THEN expr ...: a row computes its own branch only."""
+    out = None
+    for name, expr in branches.items():
+        out = (F.when if out is None else out.when)(value == F.lit(name), expr)
+    return out
+
+
+def role_union(values: Sequence[DataFrame]) -> DataFrame:
+    """Several roles' `role_values` as one DataFrame, so each index's normalisation is planned
+    and run as one pass over all of them."""
+    return reduce(
+        DataFrame.unionByName, [v.select("customer_id", "source", *ROLE_PARTS) for v in values]
+    )
 
 
 def distinct_by_source(df: DataFrame, keys: Sequence[str]) -> DataFrame:
@@ -192,19 +204,10 @@ FIELD_INPUTS = {
 }
 
 
-def _case(value: Column, branches: Mapping[str, Column]) -> Column:
-    """CASE value WHEN name THEN expr ...: a row computes its own branch only."""
-    out = None
-    for name, expr in branches.items():
-        out = (F.when if out is None else out.when)(value == F.lit(name), expr)
-    return out
-
-
 def index_keys(
     values: Sequence[DataFrame],
     conf: NormaliseConf,
     hash_key: str,
-    fields: Sequence[str] = FIELDS,
 ) -> DataFrame:
     """`role_values` of every role -> the match index rows (field, match_key, customer_id,
     source), one per distinct combination.
@@ -214,14 +217,13 @@ def index_keys(
     keyed and hashed once, with the roles it came from kept as a bitmask and exploded back at
     the end.
     The same column builders as the sample side (`with_normalised`), field by field."""
-    union = reduce(
-        DataFrame.unionByName, [v.select("customer_id", "source", *ROLE_PARTS) for v in values]
-    )
-    inputs = [(f, *FIELD_INPUTS[f]) for f in fields]
+    inputs = [(f, *FIELD_INPUTS[f]) for f in FIELDS]
     stack = ", ".join(f"'{f}', {a}, {b or 'CAST(NULL AS STRING)'}" for f, a, b in inputs)
-    long = union.select(
-        "customer_id", "source", F.expr(f"stack({len(inputs)}, {stack}) as (field, a, b)")
-    ).filter(F.col("a").isNotNull())
+    long = (
+        role_union(values)
+        .select("customer_id", "source", F.expr(f"stack({len(inputs)}, {stack}) as (field, a, b)"))
+        .filter(F.col("a").isNotNull())
+    )
     distinct = distinct_by_source(long, ["customer_id", "field", "a", "b"])
     field, a, b = F.col("field"), F.col("a"), F.col("b")
     cleaned = distinct.select(

@@ -286,7 +286,7 @@ def _role_values(roles: dict) -> list[DataFrame]:
     return [
         keys.role_values(role, df, src.columns)
         for role, (df, src) in roles.items()
-        if role in ("customers", "addresses", "orders")
+        if role in keys.SOURCES
     ]
 
 
