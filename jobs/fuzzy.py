@@ -809,12 +809,14 @@ def fuzzy_sample_rows(
 @dataclass(frozen=True)
 class BlockingPlan:
     """Per block key and per refined sub-key of the sample: rows on each side, pairs, and
-    whether it is joined. Small (one row per sample key); `persist` it when both the
-    diagnostics and the candidates are wanted, so the counts run once."""
+    whether it is joined; and the index rows in the sample's blocks, which the counts and the
+    candidates both read. `persist` it when both the diagnostics and the candidates are
+    wanted, so the index is blocked and counted once."""
 
     key_pairs: DataFrame  # rule, block_key, sample_rows, index_rows, pairs, hot, ...
     sub_key_pairs: DataFrame  # rule, block_key, refine_key, ..., pairs, kept
     rules: DataFrame  # rule, field, method, pair_budget, refine
+    blocked: DataFrame  # INDEX_COLUMNS: the index rows whose (rule, block_key) the sample has
     heaviest: int = 5
 
     @property
@@ -833,12 +835,16 @@ class BlockingPlan:
 
     def persist(self) -> BlockingPlan:
         return dataclasses.replace(
-            self, key_pairs=self.key_pairs.persist(), sub_key_pairs=self.sub_key_pairs.persist()
+            self,
+            key_pairs=self.key_pairs.persist(),
+            sub_key_pairs=self.sub_key_pairs.persist(),
+            blocked=self.blocked.persist(),
         )
 
     def unpersist(self) -> None:
         self.key_pairs.unpersist()
         self.sub_key_pairs.unpersist()
+        self.blocked.unpersist()
 
 
 def _rules_frame(
@@ -919,7 +925,7 @@ def plan_blocking(
     )
     room = F.col("pair_budget") - F.coalesce(F.col("plain_pairs"), F.lit(0))
     refined = refined.withColumn("kept", F.sum("pairs").over(sub_running) <= room)
-    return BlockingPlan(pairs, refined, rules_df, conf.heaviest_keys)
+    return BlockingPlan(pairs, refined, rules_df, blocked, conf.heaviest_keys)
 
 
 def _diagnostics(pairs: DataFrame, refined: DataFrame, rules_df: DataFrame, top: int) -> DataFrame:
@@ -1049,10 +1055,11 @@ def fuzzy_candidates(
 ) -> DataFrame:
     """Evidence rows (line_number, field, customer_id, source, customers_hit, method, score):
     pairs made only inside the planned blocks, scored by their rule's comparator, kept at or
-    above its threshold, best score per (line, field, customer, source, method)."""
+    above its threshold, best score per (line, field, customer, source, method). With a
+    `plan`, its blocked index rows are joined (`index_rows` is what the plan was made from)."""
     conf = rules if isinstance(rules, MatchingConf) else MatchingConf(rules=tuple(rules))
     plan = plan or plan_blocking(sample_rows, index_rows, conf, budget)
-    blocked = blocked_index_rows(index_rows, sample_rows)
+    blocked = plan.blocked
     key = ["rule", "block_key"]
     s = sample_rows.select(
         "line_number",

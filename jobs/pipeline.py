@@ -442,10 +442,8 @@ def _fuzzy_crosscheck(
     sample_rows = sample_rows.filter(F.col("run_id") == run_id)
     index = read_table(spark, config.table(T_FUZZY_INDEX))
     with log.stage("fuzzy-blocking") as st:
-        blocked = fuzzy.blocked_index_rows(index, sample_rows)
-        blocked = blocked.persist(StorageLevel.MEMORY_AND_DISK)
-        st["rows"] = blocked.count()
-        plan = fuzzy.plan_blocking(sample_rows, blocked, config.matching).persist()
+        plan = fuzzy.plan_blocking(sample_rows, index, config.matching).persist()
+        st["rows"] = plan.blocked.count()
         diagnostics = plan.diagnostics.withColumn("run_id", F.lit(run_id))
         write_run(spark, diagnostics, config.table(T_FUZZY_BLOCKING), run_id)
         st["pairs_run"] = int(
@@ -456,11 +454,10 @@ def _fuzzy_crosscheck(
             or 0
         )
     with log.stage("fuzzy-candidates"):
-        candidates = fuzzy.fuzzy_candidates(sample_rows, blocked, config.matching, plan=plan)
+        candidates = fuzzy.fuzzy_candidates(sample_rows, index, config.matching, plan=plan)
         evidence = fuzzy.drop_exact(candidates, exact).withColumn("run_id", F.lit(run_id))
         write_run(spark, evidence, config.table(T_FUZZY_EVIDENCE), run_id)
         plan.unpersist()
-        blocked.unpersist()
     fz = read_table(spark, config.table(T_FUZZY_EVIDENCE)).filter(F.col("run_id") == run_id)
     per_field = xc.fuzzy_field_counts(exact, fz)
     same = xc.same_record_lines_with_fuzzy(exact, fz)
