@@ -31,7 +31,8 @@ romanised name too (first_name_latin/last_name_latin), both are indexed.
 Weak levels. The same e-mail local part at another domain, and the same national number with a
 wrong or missing country code, carry their own `method` and are never exact matches.
 
-Everything is native Spark (higher-order functions on arrays); no Python UDF.
+Native Spark throughout (higher-order functions on arrays), but for the gram hashes of name and
+street tokens: those are hashed over Arrow batches (`token_gram_hashes`, `jobs.grams`).
 """
 
 from __future__ import annotations
@@ -46,11 +47,13 @@ from functools import lru_cache, reduce
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from jobs.config import CONF_DIR, NormaliseConf, _read_yaml
 from jobs.errors import ConfigError
+from jobs.grams import GRAM_ALPHABET, SEP, GramHasher, sha_gram_hash
 from jobs.keys import distinct_by_source, explode_sources, role_union, role_values, sample_parts
 from jobs.normalise import (
     CJK_ONLY_RE,
@@ -78,7 +81,6 @@ REFINES = {
     "street_initials": "address",
 }
 COMPARATORS = ("name_tokens", "dice", "differs")
-SEP = "\u001f"  # unit separator: cannot occur in a cleaned value
 
 PAYLOAD_TYPE = "array<array<int>>"
 INDEX_COLUMNS = [
@@ -234,8 +236,7 @@ def _gram_prefix(hash_key: str) -> bytes:
 
 def py_gram_hash(gram: str, tag: str, hash_key: str) -> int:
     """The value `gram_hash` computes, in Python."""
-    digest = hashlib.sha256(_gram_prefix(hash_key) + f"{tag}{SEP}{gram}".encode()).digest()
-    return int.from_bytes(digest[:4], "big", signed=True)
+    return sha_gram_hash(gram, tag, _gram_prefix(hash_key))
 
 
 def _sha_gram_hash(gram: Column, tag: str, hash_key: str) -> Column:
@@ -248,7 +249,6 @@ def _sha_gram_hash(gram: Column, tag: str, hash_key: str) -> Column:
 # Grams of two characters from this alphabet (Latin after transliteration, digits, the "^"/"$"
 # padding, SEP before a single letter) are most of all grams: their hashes are computed once
 # per (tag, key) in Python and looked up by position, instead of one SHA-256 per occurrence.
-GRAM_ALPHABET = "^$abcdefghijklmnopqrstuvwxyz0123456789" + SEP
 _GRAM_POS = [GRAM_ALPHABET.find(chr(i)) + 1 for i in range(128)]  # 0: not in the alphabet
 
 
@@ -276,13 +276,32 @@ def gram_hash(gram: Column, tag: str, hash_key: str) -> Column:
     return F.when(listed, F.element_at(table, index)).otherwise(_sha_gram_hash(gram, tag, hash_key))
 
 
-def token_grams(tokens: Column) -> Column:
-    """array<string> tokens -> per token its q-grams: the bigrams of "^token$" (start gram
-    first) and the token's letters; for a Han/Kana/Hangul token its characters only.
+def token_gram_hashes(tokens: Column, tag: str, hash_key: str) -> Column:
+    """array<string> tokens -> per token the keyed hashes (`gram_hash`) of its q-grams: the
+    bigrams of "^token$" (start gram first) and the token's letters; for a token with a
+    Han/Kana/Hangul character its characters only.
 
     Bigrams keep letter order, letters keep a swap of two neighbours close ("hraing" and
     "haring" share every letter but only half their bigrams); single CJK characters carry
-    as much as a Latin bigram, and their order varies more."""
+    as much as a Latin bigram, and their order varies more. Hashed a whole Arrow batch at a
+    time (`jobs.grams`): per gram, Spark's lambdas cost several times more."""
+    if not hasattr(F, "arrow_udf"):  # pyspark < 4.1 (older Databricks runtimes)
+        return native_token_gram_hashes(tokens, tag, hash_key)
+    hasher = GramHasher(tag, _gram_prefix(hash_key), _gram_table(tag, hash_key))
+
+    def hashes(t: pa.Array, cjk: pa.Array) -> pa.Array:
+        return hasher(t, cjk)
+
+    cjk = F.when(
+        F.array_join(tokens, " ").rlike(CJK_CHAR_RE),
+        F.transform(tokens, lambda t: t.rlike(CJK_CHAR_RE)),
+    )  # per token, only for the few values with such characters
+    return F.arrow_udf(hashes, PAYLOAD_TYPE)(tokens, cjk)
+
+
+def native_token_gram_hashes(tokens: Column, tag: str, hash_key: str) -> Column:
+    """`token_gram_hashes` in Spark's own functions (lambdas, interpreted): where Arrow UDFs
+    are missing, and the reference the Arrow batches are tested against."""
 
     def one(t: Column) -> Column:
         padded = F.concat(F.lit("^"), t, F.lit("$"))
@@ -290,14 +309,10 @@ def token_grams(tokens: Column) -> Column:
             F.sequence(F.lit(2), F.length(padded)), lambda i: padded.substr(i - 1, F.lit(2))
         )
         letters = F.transform(F.split(t, ""), lambda c: F.concat(F.lit(SEP), c))
-        return F.when(t.rlike(CJK_CHAR_RE), letters).otherwise(F.concat(bigrams, letters))
+        grams = F.when(t.rlike(CJK_CHAR_RE), letters).otherwise(F.concat(bigrams, letters))
+        return F.transform(grams, lambda g: gram_hash(g, tag, hash_key))
 
     return F.transform(tokens, one)
-
-
-def hash_grams(grams: Column, tag: str, hash_key: str) -> Column:
-    """array<array<string>> -> the same shape of 32-bit keyed hashes."""
-    return F.transform(grams, lambda g: F.transform(g, lambda x: gram_hash(x, tag, hash_key)))
 
 
 def token_set(hashed: Column, token: Column) -> Column:
@@ -504,7 +519,7 @@ def _name_rows(
         F.when(
             F.col("_value").rlike(CJK_ONLY_RE), unigram_set(F.col("_value"), "n1", hash_key)
         ).alias("_cjk"),
-        hash_grams(token_grams(F.col("_tokens")), "n2", hash_key).alias("_hashed"),
+        token_gram_hashes(F.col("_tokens"), "n2", hash_key).alias("_hashed"),
     )
     sets = F.transform(
         F.col("_hashed"), lambda h, i: token_set(h, F.element_at(F.col("_tokens"), i + 1))
@@ -602,7 +617,7 @@ def _address_rows(
         ).alias("_initials"),
         F.array(
             F.array_sort(
-                F.array_distinct(F.flatten(hash_grams(token_grams(F.col("_rest")), "a2", hash_key)))
+                F.array_distinct(F.flatten(token_gram_hashes(F.col("_rest"), "a2", hash_key)))
             )
         ).alias("payload"),
     )

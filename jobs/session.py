@@ -6,6 +6,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -95,6 +96,9 @@ def build_session(
     builder = SparkSession.builder.appName(app_name)
     if master and not launched_by_spark_submit():
         builder = builder.master(master)
+        # Python workers (the gram hashes, `jobs.grams`) need this interpreter's numpy/pyarrow,
+        # not whatever `python3` is first on the PATH.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     settings = {**LOCAL_DEFAULTS, **delta_conf(), **(conf or {})}
     for key, value in settings.items():
         builder = builder.config(key, str(value))

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 
+import pyarrow as pa
 import pytest
 from pyspark.sql import functions as F
 
-from jobs import fuzzy, keys
+from jobs import fuzzy, grams, keys
 from jobs.errors import ConfigError
 
 KEY = "test-key"
@@ -262,6 +263,54 @@ def test_gram_hash_is_keyed_and_matches_its_python_twin(spark):
     ).collect()
     assert [r.a for r in got] == [fuzzy.py_gram_hash(g, "n2", KEY) for g in grams]
     assert all(r.a != r.b for r in got)
+
+
+TRICKY_TOKENS = [
+    (["john", "smith"],),
+    (None,),
+    ([],),
+    (["", "a", "o'neil", "jean-luc", "müller", "x9"],),  # empty, initial, outside the alphabet
+    (["近藤", "kondo", "ab藤", "영수"],),  # CJK tokens take their characters only
+    (["𠀋a", "ß"],),  # a character outside the BMP; one that upper-cases to two
+    ([fuzzy.SEP, "^$"],),
+]
+
+
+@pytest.mark.parametrize("tag", ["n2", "a2"])
+def test_arrow_gram_hashes_equal_the_native_form(spark, tag):
+    df = spark.createDataFrame(TRICKY_TOKENS * 3, "t array<string>").repartition(2)
+    got = df.select(
+        "t",
+        fuzzy.token_gram_hashes(F.col("t"), tag, KEY).alias("arrow"),
+        fuzzy.native_token_gram_hashes(F.col("t"), tag, KEY).alias("native"),
+    ).collect()
+    assert len(got) == 3 * len(TRICKY_TOKENS)
+    assert all(r.arrow == r.native for r in got), [r for r in got if r.arrow != r.native][:3]
+    john = next(r for r in got if r.t == ["john", "smith"])
+    assert [len(g) for g in john.arrow] == [9, 11]  # 5 + 4 bigrams and letters; 6 + 5
+    assert next(r for r in got if r.t is None).arrow is None
+
+
+def test_gram_hasher_on_sliced_batches():
+    """Arrow hands over slices of larger buffers: offsets must be honoured."""
+    hasher = grams.GramHasher("n2", fuzzy._gram_prefix(KEY), fuzzy._gram_table("n2", KEY))
+    rows = [["ann", "lee"], None, ["近藤"], ["a-b", ""], ["zoe"]]
+    flags = [[False, False], None, [True], None, [False]]
+    whole = pa.array(rows, pa.list_(pa.string()))
+    cjk = pa.array(flags, pa.list_(pa.bool_()))
+    got = hasher(whole.slice(1, 4), cjk.slice(1, 4)).to_pylist()
+
+    def expected(tokens, cjk_flags):
+        if tokens is None:
+            return None
+        cjk_flags = cjk_flags or [False] * len(tokens)
+        return [
+            [hasher.one(g) for g in grams.py_token_grams(t, c)]
+            for t, c in zip(tokens, cjk_flags, strict=True)
+        ]
+
+    assert got == [expected(t, c) for t, c in zip(rows[1:], flags[1:], strict=True)]
+    assert got[1] == [[hasher.one(grams.SEP + "近"), hasher.one(grams.SEP + "藤")]]
 
 
 # ---- pair budget --------------------------------------------------------------------------

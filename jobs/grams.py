@@ -1,0 +1,127 @@
+"""Keyed q-gram hashes of name and street tokens, vectorised over Arrow batches.
+
+Why not native Spark. The grams of a token are an array, and Spark evaluates the lambdas of
+higher-order functions (`transform`) interpreted, not in generated code: hashing every gram of
+every token that way cost about 1.5 µs of CPU per gram, most of the fuzzy index build. Here a
+whole Arrow batch is hashed at once with numpy index arithmetic (`make bench` prints the
+difference, `tests/bench_builders.py` the builder alone). The values are exactly those of
+`fuzzy.gram_hash` on `fuzzy.token_grams`; a unit test holds the two together.
+
+Only numpy and pyarrow here: executors import this module (it travels with the package).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pyarrow as pa
+
+SEP = "\u001f"  # same as fuzzy.SEP: cannot occur in a cleaned value
+GRAM_ALPHABET = "^$abcdefghijklmnopqrstuvwxyz0123456789" + SEP
+_N = len(GRAM_ALPHABET)
+_POS = np.zeros(256, dtype=np.int64)  # byte -> 1-based position in the alphabet, 0: not in it
+for _i, _c in enumerate(GRAM_ALPHABET):
+    _POS[ord(_c)] = _i + 1
+
+
+def sha_gram_hash(gram: str, tag: str, prefix: bytes) -> int:
+    """SHA-256 of (secret prefix, tag, gram), first 4 bytes as a signed int."""
+    digest = hashlib.sha256(prefix + f"{tag}{SEP}{gram}".encode()).digest()
+    return int.from_bytes(digest[:4], "big", signed=True)
+
+
+def py_token_grams(token: str, cjk: bool) -> list[str]:
+    """The grams of one token, as `fuzzy.token_grams` makes them: the bigrams of "^token$"
+    then the letters (SEP + letter); a CJK token its letters only."""
+    padded = f"^{token}$"
+    bigrams = [] if cjk else [padded[i : i + 2] for i in range(len(padded) - 1)]
+    letters = [SEP + c for c in token] or [SEP]  # Spark splits "" into [""]
+    return bigrams + letters
+
+
+class GramHasher:
+    """Hashes of token grams for one tag, from the table of two-character grams over
+    `GRAM_ALPHABET` (the common case) and SHA-256 for the rest."""
+
+    def __init__(self, tag: str, prefix: bytes, table: np.ndarray) -> None:
+        self.tag, self.prefix = tag, prefix
+        self.table = np.asarray(table, dtype=np.int32)
+
+    def one(self, gram: str) -> int:
+        if len(gram) == 2 and gram[0] in GRAM_ALPHABET and gram[1] in GRAM_ALPHABET:
+            i, j = GRAM_ALPHABET.index(gram[0]), GRAM_ALPHABET.index(gram[1])
+            return int(self.table[i * _N + j])
+        return sha_gram_hash(gram, self.tag, self.prefix)
+
+    def __call__(self, tokens: pa.Array, cjk: pa.Array | None = None) -> pa.Array:
+        """list<string> tokens (and list<bool> CJK flags, null: none) -> list<list<int32>>."""
+        if isinstance(tokens, pa.ChunkedArray):
+            tokens = tokens.combine_chunks()
+        counts = tokens.value_lengths().fill_null(0).to_numpy(zero_copy_only=False)
+        outer = np.zeros(len(tokens) + 1, dtype=np.int64)
+        np.cumsum(counts, out=outer[1:])
+        flat = tokens.flatten()  # the tokens of non-null rows, in order
+        flags = np.zeros(len(flat), dtype=bool)
+        if cjk is not None:
+            cjk = cjk.combine_chunks() if isinstance(cjk, pa.ChunkedArray) else cjk
+            f = cjk.flatten().fill_null(False).to_numpy(zero_copy_only=False)
+            present = np.repeat(cjk.is_valid().to_numpy(zero_copy_only=False), counts)
+            flags[present] = f
+        values, inner = self._grams(flat, flags)
+        grams = pa.ListArray.from_arrays(pa.array(inner, pa.int32()), pa.array(values, pa.int32()))
+        mask = tokens.is_null()
+        return pa.ListArray.from_arrays(
+            pa.array(outer, pa.int32()), grams, mask=mask if mask.true_count else None
+        )
+
+    def _grams(self, flat: pa.Array, cjk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Flat tokens -> (all gram hashes, offsets per token)."""
+        n = len(flat)
+        offsets = np.frombuffer(flat.buffers()[1], dtype=np.int32)
+        offsets = offsets[flat.offset : flat.offset + n + 1]
+        data = flat.buffers()[2]
+        raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+        start, end = offsets[:-1].astype(np.int64), offsets[1:].astype(np.int64)
+        length = end - start
+        # Fast tokens: non-empty, every byte in the alphabet (so ASCII: bytes are characters).
+        bad = np.concatenate([[0], np.cumsum(_POS[raw] == 0)])
+        fast = (length > 0) & (bad[end] == bad[start]) & ~cjk
+        slow = np.flatnonzero(~fast)
+        slow_tokens = flat.take(pa.array(slow)).to_pylist()
+        slow_grams = [
+            py_token_grams(t, bool(c)) for t, c in zip(slow_tokens, cjk[slow], strict=True)
+        ]
+        count = 2 * length + 1
+        count[slow] = [len(g) for g in slow_grams]
+        inner = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(count, out=inner[1:])
+        values = np.empty(inner[-1], dtype=np.int32)
+        self._fill_fast(values, inner, raw, start, length, np.flatnonzero(fast))
+        for t, grams in zip(slow, slow_grams, strict=True):
+            values[inner[t] : inner[t + 1]] = [self.one(g) for g in grams]
+        return values, inner
+
+    def _fill_fast(
+        self, values: np.ndarray, inner: np.ndarray, raw: np.ndarray, start, length, idx
+    ) -> None:
+        """Bigrams of "^token$" then SEP+letter for each fast token, by index arithmetic."""
+        if len(idx) == 0:
+            return
+        ln, st, out = length[idx], start[idx], inner[idx]
+        padded_len = ln + 2
+        pad_start = np.zeros(len(idx), dtype=np.int64)
+        np.cumsum(padded_len[:-1], out=pad_start[1:])
+        total = int(padded_len.sum())
+        tok = np.repeat(np.arange(len(idx)), padded_len)
+        j = np.arange(total) - pad_start[tok]  # position in "^token$"
+        char = np.clip(st[tok] + j - 1, 0, max(len(raw) - 1, 0))
+        pos = np.where(j == 0, _POS[ord("^")], np.where(j == ln[tok] + 1, _POS[ord("$")], 0))
+        inside = (j > 0) & (j <= ln[tok])
+        pos[inside] = _POS[raw[char[inside]]]
+        first = np.flatnonzero(j <= ln[tok])  # a bigram starts at every position but the last
+        values[out[tok[first]] + j[first]] = self.table[(pos[first] - 1) * _N + pos[first + 1] - 1]
+        letters = np.flatnonzero(inside)
+        sep = _POS[ord(SEP)] - 1
+        where = out[tok[letters]] + ln[tok[letters]] + j[letters]  # after the L+1 bigrams
+        values[where] = self.table[sep * _N + pos[letters] - 1]
