@@ -283,25 +283,49 @@ def token_gram_hashes(tokens: Column, tag: str, hash_key: str) -> Column:
 
     Bigrams keep letter order, letters keep a swap of two neighbours close ("hraing" and
     "haring" share every letter but only half their bigrams); single CJK characters carry
-    as much as a Latin bigram, and their order varies more. Hashed a whole Arrow batch at a
-    time (`jobs.grams`): per gram, Spark's lambdas cost several times more."""
-    if not hasattr(F, "arrow_udf"):  # pyspark < 4.1 (older Databricks runtimes)
-        return native_token_gram_hashes(tokens, tag, hash_key)
-    hasher = GramHasher(tag, _gram_prefix(hash_key), _gram_table(tag, hash_key))
+    as much as a Latin bigram, and their order varies more."""
+    arrow = _arrow_grams("token_hashes", PAYLOAD_TYPE, tokens, tag, hash_key)
+    return arrow if arrow is not None else native_token_gram_hashes(tokens, tag, hash_key)
+
+
+def name_token_sets(tokens: Column, tag: str, hash_key: str) -> Column:
+    """A name's payload: per token its `token_set` of `token_gram_hashes`, the sets sorted."""
+    arrow = _arrow_grams("token_sets", PAYLOAD_TYPE, tokens, tag, hash_key)
+    if arrow is not None:
+        return arrow
+    hashed = native_token_gram_hashes(tokens, tag, hash_key)
+    return F.array_sort(F.transform(hashed, lambda h, i: token_set(h, F.element_at(tokens, i + 1))))
+
+
+def street_gram_set(tokens: Column, tag: str, hash_key: str) -> Column:
+    """A street's payload: the `token_gram_hashes` of all its tokens as one sorted set."""
+    arrow = _arrow_grams("value_set", "array<int>", tokens, tag, hash_key)
+    return arrow if arrow is not None else native_street_gram_set(tokens, tag, hash_key)
+
+
+def _arrow_grams(
+    kind: str, return_type: str, tokens: Column, tag: str, hash_key: str
+) -> Column | None:
+    """The gram hashes of `jobs.grams`, a whole Arrow batch at a time (per gram, Spark's
+    interpreted lambdas cost several times more); None where pyspark has no Arrow UDFs
+    (before 4.1: older Databricks runtimes), so the native form is used."""
+    if not hasattr(F, "arrow_udf"):
+        return None
+    method = getattr(GramHasher(tag, _gram_prefix(hash_key), _gram_table(tag, hash_key)), kind)
 
     def hashes(t: pa.Array, cjk: pa.Array) -> pa.Array:
-        return hasher(t, cjk)
+        return method(t, cjk)
 
     cjk = F.when(
         F.array_join(tokens, " ").rlike(CJK_CHAR_RE),
         F.transform(tokens, lambda t: t.rlike(CJK_CHAR_RE)),
     )  # per token, only for the few values with such characters
-    return F.arrow_udf(hashes, PAYLOAD_TYPE)(tokens, cjk)
+    return F.arrow_udf(hashes, return_type)(tokens, cjk)
 
 
 def native_token_gram_hashes(tokens: Column, tag: str, hash_key: str) -> Column:
-    """`token_gram_hashes` in Spark's own functions (lambdas, interpreted): where Arrow UDFs
-    are missing, and the reference the Arrow batches are tested against."""
+    """`token_gram_hashes` in Spark's own functions (lambdas, interpreted): used where Arrow
+    UDFs are missing, and the reference the Arrow batches are tested against."""
 
     def one(t: Column) -> Column:
         padded = F.concat(F.lit("^"), t, F.lit("$"))
@@ -322,6 +346,18 @@ def token_set(hashed: Column, token: Column) -> Column:
     full = F.concat(head, F.array_sort(F.array_distinct(F.slice(hashed, 2, 1 << 16))))
     initial = (F.length(token) == 1) & ~token.rlike(CJK_CHAR_RE)
     return F.when(initial, head).otherwise(full)
+
+
+def native_name_token_sets(tokens: Column, tag: str, hash_key: str) -> Column:
+    """`name_token_sets` in Spark's own functions."""
+    hashed = native_token_gram_hashes(tokens, tag, hash_key)
+    return F.array_sort(F.transform(hashed, lambda h, i: token_set(h, F.element_at(tokens, i + 1))))
+
+
+def native_street_gram_set(tokens: Column, tag: str, hash_key: str) -> Column:
+    """`street_gram_set` in Spark's own functions."""
+    hashed = native_token_gram_hashes(tokens, tag, hash_key)
+    return F.array_sort(F.array_distinct(F.flatten(hashed)))
 
 
 def unigram_set(clean: Column, tag: str, hash_key: str) -> Column:
@@ -519,14 +555,9 @@ def _name_rows(
         F.when(
             F.col("_value").rlike(CJK_ONLY_RE), unigram_set(F.col("_value"), "n1", hash_key)
         ).alias("_cjk"),
-        token_gram_hashes(F.col("_tokens"), "n2", hash_key).alias("_hashed"),
+        name_token_sets(F.col("_tokens"), "n2", hash_key).alias("_sets"),
     )
-    sets = F.transform(
-        F.col("_hashed"), lambda h, i: token_set(h, F.element_at(F.col("_tokens"), i + 1))
-    )
-    payload = F.when(F.col("_cjk").isNotNull(), F.array(F.col("_cjk"))).otherwise(
-        F.array_sort(sets)
-    )
+    payload = F.when(F.col("_cjk").isNotNull(), F.array(F.col("_cjk"))).otherwise(F.col("_sets"))
     # Per distinct token: its rules' codes on the flat token, refined by the initials of the
     # value's other tokens (positions cut out with slices: generated code, no lambda).
     distinct = F.array_distinct(F.col("_tokens"))
@@ -615,11 +646,7 @@ def _address_rows(
                 F.col("_rest"), lambda t: _refine_hash("address", F.substring(t, 1, 1), hash_key)
             )
         ).alias("_initials"),
-        F.array(
-            F.array_sort(
-                F.array_distinct(F.flatten(token_gram_hashes(F.col("_rest"), "a2", hash_key)))
-            )
-        ).alias("payload"),
+        F.array(street_gram_set(F.col("_rest"), "a2", hash_key)).alias("payload"),
     )
     per_rule = [
         F.struct(

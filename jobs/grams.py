@@ -13,9 +13,11 @@ Only numpy and pyarrow here: executors import this module (it travels with the p
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 SEP = "\u001f"  # same as fuzzy.SEP: cannot occur in a cleaned value
 GRAM_ALPHABET = "^$abcdefghijklmnopqrstuvwxyz0123456789" + SEP
@@ -23,6 +25,58 @@ _N = len(GRAM_ALPHABET)
 _POS = np.zeros(256, dtype=np.int64)  # byte -> 1-based position in the alphabet, 0: not in it
 for _i, _c in enumerate(GRAM_ALPHABET):
     _POS[ord(_c)] = _i + 1
+
+
+SORT_WIDTH = 64  # hashes of a token set that decide its place among its row's sets
+PAD = -(1 << 40)  # below every int32: a set that is a prefix of another sorts first
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """A batch's tokens and their grams: offsets of rows into tokens and of tokens into
+    hashes, and per token its CJK flag and length in characters."""
+
+    outer: np.ndarray
+    inner: np.ndarray
+    values: np.ndarray
+    cjk: np.ndarray
+    chars: np.ndarray
+    nulls: pa.Array | None
+
+
+def _offsets(counts: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=out[1:])
+    return out
+
+
+def _segment_ids(offsets: np.ndarray) -> np.ndarray:
+    """Per element, the index of the segment (offsets[i]..offsets[i+1]) it belongs to."""
+    return np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+
+
+def _distinct_sorted(
+    values: np.ndarray, segment: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per segment its values distinct and ascending -> (values, count per segment)."""
+    order = np.lexsort((values, segment))
+    v, s = values[order], segment[order]
+    first = np.ones(len(v), dtype=bool)
+    first[1:] = (v[1:] != v[:-1]) | (s[1:] != s[:-1])
+    return v[first], np.bincount(s[first], minlength=n)
+
+
+def _gather(values: np.ndarray, offsets: np.ndarray, order: np.ndarray):
+    """Segments taken in `order` -> (values, offsets)."""
+    lengths = np.diff(offsets)[order]
+    new = _offsets(lengths)
+    seg = _segment_ids(new)
+    return values[offsets[order][seg] + np.arange(new[-1]) - new[seg]], new
+
+
+def _nested(outer, inner, values, nulls) -> pa.Array:
+    inner_list = pa.ListArray.from_arrays(pa.array(inner, pa.int32()), pa.array(values, pa.int32()))
+    return pa.ListArray.from_arrays(pa.array(outer, pa.int32()), inner_list, mask=nulls)
 
 
 def sha_gram_hash(gram: str, tag: str, prefix: bytes) -> int:
@@ -54,13 +108,56 @@ class GramHasher:
             return int(self.table[i * _N + j])
         return sha_gram_hash(gram, self.tag, self.prefix)
 
-    def __call__(self, tokens: pa.Array, cjk: pa.Array | None = None) -> pa.Array:
-        """list<string> tokens (and list<bool> CJK flags, null: none) -> list<list<int32>>."""
+    def token_hashes(self, tokens: pa.Array, cjk: pa.Array | None = None) -> pa.Array:
+        """list<string> tokens (and list<bool> CJK flags, null: none) -> list<list<int32>>:
+        per token its gram hashes, in gram order."""
+        b = self._batch(tokens, cjk)
+        return _nested(b.outer, b.inner, b.values, b.nulls)
+
+    def token_sets(self, tokens: pa.Array, cjk: pa.Array | None = None) -> pa.Array:
+        """A name's payload: per token its start gram then its other grams distinct and sorted
+        (a Latin one-letter token, an initial, keeps its start gram only); the token sets in
+        ascending order (lexicographic, as Spark's `array_sort` orders arrays)."""
+        b = self._batch(tokens, cjk)
+        n = len(b.inner) - 1
+        token = _segment_ids(b.inner)
+        rest = np.ones(len(b.values), dtype=bool)
+        rest[b.inner[:-1]] = False  # the start gram leads, whatever its value
+        rest &= ~np.repeat((b.chars == 1) & ~b.cjk, np.diff(b.inner))
+        kept, counts = _distinct_sorted(b.values[rest], token[rest], n)
+        inner = _offsets(counts + 1)
+        values = np.empty(inner[-1], dtype=np.int32)
+        values[inner[:-1]] = b.values[b.inner[:-1]]
+        seg = _segment_ids(_offsets(counts))
+        values[inner[seg] + 1 + np.arange(len(kept)) - _offsets(counts)[seg]] = kept
+        # Token sets of a row in lexicographic order: a sort on (row, element 1, 2, ...) with a
+        # pad below every hash, so a prefix sorts first. Sets longer than SORT_WIDTH are
+        # ordered on their first SORT_WIDTH hashes only (never seen in a real name).
+        width = int(min(max(np.diff(inner).max(initial=0), 1), SORT_WIDTH))
+        matrix = np.full((n, width), PAD, dtype=np.int64)
+        seg = _segment_ids(inner)
+        col = np.arange(len(values)) - inner[seg]
+        inside = col < width
+        matrix[seg[inside], col[inside]] = values[inside]
+        order = np.lexsort([*(matrix[:, k] for k in reversed(range(width))), _segment_ids(b.outer)])
+        values, inner = _gather(values, inner, order)
+        return _nested(b.outer, inner, values, b.nulls)
+
+    def value_set(self, tokens: pa.Array, cjk: pa.Array | None = None) -> pa.Array:
+        """A street's payload: the gram hashes of all its tokens, distinct and sorted."""
+        b = self._batch(tokens, cjk)
+        rows = len(b.outer) - 1
+        row = np.repeat(_segment_ids(b.outer), np.diff(b.inner))
+        kept, counts = _distinct_sorted(b.values, row, rows)
+        mask = b.nulls
+        return pa.ListArray.from_arrays(
+            pa.array(_offsets(counts), pa.int32()), pa.array(kept, pa.int32()), mask=mask
+        )
+
+    def _batch(self, tokens: pa.Array, cjk: pa.Array | None) -> _Batch:
         if isinstance(tokens, pa.ChunkedArray):
             tokens = tokens.combine_chunks()
         counts = tokens.value_lengths().fill_null(0).to_numpy(zero_copy_only=False)
-        outer = np.zeros(len(tokens) + 1, dtype=np.int64)
-        np.cumsum(counts, out=outer[1:])
         flat = tokens.flatten()  # the tokens of non-null rows, in order
         flags = np.zeros(len(flat), dtype=bool)
         if cjk is not None:
@@ -69,10 +166,10 @@ class GramHasher:
             present = np.repeat(cjk.is_valid().to_numpy(zero_copy_only=False), counts)
             flags[present] = f
         values, inner = self._grams(flat, flags)
-        grams = pa.ListArray.from_arrays(pa.array(inner, pa.int32()), pa.array(values, pa.int32()))
-        mask = tokens.is_null()
-        return pa.ListArray.from_arrays(
-            pa.array(outer, pa.int32()), grams, mask=mask if mask.true_count else None
+        chars = pc.utf8_length(flat).to_numpy(zero_copy_only=False)
+        nulls = tokens.is_null()
+        return _Batch(
+            _offsets(counts), inner, values, flags, chars, nulls if nulls.true_count else None
         )
 
     def _grams(self, flat: pa.Array, cjk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -94,8 +191,7 @@ class GramHasher:
         ]
         count = 2 * length + 1
         count[slow] = [len(g) for g in slow_grams]
-        inner = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(count, out=inner[1:])
+        inner = _offsets(count)
         values = np.empty(inner[-1], dtype=np.int32)
         self._fill_fast(values, inner, raw, start, length, np.flatnonzero(fast))
         for t, grams in zip(slow, slow_grams, strict=True):

@@ -276,19 +276,32 @@ TRICKY_TOKENS = [
 ]
 
 
-@pytest.mark.parametrize("tag", ["n2", "a2"])
-def test_arrow_gram_hashes_equal_the_native_form(spark, tag):
+BUILDERS = {
+    "token_gram_hashes": (fuzzy.token_gram_hashes, fuzzy.native_token_gram_hashes),
+    "name_token_sets": (fuzzy.name_token_sets, fuzzy.native_name_token_sets),
+    "street_gram_set": (fuzzy.street_gram_set, fuzzy.native_street_gram_set),
+}
+
+
+@pytest.mark.parametrize("builder", sorted(BUILDERS))
+def test_arrow_gram_hashes_equal_the_native_form(spark, builder):
+    arrow, native = BUILDERS[builder]
     df = spark.createDataFrame(TRICKY_TOKENS * 3, "t array<string>").repartition(2)
     got = df.select(
         "t",
-        fuzzy.token_gram_hashes(F.col("t"), tag, KEY).alias("arrow"),
-        fuzzy.native_token_gram_hashes(F.col("t"), tag, KEY).alias("native"),
+        arrow(F.col("t"), "n2", KEY).alias("arrow"),
+        native(F.col("t"), "n2", KEY).alias("native"),
     ).collect()
     assert len(got) == 3 * len(TRICKY_TOKENS)
     assert all(r.arrow == r.native for r in got), [r for r in got if r.arrow != r.native][:3]
-    john = next(r for r in got if r.t == ["john", "smith"])
-    assert [len(g) for g in john.arrow] == [9, 11]  # 5 + 4 bigrams and letters; 6 + 5
     assert next(r for r in got if r.t is None).arrow is None
+    john = next(r.arrow for r in got if r.t == ["john", "smith"])
+    sizes = {
+        "token_gram_hashes": [9, 11],  # 5 + 4 bigrams and letters; 6 + 5
+        "name_token_sets": [9, 11],  # no gram repeats in "john" or "smith"
+        "street_gram_set": [19],  # 9 + 11 grams, the letter "h" in both
+    }[builder]
+    assert sorted(len(x) for x in ([john] if builder == "street_gram_set" else john)) == sizes
 
 
 def test_gram_hasher_on_sliced_batches():
@@ -298,7 +311,8 @@ def test_gram_hasher_on_sliced_batches():
     flags = [[False, False], None, [True], None, [False]]
     whole = pa.array(rows, pa.list_(pa.string()))
     cjk = pa.array(flags, pa.list_(pa.bool_()))
-    got = hasher(whole.slice(1, 4), cjk.slice(1, 4)).to_pylist()
+    batch = (whole.slice(1, 4), cjk.slice(1, 4))
+    got = hasher.token_hashes(*batch).to_pylist()
 
     def expected(tokens, cjk_flags):
         if tokens is None:
@@ -311,6 +325,12 @@ def test_gram_hasher_on_sliced_batches():
 
     assert got == [expected(t, c) for t, c in zip(rows[1:], flags[1:], strict=True)]
     assert got[1] == [[hasher.one(grams.SEP + "近"), hasher.one(grams.SEP + "藤")]]
+    # The payloads from the same hashes: "ann" repeats "n", "" keeps its two grams.
+    sets = [None if r is None else sorted([h[0], *sorted(set(h[1:]))] for h in r) for r in got]
+    assert hasher.token_sets(*batch).to_pylist() == sets
+    assert sorted(len(s) for s in sets[2]) == [2, 7]  # "": ^$ and SEP; "a-b": 4 bigrams + 3 letters
+    flat = [None if r is None else sorted({x for h in r for x in h}) for r in got]
+    assert hasher.value_set(*batch).to_pylist() == flat
 
 
 # ---- pair budget --------------------------------------------------------------------------
