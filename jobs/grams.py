@@ -221,3 +221,42 @@ class GramHasher:
         sep = _POS[ord(SEP)] - 1
         where = out[tok[letters]] + ln[tok[letters]] + j[letters]  # after the L+1 bigrams
         values[where] = self.table[sep * _N + pos[letters] - 1]
+
+
+SIG_BITS = 128  # per set: two 64-bit words, bit (hash & 127)
+
+
+def _or_segments(bits: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Per segment the bitwise OR of its values (0 for an empty segment)."""
+    out = np.zeros(len(offsets) - 1, dtype=np.uint64)
+    starts = offsets[:-1]
+    full = np.flatnonzero(np.diff(offsets) > 0)
+    if len(full):
+        out[full] = np.bitwise_or.reduceat(bits, starts[full])
+    return out
+
+
+def signatures(payload: pa.Array) -> pa.Array:
+    """list<list<int32>> gram sets -> list<int64> per row: [lo, hi] of each set in order. A
+    set's 128-bit signature has bit (hash & 127) set for each of its hashes, so a bit of x's
+    signature missing from y's proves a gram of x missing from y: |x ∩ y| <= |x| -
+    popcount(sig x & ~sig y), known without reading either set."""
+    if isinstance(payload, pa.ChunkedArray):
+        payload = payload.combine_chunks()
+    sets = payload.flatten()
+    per_set = sets.value_lengths().fill_null(0).to_numpy(zero_copy_only=False)
+    values = sets.flatten().to_numpy(zero_copy_only=False).astype(np.int64)
+    bit = (values & (SIG_BITS - 1)).astype(np.uint64)
+    one = np.left_shift(np.uint64(1), bit & np.uint64(63))
+    high = bit >= 64
+    set_offsets = _offsets(per_set)
+    out = np.empty(2 * len(per_set), dtype=np.uint64)
+    out[0::2] = _or_segments(np.where(high, np.uint64(0), one), set_offsets)
+    out[1::2] = _or_segments(np.where(high, one, np.uint64(0)), set_offsets)
+    sets_per_row = payload.value_lengths().fill_null(0).to_numpy(zero_copy_only=False)
+    nulls = payload.is_null()
+    return pa.ListArray.from_arrays(
+        pa.array(2 * _offsets(sets_per_row), pa.int32()),
+        pa.array(out.view(np.int64), pa.int64()),
+        mask=nulls if nulls.true_count else None,
+    )

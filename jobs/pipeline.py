@@ -318,7 +318,7 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
         last = read_table(spark, builds).orderBy(F.col("built_at").desc()).first()
     full = rebuild or config.rebuild_index or last is None or last.key_fingerprint != fingerprint
     known = "unknown" not in snapshots.values()
-    fuzzy_ready = not config.crosscheck.fuzzy or table_exists(spark, config.table(T_FUZZY_INDEX))
+    fuzzy_ready = not config.crosscheck.fuzzy or _fuzzy_index_current(spark, config)
     unchanged = dict(_get(last, "source_snapshots") or {}) == snapshots
     if not full and known and fuzzy_ready and unchanged:
         log.info(
@@ -379,7 +379,7 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
         if config.crosscheck.fuzzy:
             fz_location = config.table(T_FUZZY_INDEX)
             with log.stage("fuzzy-index"):
-                if full or not table_exists(spark, fz_location):
+                if full or not _fuzzy_index_current(spark, config):
                     fz_rows = _fuzzy_rows(roles, config, hash_key)
                     overwrite(fz_rows, fz_location, partition_by=["field"])
                 else:
@@ -399,6 +399,15 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
     }
     append(spark.createDataFrame([build], INDEX_BUILDS_SCHEMA), builds)
     return {"mode": mode, "rows_per_field": counts, "customers_refreshed": changed_n}
+
+
+def _fuzzy_index_current(spark: SparkSession, config: Config) -> bool:
+    """The fuzzy index exists with every column this version reads (an index written by an
+    older version, e.g. without signatures, is rebuilt whole, not merged into)."""
+    location = config.table(T_FUZZY_INDEX)
+    if not table_exists(spark, location):
+        return False
+    return set(fuzzy.INDEX_COLUMNS) <= set(read_table(spark, location).columns)
 
 
 def _write_warehouse_profile(
@@ -438,9 +447,9 @@ def _fuzzy_crosscheck(
 
     Returns per-field counts of lines matched only this way, and the same-record count and its
     chance baseline once fuzzy matches join the exact ones."""
-    sample_rows = read_table(spark, config.table(T_SAMPLE_FUZZY))
+    sample_rows = read_table(spark, config.table(T_SAMPLE_FUZZY)).transform(fuzzy.with_sig)
     sample_rows = sample_rows.filter(F.col("run_id") == run_id)
-    index = read_table(spark, config.table(T_FUZZY_INDEX))
+    index = read_table(spark, config.table(T_FUZZY_INDEX)).transform(fuzzy.with_sig)
     with log.stage("fuzzy-blocking") as st:
         plan = fuzzy.plan_blocking(sample_rows, index, config.matching).persist()
         st["rows"] = plan.blocked.count()

@@ -66,3 +66,26 @@ def test_refresh_only_changed_customers(spark, tmp_path):
     modes = [r.mode for r in builds.orderBy("built_at").collect()]
     assert modes == ["full", "incremental"]
     assert builds.filter(F.col("mode") == "incremental").first().customers_refreshed == 5
+
+
+def test_fuzzy_index_without_signatures_is_rebuilt(spark, tmp_path):
+    """A fuzzy index written before signatures existed is not kept as "unchanged": it is
+    rebuilt whole (never merged into), and then kept again."""
+    from jobs.demo import generate
+
+    generate(tmp_path / "d", customers=200, sample_lines=10, broken=0, seed=5)
+    lakehouse = tmp_path / "lh"
+    config = config_for(lakehouse, tmp_path / "d" / "warehouse")
+    assert ingest_warehouse(spark, config)["mode"] == "full"
+    location = str(lakehouse / "fuzzy_index")
+    fresh = spark.read.format("delta").load(location)
+    n = fresh.count()
+    old = fresh.drop("sig").localCheckpoint()
+    old.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(location)
+
+    assert ingest_warehouse(spark, config)["mode"] == "incremental"
+    again = spark.read.format("delta").load(location)
+    assert "sig" in again.columns and again.count() == n
+    names = again.filter(F.col("field") == "name")
+    assert names.count() > 0 and names.filter(F.col("sig").isNull()).count() == 0
+    assert ingest_warehouse(spark, config)["mode"] == "unchanged"

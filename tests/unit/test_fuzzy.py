@@ -409,3 +409,75 @@ def test_conf_loads_into_frozen_rules(matching):
 def test_conf_rejects_bad_rules(raw, message):
     with pytest.raises(ConfigError, match=message):
         fuzzy.matching_conf(raw)
+
+
+def test_signatures_are_the_or_of_their_bits():
+    """Per row [lo, hi] per set; bit (hash & 127); slices honoured."""
+    rows = [[[1, 2, 130], [64, -1]], None, [], [[5], [5, 69]], [[-128]]]
+    payload = pa.array(rows, pa.list_(pa.list_(pa.int32())))
+
+    def words(values):
+        sig = 0
+        for v in values:
+            sig |= 1 << (v & 127)
+        lo, hi = sig & (2**64 - 1), sig >> 64
+        return [w - 2**64 if w >= 2**63 else w for w in (lo, hi)]
+
+    def expected(row):
+        if row is None:
+            return None
+        return [w for s in row for w in words(s)]
+
+    assert grams.signatures(payload).to_pylist() == [expected(r) for r in rows]
+    assert grams.signatures(payload.slice(2, 3)).to_pylist() == [expected(r) for r in rows[2:]]
+    assert expected(rows[0]) == [6, 0, 0, 1 - 2**63]  # 1, 2, 130&127=2 low; 64, 127 high
+
+
+def _random_names(rng, n):
+    """Token gram sets as the payloads have them: start gram then sorted rest, 1-4 tokens,
+    some one-gram initials, drawn from a small pool of hashes so that many overlap."""
+    out = []
+    for _ in range(n):
+        tokens = []
+        for _ in range(rng.randint(1, 4)):
+            if rng.random() < 0.15:
+                tokens.append([rng.randint(-300, 300)])
+            else:
+                rest = sorted(set(rng.sample(range(-300, 300), rng.randint(3, 14))))
+                tokens.append([rng.randint(-300, 300), *rest])
+        out.append(sorted(tokens))
+    return out
+
+
+def test_bounds_never_undercut_the_scores_and_reject_most_pairs(spark, index):
+    """The signature bounds are upper bounds of the comparators (never a lost match) on the
+    index's real payloads and on random ones, and they do reject pairs: a bound that lets
+    every pair through would pass this test's first half and fail its second."""
+    import random
+
+    rng = random.Random(7)
+    real = [r.payload for r in index.filter(F.col("field") == "name").select("payload").collect()]
+    names = real + _random_names(rng, 60)
+    pairs = spark.createDataFrame(
+        [(a, b) for a in names for b in names[::3]], "a array<array<int>>, b array<array<int>>"
+    ).select(
+        "a", "b", fuzzy.signature(F.col("a")).alias("sa"), fuzzy.signature(F.col("b")).alias("sb")
+    )
+    a, b, sa, sb = F.col("a"), F.col("b"), F.col("sa"), F.col("sb")
+    got = pairs.select(
+        fuzzy.name_similarity(a, b, 0.85).alias("score"),
+        fuzzy.name_bound(a, b, sa, sb, 0.85).alias("bound"),
+        fuzzy.dice(F.element_at(a, 1), F.element_at(b, 1)).alias("dice"),
+        fuzzy.dice_bound(F.element_at(a, 1), F.element_at(b, 1), sa, sb).alias("dice_bound"),
+    ).collect()
+    assert len(got) == len(names) * len(names[::3])
+    assert all(r.score <= r.bound for r in got), [r for r in got if r.score > r.bound][:3]
+    assert all(r.dice <= r.dice_bound for r in got)
+    below = [r for r in got if r.score < 0.8]
+    assert sum(r.bound < 0.8 for r in below) > 0.5 * len(below)
+    assert sum(r.dice_bound < 0.6 for r in got if r.dice < 0.6) > 0.5 * len(got) * 0.5
+    # Identical names are never rejected; without signatures nothing is.
+    assert all(r.bound == 1.0 for r in got if r.score == 1.0)
+    no_sig = F.lit(None).cast(fuzzy.SIGNATURE_TYPE)
+    unsigned = pairs.select(fuzzy.name_bound(a, b, no_sig, no_sig, 0.85).alias("x"))
+    assert {r.x for r in unsigned.collect()} == {1.0}
