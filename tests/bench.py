@@ -1,7 +1,8 @@
 """`make bench`: wall time and peak memory of each pipeline stage on generated data.
 
-Peak memory is the highest resident set of the whole process tree (Python driver + JVM),
-sampled every 0.2 s. Figures are printed, never asserted: a benchmark informs, a test decides.
+Peak memory is the highest resident set of the whole process tree (Python driver + JVM +
+Python workers), sampled every 0.2 s. Figures are printed, never asserted: a benchmark
+informs, a test decides.
 """
 
 from __future__ import annotations
@@ -31,11 +32,16 @@ class PeakMemory:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _rss(self) -> int:
+        """RSS of this process and its children alive for at least a second. A process the
+        JVM spawns (Hadoop's local file system runs `chmod`) shows the whole JVM's resident
+        pages as its own until it execs: counted, one such child doubled the figure."""
         me = psutil.Process()
         total = me.memory_info().rss
+        now = time.time()
         for child in me.children(recursive=True):
             try:
-                total += child.memory_info().rss
+                if now - child.create_time() >= 1.0:
+                    total += child.memory_info().rss
             except psutil.Error:
                 pass
         return total
