@@ -329,11 +329,7 @@ def signature(payload: Column) -> Column:
     comparators' upper bounds read. Null without Arrow UDFs (nothing is bounded then)."""
     if not hasattr(F, "arrow_udf"):
         return F.lit(None).cast(SIGNATURE_TYPE)
-
-    def sigs(p: pa.Array) -> pa.Array:
-        return signatures(p)
-
-    return F.arrow_udf(sigs, SIGNATURE_TYPE)(payload)
+    return F.arrow_udf(signatures, SIGNATURE_TYPE)(payload)
 
 
 def with_sig(rows: DataFrame) -> DataFrame:
@@ -417,20 +413,12 @@ def _directed(a: Column, b: Column, initial_score: float) -> Column:
 UNROLLED_TOKENS = 3
 
 
-def _unrolled(a: Column, b: Column, initial_score: float, n: int) -> Column:
-    """`name_similarity` for names of at most `n` tokens each, as n*n token similarities in
-    plain expressions: generated code instead of the interpreted lambdas of `_directed`."""
+def _best_match_means(cell: Callable[[int, int], Column], a: Column, b: Column, n: int) -> Column:
+    """The lower of the two directed means of best matches over an n x n grid of token pair
+    values `cell(i, j)` (1-based; cells past a name's size are left out)."""
     size_a, size_b = F.size(a), F.size(b)
     sims = [
-        [
-            F.when(
-                (size_a >= i) & (size_b >= j),
-                token_similarity(
-                    F.try_element_at(a, F.lit(i)), F.try_element_at(b, F.lit(j)), initial_score
-                ),
-            )
-            for j in range(1, n + 1)
-        ]
+        [F.when((size_a >= i) & (size_b >= j), cell(i, j)) for j in range(1, n + 1)]
         for i in range(1, n + 1)
     ]
 
@@ -443,14 +431,29 @@ def _unrolled(a: Column, b: Column, initial_score: float, n: int) -> Column:
     return F.least(mean(rows, size_a), mean(cols, size_b))
 
 
+def _unrolled(a: Column, b: Column, initial_score: float, n: int) -> Column:
+    """`name_similarity` for names of at most `n` tokens each, as n*n token similarities in
+    plain expressions: generated code instead of the interpreted lambdas of `_directed`."""
+
+    def cell(i: int, j: int) -> Column:
+        x, y = F.try_element_at(a, F.lit(i)), F.try_element_at(b, F.lit(j))
+        return token_similarity(x, y, initial_score)
+
+    return _best_match_means(cell, a, b, n)
+
+
+def _short(a: Column, b: Column) -> Column:
+    """Both names have 1 to `UNROLLED_TOKENS` tokens: the unrolled form (and its bound) apply."""
+    n = UNROLLED_TOKENS
+    return (F.size(a) <= n) & (F.size(b) <= n) & (F.size(a) > 0) & (F.size(b) > 0)
+
+
 def name_similarity(a: Column, b: Column, initial_score: float) -> Column:
     """min of the two directed means of best token matches: order-free, and a token present
     on one side only lowers the score. Names of up to `UNROLLED_TOKENS` tokens (nearly all)
     take the unrolled form; longer ones the lambdas."""
-    n = UNROLLED_TOKENS
-    short = (F.size(a) <= n) & (F.size(b) <= n) & (F.size(a) > 0) & (F.size(b) > 0)
     general = F.least(_directed(a, b, initial_score), _directed(b, a, initial_score))
-    return F.when(short, _unrolled(a, b, initial_score, n)).otherwise(general)
+    return F.when(_short(a, b), _unrolled(a, b, initial_score, UNROLLED_TOKENS)).otherwise(general)
 
 
 def differs(a: Column, b: Column) -> Column:
@@ -490,32 +493,16 @@ def name_bound(a: Column, b: Column, sa: Column, sb: Column, initial_score: floa
     """Upper bound of `name_similarity(a, b)`: each token pair's similarity replaced by its
     bound (an initial by `initial_score`), the same means of best matches. 1.0 (no bound)
     past `UNROLLED_TOKENS` tokens."""
-    n = UNROLLED_TOKENS
-    size_a, size_b = F.size(a), F.size(b)
-
-    def k(x: Column, i: int) -> Column:
-        return F.size(F.element_at(x, i))
 
     def cell(i: int, j: int) -> Column:
-        ki, kj = k(a, i), k(b, j)
+        ki, kj = F.size(F.element_at(a, i)), F.size(F.element_at(b, j))
         inter = F.least(ki - _excess(sa, i, sb, j), kj - _excess(sb, j, sa, i))
         dice_ub = 2.0 * inter / (ki + kj)
         return F.when((ki == 1) | (kj == 1), F.lit(initial_score)).otherwise(dice_ub)
 
-    def mean(terms: list[Column], size: Column) -> Column:
-        return reduce(operator.add, [F.coalesce(t, F.lit(0.0)) for t in terms]) / size
-
-    sims = [
-        [F.when((size_a >= i) & (size_b >= j), cell(i, j)) for j in range(1, n + 1)]
-        for i in range(1, n + 1)
-    ]
-    rows = [F.greatest(*row) for row in sims]
-    cols = [F.greatest(*[sims[i][j] for i in range(n)]) for j in range(n)]
-    bounded = (
-        (size_a <= n) & (size_b <= n) & (size_a > 0) & (size_b > 0)
-        & sa.isNotNull() & sb.isNotNull()
-    )  # fmt: skip
-    return F.when(bounded, F.least(mean(rows, size_a), mean(cols, size_b))).otherwise(F.lit(1.0))
+    bounded = _short(a, b) & sa.isNotNull() & sb.isNotNull()
+    means = _best_match_means(cell, a, b, UNROLLED_TOKENS)
+    return F.when(bounded, means).otherwise(F.lit(1.0))
 
 
 def _bound(
@@ -646,6 +633,8 @@ def _name_rows(
         name_token_sets(F.col("_tokens"), "n2", hash_key).alias("_sets"),
     )
     payload = F.when(F.col("_cjk").isNotNull(), F.array(F.col("_cjk"))).otherwise(F.col("_sets"))
+    # The signature in a projection of its own, over the payload column: an Arrow UDF over
+    # the payload expression would be handed the other UDF's output inlined.
     valued = hashed.select(*ids, "country", "_tokens", payload.alias("payload"))
     signed = valued.select(
         *ids, "country", "_tokens", "payload", signature(F.col("payload")).alias("sig")
@@ -754,6 +743,7 @@ def _address_rows(
     # Unusable values make no rows through the generator, not a filter: a filter here would be
     # pushed below `_distinct_values` and fold every raw street twice (see explode_sources).
     usable = F.when(F.col("_usable"), F.array(*per_rule))
+    # The signature before the generator: once per value, not once per generated row.
     signed = hashed.select(
         *ids, "_code", "payload", signature(F.col("payload")).alias("sig"), usable.alias("_rules")
     )
@@ -1243,10 +1233,10 @@ def _per_rule(conf: MatchingConf, value: Callable[[BlockRule], Column], kind: st
     return out
 
 
-def pair_scores(pairs: DataFrame, conf: MatchingConf) -> Column:
-    """Each pair's score under its rule's comparator; null where the signatures' bound is
-    under the rule's threshold (the comparator is not evaluated: CASE WHEN is lazy)."""
-    threshold = _per_rule(conf, lambda r: F.lit(r.threshold), "double")
+def pair_scores(conf: MatchingConf, threshold: Column) -> Column:
+    """Each `candidate_pairs` row's score under its rule's comparator; null where the
+    signatures' bound is under `threshold` (the comparator is not evaluated: CASE WHEN is
+    lazy)."""
     score = F.lit(None).cast("double")
     a, b, sa, sb = F.col("s_payload"), F.col("i_payload"), F.col("s_sig"), F.col("i_sig")
     for comparator in COMPARATORS:  # one expression per comparator, however many rules
@@ -1285,7 +1275,7 @@ def fuzzy_candidates(
     pairs = candidate_pairs(sample_rows, plan)
     threshold = _per_rule(conf, lambda r: F.lit(r.threshold), "double")
     method = _per_rule(conf, lambda r: F.lit(r.method), "string")
-    score = pair_scores(pairs, conf)
+    score = pair_scores(conf, threshold)
     scored = pairs.select(
         "line_number",
         "field",

@@ -318,7 +318,8 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
         last = read_table(spark, builds).orderBy(F.col("built_at").desc()).first()
     full = rebuild or config.rebuild_index or last is None or last.key_fingerprint != fingerprint
     known = "unknown" not in snapshots.values()
-    fuzzy_ready = not config.crosscheck.fuzzy or _fuzzy_index_current(spark, config)
+    fuzzy_current = config.crosscheck.fuzzy and _fuzzy_index_current(spark, config)
+    fuzzy_ready = not config.crosscheck.fuzzy or fuzzy_current
     unchanged = dict(_get(last, "source_snapshots") or {}) == snapshots
     if not full and known and fuzzy_ready and unchanged:
         log.info(
@@ -379,7 +380,7 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
         if config.crosscheck.fuzzy:
             fz_location = config.table(T_FUZZY_INDEX)
             with log.stage("fuzzy-index"):
-                if full or not _fuzzy_index_current(spark, config):
+                if full or not fuzzy_current:
                     fz_rows = _fuzzy_rows(roles, config, hash_key)
                     overwrite(fz_rows, fz_location, partition_by=["field"])
                 else:
@@ -404,10 +405,11 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
 def _fuzzy_index_current(spark: SparkSession, config: Config) -> bool:
     """The fuzzy index exists with every column this version reads (an index written by an
     older version, e.g. without signatures, is rebuilt whole, not merged into)."""
-    location = config.table(T_FUZZY_INDEX)
-    if not table_exists(spark, location):
+    try:
+        columns = read_table(spark, config.table(T_FUZZY_INDEX)).columns
+    except MissingTableError:
         return False
-    return set(fuzzy.INDEX_COLUMNS) <= set(read_table(spark, location).columns)
+    return set(fuzzy.INDEX_COLUMNS) <= set(columns)
 
 
 def _write_warehouse_profile(

@@ -475,9 +475,9 @@ def test_bounds_never_undercut_the_scores_and_reject_most_pairs(spark, index):
     assert all(r.dice <= r.dice_bound for r in got)
     below = [r for r in got if r.score < 0.8]
     assert sum(r.bound < 0.8 for r in below) > 0.5 * len(below)
-    assert sum(r.dice_bound < 0.6 for r in got if r.dice < 0.6) > 0.5 * len(got) * 0.5
-    # Identical names are never rejected; without signatures nothing is.
-    assert all(r.bound == 1.0 for r in got if r.score == 1.0)
+    below_dice = [r for r in got if r.dice < 0.6]
+    assert sum(r.dice_bound < 0.6 for r in below_dice) > 0.5 * len(below_dice)
+    # Without signatures nothing is rejected.
     no_sig = F.lit(None).cast(fuzzy.SIGNATURE_TYPE)
     unsigned = pairs.select(fuzzy.name_bound(a, b, no_sig, no_sig, 0.85).alias("x"))
     assert {r.x for r in unsigned.collect()} == {1.0}
