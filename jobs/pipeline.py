@@ -44,7 +44,8 @@ T_INDEX_BUILDS = "index_builds"
 T_INDEX_FPS = "index_fingerprints"
 INDEX_BUILDS_SCHEMA = (
     "built_at timestamp, key_fingerprint string, rows_per_field map<string,bigint>, "
-    "source_snapshots map<string,string>, mode string, customers_refreshed bigint"
+    "source_snapshots map<string,string>, mode string, customers_refreshed bigint, "
+    "customers bigint"
 )
 T_EVIDENCE = "evidence"
 T_SUMMARY = "field_summary"
@@ -397,6 +398,7 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
         "source_snapshots": snapshots,
         "mode": mode,
         "customers_refreshed": changed_n,
+        "customers": n_customers,
     }
     append(spark.createDataFrame([build], INDEX_BUILDS_SCHEMA), builds)
     return {"mode": mode, "rows_per_field": counts, "customers_refreshed": changed_n}
@@ -625,13 +627,23 @@ def _provenance(
         write_run(spark, divergence, config.table(T_DIVERGENCE), run_id)
         counts.unpersist()
 
-        index = read_table(spark, config.table(T_INDEX))
-        customers = index.agg(F.countDistinct("customer_id").alias("n")).first().n
+        customers = _warehouse_customers(spark, config)
         row = {"run_id": run_id, "claimed_records": claimed, "warehouse_customers": int(customers),
                "canary_ids_listed": int(n_canaries)}  # fmt: skip
         row_df = _runs_row(spark, row, PROVENANCE_RUNS_SCHEMA)
         write_run(spark, row_df, config.table(T_PROVENANCE), run_id)
         st["rows"] = n_keys
+
+
+def _warehouse_customers(spark: SparkSession, config: Config) -> int:
+    """Customers in the warehouse at the last index build (counted then); an index built by
+    an older version without that count is counted here."""
+    builds = read_table(spark, config.table(T_INDEX_BUILDS))
+    counted = _get(builds.orderBy(F.col("built_at").desc()).first(), "customers")
+    if counted is not None:
+        return int(counted)
+    index = read_table(spark, config.table(T_INDEX))
+    return int(index.agg(F.countDistinct("customer_id").alias("n")).first().n)
 
 
 # ---- report -------------------------------------------------------------------------------
