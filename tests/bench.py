@@ -208,12 +208,12 @@ def main() -> None:
         points.append((customers, lines, stages, ref))
     print("\nsummary (wall s; ratios against the DuckDB reference of the exact-only part)")
     cols = ("index", "ingest", "valid.", "xcheck", "report", "whole")
-    head = f"{'customers':>11}{'lines':>9}" + "".join(f"{c:>8}" for c in cols) + f"{'peak GiB':>9}"
+    head = f"{'customers':>11}{'lines':>11}" + "".join(f"{c:>8}" for c in cols) + f"{'peak GiB':>9}"
     print(
         head + f"{'duckdb':>8}{'xcheck/duckdb join':>20}{'xcheck/duckdb':>15}{'whole/duckdb':>14}"
     )
     for customers, lines, st, ref in points:
-        row = f"{customers:>11,}{lines:>9,}" + "".join(f"{st[k][0]:>8.0f}" for k in STAGES)
+        row = f"{customers:>11,}{lines:>11,}" + "".join(f"{st[k][0]:>8.0f}" for k in STAGES)
         row += f"{st['whole pipeline'][1] / 2**30:>9.2f}"
         if ref:
             d = ref["seconds"]
