@@ -567,7 +567,7 @@ def run_crosscheck(
         **fuzzy_counts,
     }
     write_run(spark, _runs_row(spark, result), config.table(T_RESULTS), run_id)
-    _provenance(spark, config, run_id, run.started_at, claimed_records)
+    _provenance(spark, config, run_id, run.started_at, claimed_records, last)
     return result
 
 
@@ -582,7 +582,12 @@ def _canary_ids(spark: SparkSession, config: Config) -> DataFrame:
 
 
 def _provenance(
-    spark: SparkSession, config: Config, run_id: str, ingested_at: datetime, claimed: int | None
+    spark: SparkSession,
+    config: Config,
+    run_id: str,
+    ingested_at: datetime,
+    claimed: int | None,
+    build: Any,
 ) -> None:
     """canary_evidence, recycled_overlap (then this run's keys into prior_samples),
     sample_profile, profile_divergence and provenance_runs for the run."""
@@ -627,7 +632,7 @@ def _provenance(
         write_run(spark, divergence, config.table(T_DIVERGENCE), run_id)
         counts.unpersist()
 
-        customers = _warehouse_customers(spark, config)
+        customers = _warehouse_customers(spark, config, build)
         row = {"run_id": run_id, "claimed_records": claimed, "warehouse_customers": int(customers),
                "canary_ids_listed": int(n_canaries)}  # fmt: skip
         row_df = _runs_row(spark, row, PROVENANCE_RUNS_SCHEMA)
@@ -635,11 +640,10 @@ def _provenance(
         st["rows"] = n_keys
 
 
-def _warehouse_customers(spark: SparkSession, config: Config) -> int:
-    """Customers in the warehouse at the last index build (counted then); an index built by
-    an older version without that count is counted here."""
-    builds = read_table(spark, config.table(T_INDEX_BUILDS))
-    counted = _get(builds.orderBy(F.col("built_at").desc()).first(), "customers")
+def _warehouse_customers(spark: SparkSession, config: Config, build: Any) -> int:
+    """Customers in the warehouse at the index build `build` (its `index_builds` row, counted
+    then); an index built by an older version without that count is counted here."""
+    counted = _get(build, "customers")
     if counted is not None:
         return int(counted)
     index = read_table(spark, config.table(T_INDEX))
