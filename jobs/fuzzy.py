@@ -742,12 +742,14 @@ def _address_rows(
     ]
     # Unusable values make no rows through the generator, not a filter: a filter here would be
     # pushed below `_distinct_values` and fold every raw street twice (see explode_sources).
+    # The generator's input is an expression, not a column: on a column Spark infers the
+    # filter `size(column) > 0` itself and pushes it down all the same.
     usable = F.when(F.col("_usable"), F.array(*per_rule))
     # The signature before the generator: once per value, not once per generated row.
     signed = hashed.select(
-        *ids, "_code", "payload", signature(F.col("payload")).alias("sig"), usable.alias("_rules")
+        *ids, "_code", "_usable", "_initials", "payload", signature(F.col("payload")).alias("sig")
     )
-    entries = signed.select(*ids, "_code", "payload", "sig", F.inline(F.col("_rules")))
+    entries = signed.select(*ids, "_code", "payload", "sig", F.inline(usable))
     rows = entries.select(
         *ids,
         F.lit("address").alias("field"),
