@@ -4,6 +4,7 @@ romanised CJK, street typos, weak e-mail/phone levels, and the pair budget."""
 from __future__ import annotations
 
 import dataclasses
+import random
 
 import pyarrow as pa
 import pytest
@@ -352,6 +353,31 @@ def test_gram_hasher_on_sliced_batches():
     assert sorted(len(s) for s in sets[2]) == [2, 7]  # "": ^$ and SEP; "a-b": 4 bigrams + 3 letters
     flat = [None if r is None else sorted({x for h in r for x in h}) for r in got]
     assert hasher.value_set(*batch).to_pylist() == flat
+
+
+def test_token_sets_order_ties_and_prefixes_like_sorted_lists():
+    """Rows whose tokens share a start gram ("maria marta"), an initial against a token it
+    starts ("m mario": a prefix sorts first), repeats: the payload equals Python's sorted list
+    of per-token sets (start gram, then the rest distinct and sorted; an initial alone)."""
+    hasher = grams.GramHasher("n2", fuzzy._gram_prefix(KEY), fuzzy._gram_table("n2", KEY))
+    rng = random.Random(7)
+    words = ["maria", "marta", "mar", "m", "mario", "ann", "anna", "a", "lee", "le", "zoe"]
+    rows = [[rng.choice(words) for _ in range(rng.randint(0, 4))] for _ in range(400)]
+    rows += [["maria", "marta"], ["m", "mario"], ["mario", "m"], ["ann", "ann"], None]
+
+    def expected(tokens):
+        if tokens is None:
+            return None
+        sets = []
+        for t in tokens:
+            h = [hasher.one(g) for g in grams.py_token_grams(t, False)]
+            sets.append(h[:1] if len(t) == 1 else [h[0], *sorted(set(h[1:]))])
+        return sorted(sets)
+
+    got = hasher.token_sets(pa.array(rows, pa.list_(pa.string()))).to_pylist()
+    assert got == [expected(r) for r in rows]
+    tied = [r for r in rows[:400] if len({t[0] for t in r}) < len(r)]
+    assert len(tied) > 50  # the full comparison ran, not only the sort on start grams
 
 
 # ---- pair budget --------------------------------------------------------------------------
