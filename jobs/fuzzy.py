@@ -258,6 +258,11 @@ def _gram_table(tag: str, hash_key: str) -> tuple[int, ...]:
     return tuple(py_gram_hash(a + b, tag, hash_key) for a in GRAM_ALPHABET for b in GRAM_ALPHABET)
 
 
+def gram_hasher(tag: str, hash_key: str) -> GramHasher:
+    """The Arrow-side hasher of `gram_hash` for one tag and key."""
+    return GramHasher(tag, _gram_prefix(hash_key), _gram_table(tag, hash_key))
+
+
 def _gram_pos(char: Column) -> Column:
     code = F.ascii(char)  # 0 for an empty string
     return F.when(code < 128, F.element_at(F.lit(_GRAM_POS), code + 1)).otherwise(F.lit(0))
@@ -312,7 +317,7 @@ def _arrow_grams(
     (before 4.1: older Databricks runtimes), so the native form is used."""
     if not hasattr(F, "arrow_udf"):
         return None
-    method = getattr(GramHasher(tag, _gram_prefix(hash_key), _gram_table(tag, hash_key)), kind)
+    method = getattr(gram_hasher(tag, hash_key), kind)
 
     def hashes(t: pa.Array, cjk: pa.Array) -> pa.Array:
         return method(t, cjk)

@@ -328,7 +328,7 @@ def test_arrow_gram_hashes_equal_the_native_form(spark, builder):
 
 def test_gram_hasher_on_sliced_batches():
     """Arrow hands over slices of larger buffers: offsets must be honoured."""
-    hasher = grams.GramHasher("n2", fuzzy._gram_prefix(KEY), fuzzy._gram_table("n2", KEY))
+    hasher = fuzzy.gram_hasher("n2", KEY)
     rows = [["ann", "lee"], None, ["近藤"], ["a-b", ""], ["zoe"]]
     flags = [[False, False], None, [True], None, [False]]
     whole = pa.array(rows, pa.list_(pa.string()))
@@ -359,7 +359,7 @@ def test_token_sets_order_ties_and_prefixes_like_sorted_lists():
     """Rows whose tokens share a start gram ("maria marta"), an initial against a token it
     starts ("m mario": a prefix sorts first), repeats: the payload equals Python's sorted list
     of per-token sets (start gram, then the rest distinct and sorted; an initial alone)."""
-    hasher = grams.GramHasher("n2", fuzzy._gram_prefix(KEY), fuzzy._gram_table("n2", KEY))
+    hasher = fuzzy.gram_hasher("n2", KEY)
     rng = random.Random(7)
     words = ["maria", "marta", "mar", "m", "mario", "ann", "anna", "a", "lee", "le", "zoe"]
     rows = [[rng.choice(words) for _ in range(rng.randint(0, 4))] for _ in range(400)]
