@@ -85,7 +85,9 @@ class SampleConf:
 class CrosscheckConf:
     fields: tuple[str, ...] = FIELDS
     max_customers_per_key: int = 1000
+    max_customers_unconfirmed: int = 1  # a line's widest key lists customers up to this
     broadcast_sample_keys_max: int = 20_000_000
+    fuzzy_broadcast_rows_max: int = 5_000_000  # sample fuzzy rows sent whole to every task
     pair_budget: int = 50_000_000
     fuzzy: bool = True  # fuzzy names/addresses, weak e-mail/phone levels (matching.yaml)
 
@@ -263,7 +265,9 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         crosscheck = CrosscheckConf(
             fields=tuple(crosscheck.fields),
             max_customers_per_key=int(crosscheck.max_customers_per_key),
+            max_customers_unconfirmed=int(crosscheck.max_customers_unconfirmed),
             broadcast_sample_keys_max=int(crosscheck.broadcast_sample_keys_max),
+            fuzzy_broadcast_rows_max=int(crosscheck.fuzzy_broadcast_rows_max),
             pair_budget=int(crosscheck.pair_budget),
             fuzzy=bool(crosscheck.fuzzy),
         )

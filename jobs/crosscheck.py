@@ -6,12 +6,16 @@ Shape of the work, chosen so that a common key ("maria garcia") cannot explode t
 2. per key, the number of customers it hits; keys above `max_customers_per_key` are "hot":
    counted as field matches but expanded to customers only where another, selective field of
    the same line already points at that customer (which is what same-record means);
-3. same-record matches: lines where >= 2 fields hit one customer.
+3. a line's widest field (its key hitting the most customers) is treated the same way unless
+   it hits at most `max_customers_unconfirmed`: a customer two fields share is also hit by the
+   narrower one, so nothing same-record is lost, and a name-only line no longer lists every
+   namesake (at 10 M customers that listing was most of the evidence rows);
+4. same-record matches: lines where >= 2 fields hit one customer.
 """
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 EVIDENCE_COLUMNS = ["line_number", "field", "customer_id", "source", "customers_hit", "method"]
@@ -41,17 +45,34 @@ def line_field_matches(sample_keys: DataFrame, selectivity: DataFrame) -> DataFr
     )
 
 
-def evidence_rows(line_matches: DataFrame, matched: DataFrame, max_per_key: int) -> DataFrame:
-    """One row per (line, field, customer, source); hot keys become one row without a
-    customer unless a selective field of the same line points at a customer they also hit."""
-    selective = line_matches.filter(F.col("customers_hit") <= max_per_key)
-    hot = line_matches.filter(F.col("customers_hit") > max_per_key)
-    direct = selective.join(matched, on=["field", "match_key"], how="inner")
+def with_expansion(line_matches: DataFrame, max_per_key: int, max_unconfirmed: int) -> DataFrame:
+    """`line_matches` + `expand`: whether the (line, field) lists every customer its key hits.
+
+    A hot key (> `max_per_key` customers) never does; a line's widest field (ties: the last
+    field name) only when its key hits at most `max_unconfirmed` customers. Any customer that
+    two selective fields of a line share is hit by the narrower one, which is listed, so the
+    others are confirmed against those customers and no same-record match is lost."""
+    rank = F.struct(F.col("customers_hit"), F.col("field"))
+    widest = F.max(rank).over(Window.partitionBy("line_number"))
+    hits = F.col("customers_hit")
+    expand = (hits <= max_per_key) & ((hits <= max_unconfirmed) | (rank != widest))
+    return line_matches.select(
+        "line_number", "field", "match_key", "customers_hit", expand.alias("expand")
+    )
+
+
+def evidence_rows(line_matches: DataFrame, matched: DataFrame) -> DataFrame:
+    """One row per (line, field, customer, source) for the (line, field)s `with_expansion`
+    marks `expand`; the others become the rows of the customers a listed field of the same line
+    also hits, or one row without a customer when there are none."""
+    listed = line_matches.filter(F.col("expand")).drop("expand")
+    rest = line_matches.filter(~F.col("expand")).drop("expand")
+    direct = listed.join(matched, on=["field", "match_key"], how="inner")
     candidates = direct.select("line_number", "customer_id").distinct()
-    confirmed = hot.join(candidates, on="line_number", how="inner").join(
+    confirmed = rest.join(candidates, on="line_number", how="inner").join(
         matched, on=["field", "match_key", "customer_id"], how="inner"
     )
-    unconfirmed = hot.join(
+    unconfirmed = rest.join(
         confirmed.select("line_number", "field").distinct(),
         on=["line_number", "field"],
         how="left_anti",
@@ -73,7 +94,8 @@ def evidence_rows(line_matches: DataFrame, matched: DataFrame, max_per_key: int)
 
 
 def same_record_lines(evidence: DataFrame) -> DataFrame:
-    """Per line, the most fields that match one single customer (lines with >= 1)."""
+    """Per line, the most fields that match one single customer (lines where a customer is
+    listed: a line whose one matched field lists none has no row)."""
     per_customer = (
         evidence.filter(F.col("customer_id").isNotNull())
         .groupBy("line_number", "customer_id")
@@ -84,12 +106,21 @@ def same_record_lines(evidence: DataFrame) -> DataFrame:
     )
 
 
-def same_record_lines_with_fuzzy(evidence: DataFrame, fuzzy_evidence: DataFrame) -> DataFrame:
+def same_record_lines_with_fuzzy(
+    evidence: DataFrame, fuzzy_evidence: DataFrame, line_matches: DataFrame, matched: DataFrame
+) -> DataFrame:
     """Per line, the most fields matching one customer exactly or by a fuzzy comparison;
-    weak levels (e-mail local part, national number) never count."""
+    weak levels (e-mail local part, national number) never count. An exact field that lists
+    no customers (`with_expansion`) counts for the customers a fuzzy field of its line hits
+    when its key hits them too."""
     cols = ["line_number", "field", "customer_id"]
     fz = fuzzy_evidence.filter(F.col("method") == "fuzzy").select(*cols)
-    return same_record_lines(evidence.select(*cols).unionByName(fz))
+    unlisted = line_matches.filter(~F.col("expand")).select("line_number", "field", "match_key")
+    confirmed = unlisted.join(
+        fz.select("line_number", "customer_id").distinct(), on="line_number", how="inner"
+    ).join(matched, on=["field", "match_key", "customer_id"], how="left_semi")
+    exact = evidence.select(*cols).unionByName(confirmed.select(*cols))
+    return same_record_lines(exact.unionByName(fz))
 
 
 def fuzzy_field_counts(evidence: DataFrame, fuzzy_evidence: DataFrame) -> DataFrame:
@@ -191,10 +222,14 @@ def chance_same_record(per_customer: DataFrame, lines_parsed: int) -> DataFrame:
 
 def blocking_diagnostics(line_matches: DataFrame, max_per_key: int, top: int = 5) -> DataFrame:
     """Per field: candidate pairs an unrestricted join would make (sum over keys of sample
-    lines x customers), the pairs actually expanded, the hot keys, and the heaviest keys
-    as hashes (never values)."""
+    lines x customers), the pairs actually expanded (`with_expansion`: a listed (line, field)
+    counts its customers, any other one row), the hot keys, and the heaviest keys as hashes
+    (never values)."""
+    rows = F.when(F.col("expand"), F.col("customers_hit")).otherwise(F.lit(1))
     per_key = line_matches.groupBy("field", "match_key").agg(
-        F.count(F.lit(1)).alias("lines"), F.max("customers_hit").alias("customers")
+        F.count(F.lit(1)).alias("lines"),
+        F.max("customers_hit").alias("customers"),
+        F.sum(rows).alias("expanded"),
     )
     pairs = F.col("lines") * F.col("customers")
     is_hot = F.col("customers") > max_per_key
@@ -215,7 +250,7 @@ def blocking_diagnostics(line_matches: DataFrame, max_per_key: int, top: int = 5
     )
     return per_key.groupBy("field").agg(
         F.sum(pairs).alias("candidate_pairs"),
-        F.sum(F.when(~is_hot, pairs).otherwise(F.col("lines"))).alias("expanded_pairs"),
+        F.sum("expanded").alias("expanded_pairs"),
         F.count(F.when(is_hot, 1)).alias("hot_keys"),
         heaviest.alias("heaviest_keys"),
     )

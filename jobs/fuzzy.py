@@ -965,6 +965,11 @@ class BlockingPlan:
         return self.key_pairs.filter(F.col("hot")).select("rule", "block_key")
 
     @property
+    def plain_keys(self) -> DataFrame:
+        """(rule, block_key) joined as they are: both sides have rows, and not hot."""
+        return self.key_pairs.filter(~F.col("hot")).select("rule", "block_key")
+
+    @property
     def refined_keys(self) -> DataFrame:
         """(rule, block_key, refine_key) joined instead of their hot key."""
         return self.sub_key_pairs.filter(F.col("kept")).select("rule", "block_key", "refine_key")
@@ -974,11 +979,14 @@ class BlockingPlan:
         return _diagnostics(self.key_pairs, self.sub_key_pairs, self.rules, self.heaviest)
 
     def persist(self) -> BlockingPlan:
+        # `blocked` first: a cached frame keeps the plan it was cached with, so counts cached
+        # before it would scan the whole index again instead of the blocked rows.
+        blocked = self.blocked.persist()
         return dataclasses.replace(
             self,
             key_pairs=self.key_pairs.persist(),
             sub_key_pairs=self.sub_key_pairs.persist(),
-            blocked=self.blocked.persist(),
+            blocked=blocked,
         )
 
     def unpersist(self) -> None:
@@ -1192,10 +1200,14 @@ PAIR_COLUMNS = [
 ]  # fmt: skip
 
 
-def candidate_pairs(sample_rows: DataFrame, plan: BlockingPlan) -> DataFrame:
+def candidate_pairs(
+    sample_rows: DataFrame, plan: BlockingPlan, broadcast: bool = False
+) -> DataFrame:
     """The pairs a plan lets meet (`PAIR_COLUMNS`): plain keys joined on the block key,
     refined ones on (block key, sub-key), skipped ones not at all. A pair meeting through
-    two keys (a name sharing two tokens) appears twice."""
+    two keys (a name sharing two tokens) appears twice. `broadcast`: the sample's rows are
+    sent to every task and the index rows stay where they are (at 10 M customers, ~76 M
+    blocked index rows with their payloads were otherwise shuffled and sorted)."""
     key = ["rule", "block_key"]
     s = sample_rows.select(
         "line_number",
@@ -1215,19 +1227,16 @@ def candidate_pairs(sample_rows: DataFrame, plan: BlockingPlan) -> DataFrame:
         F.col("payload").alias("i_payload"),
         F.col("sig").alias("i_sig"),
     )
-    hot_keys = F.broadcast(plan.hot_keys)
-    plain = (
-        s.join(hot_keys, on=key, how="left_anti")
-        .drop("refine_keys")
-        .join(i.drop("refine_keys"), on=key, how="inner")
-    )
+    side = F.broadcast if broadcast else (lambda df: df)
+    s_plain = s.join(F.broadcast(plan.plain_keys), on=key, how="left_semi").drop("refine_keys")
+    plain = i.drop("refine_keys").join(side(s_plain), on=key, how="inner")
     sub = ["rule", "block_key", "refine_key"]
     refined_keys = F.broadcast(plan.refined_keys)
     s_ref = s.select("*", F.explode("refine_keys").alias("refine_key")).drop("refine_keys")
     i_ref = i.select("*", F.explode("refine_keys").alias("refine_key")).drop("refine_keys")
     refined = (
-        s_ref.join(refined_keys, on=sub, how="left_semi")
-        .join(i_ref.join(refined_keys, on=sub, how="left_semi"), on=sub, how="inner")
+        i_ref.join(refined_keys, on=sub, how="left_semi")
+        .join(side(s_ref.join(refined_keys, on=sub, how="left_semi")), on=sub, how="inner")
         .drop("refine_key")
     )
     return plain.select(*PAIR_COLUMNS).unionByName(refined.select(*PAIR_COLUMNS))
@@ -1271,15 +1280,17 @@ def fuzzy_candidates(
     rules: MatchingConf | Sequence[BlockRule],
     budget: int | None = None,
     plan: BlockingPlan | None = None,
+    broadcast_sample: bool = False,
 ) -> DataFrame:
     """Evidence rows (line_number, field, customer_id, source, customers_hit, method, score):
     pairs made only inside the planned blocks, scored by their rule's comparator, kept at or
     above its threshold, best score per (line, field, customer, source, method). With a
-    `plan`, its blocked index rows are joined (`index_rows` is what the plan was made from)."""
+    `plan`, its blocked index rows are joined (`index_rows` is what the plan was made from).
+    `broadcast_sample`: see `candidate_pairs`."""
     conf = rules if isinstance(rules, MatchingConf) else MatchingConf(rules=tuple(rules))
     plan = plan or plan_blocking(sample_rows, index_rows, conf, budget)
     # Duplicate pairs (a name meeting through two tokens) score alike: `best` keeps one.
-    pairs = candidate_pairs(sample_rows, plan)
+    pairs = candidate_pairs(sample_rows, plan, broadcast_sample)
     threshold = _per_rule(conf, lambda r: F.lit(r.threshold), "double")
     method = _per_rule(conf, lambda r: F.lit(r.method), "string")
     score = pair_scores(conf, threshold)
@@ -1308,13 +1319,17 @@ def fuzzy_candidates(
     )
 
 
-def drop_exact(fuzzy_evidence: DataFrame, exact_evidence: DataFrame) -> DataFrame:
-    """Fuzzy rows for a (line, field, customer) that already matched exactly add nothing."""
-    exact = (
-        exact_evidence.filter(F.col("customer_id").isNotNull())
-        .select("line_number", "field", "customer_id")
-        .distinct()
+def drop_exact(fuzzy_evidence: DataFrame, line_matches: DataFrame, matched: DataFrame) -> DataFrame:
+    """Fuzzy rows for a (line, field, customer) whose exact key also hits that customer add
+    nothing, whether or not the exact evidence lists it (`crosscheck.with_expansion`).
+    `line_matches`: (line_number, field, match_key); `matched`: (field, match_key, customer_id)."""
+    keyed = fuzzy_evidence.join(
+        line_matches.select("line_number", "field", "match_key"),
+        on=["line_number", "field"],
+        how="left",
     )
-    return fuzzy_evidence.join(
-        exact, on=["line_number", "field", "customer_id"], how="left_anti"
+    return keyed.join(
+        matched.select("field", "match_key", "customer_id"),
+        on=["field", "match_key", "customer_id"],
+        how="left_anti",
     ).select(*EVIDENCE_COLUMNS)

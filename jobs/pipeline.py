@@ -444,6 +444,8 @@ def _fuzzy_crosscheck(
     config: Config,
     run_id: str,
     exact: DataFrame,
+    line_matches: DataFrame,
+    matched: DataFrame,
     exact_per_customer: DataFrame,
     lines_parsed: int,
 ) -> tuple[DataFrame, dict]:
@@ -457,6 +459,8 @@ def _fuzzy_crosscheck(
     with log.stage("fuzzy-blocking") as st:
         plan = fuzzy.plan_blocking(sample_rows, index, config.matching).persist()
         st["rows"] = plan.blocked.count()
+        plain = plan.key_pairs.filter(~F.col("hot")).agg(F.sum("sample_rows")).first()[0]
+        st["sample_rows_joined"] = n_sample = int(plain or 0)
         diagnostics = plan.diagnostics.withColumn("run_id", F.lit(run_id))
         write_run(spark, diagnostics, config.table(T_FUZZY_BLOCKING), run_id)
         st["pairs_run"] = int(
@@ -467,13 +471,21 @@ def _fuzzy_crosscheck(
             or 0
         )
     with log.stage("fuzzy-candidates"):
-        candidates = fuzzy.fuzzy_candidates(sample_rows, index, config.matching, plan=plan)
-        evidence = fuzzy.drop_exact(candidates, exact).withColumn("run_id", F.lit(run_id))
+        candidates = fuzzy.fuzzy_candidates(
+            sample_rows,
+            index,
+            config.matching,
+            plan=plan,
+            broadcast_sample=n_sample <= config.crosscheck.fuzzy_broadcast_rows_max,
+        )
+        evidence = fuzzy.drop_exact(candidates, line_matches, matched).withColumn(
+            "run_id", F.lit(run_id)
+        )
         write_run(spark, evidence, config.table(T_FUZZY_EVIDENCE), run_id)
         plan.unpersist()
     fz = read_table(spark, config.table(T_FUZZY_EVIDENCE)).filter(F.col("run_id") == run_id)
     per_field = xc.fuzzy_field_counts(exact, fz)
-    same = xc.same_record_lines_with_fuzzy(exact, fz)
+    same = xc.same_record_lines_with_fuzzy(exact, fz, line_matches, matched)
     same_2plus = same.filter(F.col("max_fields_same_customer") >= 2).count()
     per_customer = xc.lines_per_customer_with_fuzzy(exact_per_customer, fz)
     expected = xc.chance_same_record(per_customer, lines_parsed).first().expected
@@ -512,10 +524,12 @@ def run_crosscheck(
         )
         matched = matched.persist(StorageLevel.MEMORY_AND_DISK)
         selectivity = xc.key_selectivity(matched)
-        line_matches = xc.line_field_matches(sample_keys, selectivity).persist(
-            StorageLevel.MEMORY_AND_DISK
-        )
-        evidence = xc.evidence_rows(line_matches, matched, cc.max_customers_per_key)
+        line_matches = xc.with_expansion(
+            xc.line_field_matches(sample_keys, selectivity),
+            cc.max_customers_per_key,
+            cc.max_customers_unconfirmed,
+        ).persist(StorageLevel.MEMORY_AND_DISK)
+        evidence = xc.evidence_rows(line_matches, matched)
         write_run(
             spark, evidence.withColumn("run_id", F.lit(run_id)), config.table(T_EVIDENCE), run_id
         )
@@ -543,7 +557,7 @@ def run_crosscheck(
         fuzzy_tables = (config.table(T_FUZZY_INDEX), config.table(T_SAMPLE_FUZZY))
         if cc.fuzzy and all(table_exists(spark, t) for t in fuzzy_tables):
             fuzzy_fields, fuzzy_counts = _fuzzy_crosscheck(
-                spark, config, run_id, ev, per_customer, run.lines_parsed
+                spark, config, run_id, ev, line_matches, matched, per_customer, run.lines_parsed
             )
         summary = xc.field_summary(normalised, line_matches, cc.fields, fuzzy_fields)
         write_run(

@@ -39,13 +39,15 @@ def frames(spark):
     return index, normalised
 
 
-def run(spark, max_per_key=3):
+def run(spark, max_per_key=3, max_unconfirmed=1):
     index, normalised = frames(spark)
     keys = sample_keys_long(normalised, ("email", "phone", "name", "address"))
     matched = xc.matched_index_rows(index, keys, broadcast=True)
     selectivity = xc.key_selectivity(matched)
-    line_matches = xc.line_field_matches(keys, selectivity)
-    evidence = xc.evidence_rows(line_matches, matched, max_per_key)
+    line_matches = xc.with_expansion(
+        xc.line_field_matches(keys, selectivity), max_per_key, max_unconfirmed
+    )
+    evidence = xc.evidence_rows(line_matches, matched)
     return normalised, keys, line_matches, evidence
 
 
@@ -122,3 +124,119 @@ def test_blocking_diagnostics_count_pairs_and_name_hot_keys(spark):
     )
     assert diag["name"].heaviest_keys[0].key_hash == 3 and diag["name"].heaviest_keys[0].pairs == 12
     assert (diag["email"].candidate_pairs, diag["email"].hot_keys) == (2, 0)
+
+
+def test_widest_field_lists_only_confirmed_customers(spark):
+    """Name key 3 hits 6 customers, within max_per_key=10: on line 10 it is the widest field and
+    lists only c1, which the e-mail confirms; alone on line 11 it lists nobody."""
+    _, _, line_matches, evidence = run(spark, max_per_key=10, max_unconfirmed=1)
+    rows = {(r.line_number, r.field, r.customer_id, r.customers_hit) for r in evidence.collect()}
+    assert (10, "name", "c1", 6) in rows
+    assert not any(r[2] and r[2].startswith("h") for r in rows)
+    assert (11, "name", None, 6) in rows
+    assert {(12, "email", "c2", 1), (12, "address", "c3", 1)} <= rows
+    flags = {(r.line_number, r.field): r.expand for r in line_matches.collect()}
+    assert flags[(10, "name")] is False and flags[(10, "email")] is True
+    _, _, _, listed = run(spark, max_per_key=10, max_unconfirmed=6)
+    assert (
+        listed.filter((F.col("line_number") == 11) & F.col("customer_id").isNotNull()).count() == 6
+    )
+
+
+def planted(seed=7, customers=120, lines=400):
+    """Index and sample keys with shared names/addresses/phones, a third of the lines copying
+    2-4 fields of one customer; the same-record truth worked out by brute force."""
+    import random
+
+    rng = random.Random(seed)
+    fields = ("email", "phone", "name", "address")
+    own = {
+        f"c{i}": {
+            "email": 1000 + i,
+            "phone": 2000 + i // 2,
+            "name": 3000 + rng.randrange(12),
+            "address": 4000 + rng.randrange(40),
+        }
+        for i in range(customers)
+    }
+    index = [(f, k[f], c, "customers") for c, k in own.items() for f in fields]
+    sample = []
+    for n in range(lines):
+        keys = {f: None for f in fields}
+        if n % 3 == 0:
+            c = own[f"c{rng.randrange(customers)}"]
+            for f in rng.sample(fields, rng.randint(2, 4)):
+                keys[f] = c[f]
+        for f in fields:
+            if keys[f] is None and rng.random() < 0.5:
+                keys[f] = {"email": 1000, "phone": 2000, "name": 3000, "address": 4000}[f] + (
+                    rng.randrange(customers * 2)
+                )
+        sample.append((n, *[keys[f] for f in fields]))
+    truth = {}
+    for n, *ks in sample:
+        best = max(sum(k == own[c][f] for f, k in zip(fields, ks, strict=True)) for c in own)
+        if best:
+            truth[n] = best
+    return index, sample, truth
+
+
+def evidence_for(spark, index, sample, max_per_key, max_unconfirmed):
+    idx = spark.createDataFrame(
+        index, "field string, match_key bigint, customer_id string, source string"
+    )
+    normalised = spark.createDataFrame(
+        sample,
+        "line_number bigint, email_key bigint, phone_key bigint, name_key bigint, address_key bigint",  # noqa: E501
+    )
+    keys = sample_keys_long(normalised, ("email", "phone", "name", "address"))
+    matched = xc.matched_index_rows(idx, keys, broadcast=True)
+    line_matches = xc.with_expansion(
+        xc.line_field_matches(keys, xc.key_selectivity(matched)), max_per_key, max_unconfirmed
+    )
+    return xc.evidence_rows(line_matches, matched).localCheckpoint()
+
+
+def test_listing_only_confirmed_customers_keeps_every_same_record_match(spark):
+    """Lines with >= 2 fields on one customer, and how many fields, are the brute-force truth
+    whether every customer of every key is listed or only confirmed ones."""
+    index, sample, truth = planted()
+    two_plus = {n: k for n, k in truth.items() if k >= 2}
+    assert len(two_plus) > 100 and len(truth) > len(two_plus) + 100
+
+    def same(ev):
+        rows = xc.same_record_lines(ev).filter(F.col("max_fields_same_customer") >= 2).collect()
+        return {r.line_number: r.max_fields_same_customer for r in rows}
+
+    confirmed = evidence_for(spark, index, sample, 1000, 1)
+    listed = evidence_for(spark, index, sample, 1000, 10**6)
+    assert same(confirmed) == two_plus
+    assert same(listed) == two_plus
+    assert confirmed.count() < listed.count() / 2  # most listed rows are gone
+    # with hot keys (> 3 customers: most names and addresses) both ways still agree
+    hot = same(evidence_for(spark, index, sample, 3, 1))
+    assert hot and hot == same(evidence_for(spark, index, sample, 3, 10**6))
+
+
+def test_same_record_with_fuzzy_confirms_an_unlisted_exact_field(spark):
+    """Line 1's exact name (6 customers, not listed) and a fuzzy address on c1 make two fields
+    on c1; on line 2 the fuzzy customer is not one the name hits; weak levels never count."""
+    cols = "line_number bigint, field string, customer_id string"
+    evidence = spark.createDataFrame(
+        [(1, "name", None), (2, "name", None), (3, "name", None)], cols
+    )
+    line_matches = spark.createDataFrame(
+        [(n, "name", 3, 6, False) for n in (1, 2, 3)],
+        "line_number bigint, field string, match_key bigint, customers_hit bigint, expand boolean",
+    )
+    matched = spark.createDataFrame(
+        [("name", 3, c, "customers") for c in ("c1", "h0", "h1", "h2", "h3", "h4")],
+        "field string, match_key bigint, customer_id string, source string",
+    )
+    fz = spark.createDataFrame(
+        [(1, "address", "c1", "fuzzy"), (2, "address", "x9", "fuzzy"),
+         (3, "phone", "c1", "phone_national_number"), (None, None, None, "fuzzy")],
+        f"{cols}, method string",
+    )  # fmt: skip
+    got = xc.same_record_lines_with_fuzzy(evidence, fz, line_matches, matched)
+    assert {r.line_number: r.max_fields_same_customer for r in got.collect()} == {1: 2, 2: 1}

@@ -218,14 +218,23 @@ def test_no_normalisation_is_pushed_into_a_filter(spark, norm_conf, matching, bu
 
 
 def test_drop_exact(spark, evidence_df):
+    """Line 1's exact name key hits c1 (listed or not: no exact evidence row is read); line 3
+    has no exact name key; line 2's exact key hits another customer."""
     fz = evidence_df
-    exact = spark.createDataFrame(
-        [(1, "name", "c1", "customers", 1, "exact")],
-        "line_number bigint, field string, customer_id string, source string, "
-        "customers_hit bigint, method string",
+    line_matches = spark.createDataFrame(
+        [(1, "name", 7), (2, "name", 8), (None, None, None)],
+        "line_number bigint, field string, match_key bigint",
     )
-    left = {(r.line_number, r.field) for r in fuzzy.drop_exact(fz, exact).collect()}
-    assert (1, "name") not in left and (3, "name") in left
+    matched = spark.createDataFrame(
+        [("name", 7, "c1"), ("name", 8, "nobody")],
+        "field string, match_key bigint, customer_id string",
+    )
+    left = fuzzy.drop_exact(fz, line_matches, matched)
+    kept = {(r.line_number, r.field, r.customer_id) for r in left.collect()}
+    before = {(r.line_number, r.field, r.customer_id) for r in fz.collect()}
+    assert (1, "name", "c1") in before and (1, "name", "c1") not in kept
+    assert {k for k in before if k[0] != 1 or k[1] != "name" or k[2] != "c1"} == kept
+    assert left.columns == fz.columns
 
 
 def test_transliteration_and_skeleton(spark):
@@ -389,8 +398,25 @@ def hot(sample_rows, index, matching):
     plan = fuzzy.plan_blocking(sample_rows, index, matching, budget=60).persist()
     diagnostics = {r.rule: r for r in plan.diagnostics.collect()}
     evidence = fuzzy.fuzzy_candidates(sample_rows, index, matching, plan=plan).collect()
+    broadcast = fuzzy.fuzzy_candidates(
+        sample_rows, index, matching, plan=plan, broadcast_sample=True
+    ).collect()
+    assert sorted(broadcast) == sorted(evidence)  # the sample sent to every task: same rows
     plan.unpersist()
     return diagnostics, evidence
+
+
+def test_persisted_plan_counts_blocks_from_the_cached_blocked_rows(sample_rows, index, matching):
+    """The per-key counts are cached after the blocked rows, so they read them from the cache
+    instead of scanning (and blocking) the whole index a second time."""
+    plan = fuzzy.plan_blocking(sample_rows, index, matching, budget=60).persist()
+    try:
+        for counts in (plan.key_pairs, plan.sub_key_pairs):
+            cached = counts._jdf.queryExecution().executedPlan().toString()
+            # its own cache, and inside the plan it was cached with, the blocked rows' cache
+            assert cached.count("InMemoryRelation") >= 2
+    finally:
+        plan.unpersist()
 
 
 def test_hot_key_is_split_within_the_budget(hot):
