@@ -949,14 +949,13 @@ def fuzzy_sample_rows(
 @dataclass(frozen=True)
 class BlockingPlan:
     """Per block key and per refined sub-key of the sample: rows on each side, pairs, and
-    whether it is joined; and the index rows in the sample's blocks, which the counts and the
-    candidates both read. `persist` it when both the diagnostics and the candidates are
-    wanted, so the index is blocked and counted once."""
+    whether it is joined; and the index rows the candidates are drawn from. `persist` it when
+    both the diagnostics and the candidates are wanted, so the blocks are counted once."""
 
     key_pairs: DataFrame  # rule, block_key, sample_rows, index_rows, pairs, hot, ...
     sub_key_pairs: DataFrame  # rule, block_key, refine_key, ..., pairs, kept
     rules: DataFrame  # rule, field, method, pair_budget, refine
-    blocked: DataFrame  # INDEX_COLUMNS: the index rows whose (rule, block_key) the sample has
+    index: DataFrame  # INDEX_COLUMNS: the whole index; `candidate_pairs` keeps the joined blocks
     heaviest: int = 5
 
     @property
@@ -979,20 +978,13 @@ class BlockingPlan:
         return _diagnostics(self.key_pairs, self.sub_key_pairs, self.rules, self.heaviest)
 
     def persist(self) -> BlockingPlan:
-        # `blocked` first: a cached frame keeps the plan it was cached with, so counts cached
-        # before it would scan the whole index again instead of the blocked rows.
-        blocked = self.blocked.persist()
         return dataclasses.replace(
-            self,
-            key_pairs=self.key_pairs.persist(),
-            sub_key_pairs=self.sub_key_pairs.persist(),
-            blocked=blocked,
+            self, key_pairs=self.key_pairs.persist(), sub_key_pairs=self.sub_key_pairs.persist()
         )
 
     def unpersist(self) -> None:
         self.key_pairs.unpersist()
         self.sub_key_pairs.unpersist()
-        self.blocked.unpersist()
 
 
 def _rules_frame(
@@ -1007,11 +999,12 @@ def _rules_frame(
 
 
 def blocked_index_rows(index_rows: DataFrame, sample_rows: DataFrame) -> DataFrame:
-    """Index rows whose (rule, block_key) occurs in the sample: one pass over the index with
-    the sample's keys broadcast. Persist this when the index is large: everything after
-    works on it."""
+    """(rule, block_key, refine_keys) of the index rows whose (rule, block_key) occurs in the
+    sample: one pass over three columns of the index, the sample's keys broadcast. Only
+    counted: the payloads are read once, by `candidate_pairs`, for the blocks it joins."""
     wanted = F.broadcast(sample_rows.select("rule", "block_key").distinct())
-    return index_rows.join(wanted, on=["rule", "block_key"], how="left_semi").select(*INDEX_COLUMNS)
+    narrow = index_rows.select("rule", "block_key", "refine_keys")
+    return narrow.join(wanted, on=["rule", "block_key"], how="left_semi")
 
 
 def _counts(rows: DataFrame, keys: list[str], name: str) -> DataFrame:
@@ -1020,7 +1013,7 @@ def _counts(rows: DataFrame, keys: list[str], name: str) -> DataFrame:
 
 def _refined(rows: DataFrame, hot: DataFrame) -> DataFrame:
     """Rows of hot keys, one per refine key: the sub-keys a hot key is split into."""
-    return rows.join(hot, on=["rule", "block_key"], how="left_semi").select(
+    return rows.join(F.broadcast(hot), on=["rule", "block_key"], how="left_semi").select(
         "rule", "block_key", F.explode("refine_keys").alias("refine_key")
     )
 
@@ -1073,7 +1066,7 @@ def plan_blocking(
     )
     room = F.col("pair_budget") - F.coalesce(F.col("plain_pairs"), F.lit(0))
     refined = refined.withColumn("kept", F.sum("pairs").over(sub_running) <= room)
-    return BlockingPlan(pairs, refined, rules_df, blocked, conf.heaviest_keys)
+    return BlockingPlan(pairs, refined, rules_df, index_rows, conf.heaviest_keys)
 
 
 def _diagnostics(pairs: DataFrame, refined: DataFrame, rules_df: DataFrame, top: int) -> DataFrame:
@@ -1200,15 +1193,39 @@ PAIR_COLUMNS = [
 ]  # fmt: skip
 
 
+# Stands for "no sub-key" in the candidates' join: refine keys are 32-bit gram hashes.
+NO_SUB_KEY = -(1 << 40)
+
+
+def _by_sub_key(rows: DataFrame, targets: DataFrame) -> DataFrame:
+    """Rows in a joined block, one per join key: (rule, block_key, NO_SUB_KEY) in a plain
+    block, (rule, block_key, refine key) per refine key in a refined one."""
+    joined = rows.join(targets, on=["rule", "block_key"], how="inner")
+    subs = F.when(F.col("_refined"), F.col("refine_keys")).otherwise(F.array(F.lit(NO_SUB_KEY)))
+    return joined.select("*", F.explode(subs).alias("refine_key")).drop("refine_keys", "_refined")
+
+
 def candidate_pairs(
     sample_rows: DataFrame, plan: BlockingPlan, broadcast: bool = False
 ) -> DataFrame:
     """The pairs a plan lets meet (`PAIR_COLUMNS`): plain keys joined on the block key,
-    refined ones on (block key, sub-key), skipped ones not at all. A pair meeting through
-    two keys (a name sharing two tokens) appears twice. `broadcast`: the sample's rows are
-    sent to every task and the index rows stay where they are (at 10 M customers, ~76 M
-    blocked index rows with their payloads were otherwise shuffled and sorted)."""
+    refined ones on (block key, sub-key), skipped ones not at all; all in one join, with
+    NO_SUB_KEY as the sub-key of plain blocks. A pair meeting through two keys (a name
+    sharing two tokens) appears twice.
+
+    `broadcast`: the sample's rows and the joined keys go to every task and the index is
+    read once, streaming, its payloads kept only in joined blocks (at 10 M customers,
+    ~76 M blocked index rows were otherwise cached, then shuffled and sorted)."""
     key = ["rule", "block_key"]
+    sub = [*key, "refine_key"]
+    side = F.broadcast if broadcast else (lambda df: df)
+    refined = plan.refined_keys
+    targets = plan.plain_keys.select(*key, F.lit(False).alias("_refined")).unionByName(
+        refined.select(*key).distinct().select(*key, F.lit(True).alias("_refined"))
+    )
+    wanted = plan.plain_keys.select(*key, F.lit(NO_SUB_KEY).alias("refine_key")).unionByName(
+        refined
+    )
     s = sample_rows.select(
         "line_number",
         "field",
@@ -1218,7 +1235,8 @@ def candidate_pairs(
         F.col("payload").alias("s_payload"),
         F.col("sig").alias("s_sig"),
     )
-    i = plan.blocked.select(
+    s = _by_sub_key(s, side(targets)).join(side(wanted), on=sub, how="left_semi")
+    i = plan.index.select(
         "rule",
         "block_key",
         "refine_keys",
@@ -1227,19 +1245,8 @@ def candidate_pairs(
         F.col("payload").alias("i_payload"),
         F.col("sig").alias("i_sig"),
     )
-    side = F.broadcast if broadcast else (lambda df: df)
-    s_plain = s.join(F.broadcast(plan.plain_keys), on=key, how="left_semi").drop("refine_keys")
-    plain = i.drop("refine_keys").join(side(s_plain), on=key, how="inner")
-    sub = ["rule", "block_key", "refine_key"]
-    refined_keys = F.broadcast(plan.refined_keys)
-    s_ref = s.select("*", F.explode("refine_keys").alias("refine_key")).drop("refine_keys")
-    i_ref = i.select("*", F.explode("refine_keys").alias("refine_key")).drop("refine_keys")
-    refined = (
-        i_ref.join(refined_keys, on=sub, how="left_semi")
-        .join(side(s_ref.join(refined_keys, on=sub, how="left_semi")), on=sub, how="inner")
-        .drop("refine_key")
-    )
-    return plain.select(*PAIR_COLUMNS).unionByName(refined.select(*PAIR_COLUMNS))
+    i = _by_sub_key(i, side(targets))
+    return i.join(side(s), on=sub, how="inner").select(*PAIR_COLUMNS)
 
 
 def _per_rule(conf: MatchingConf, value: Callable[[BlockRule], Column], kind: str) -> Column:
@@ -1285,7 +1292,7 @@ def fuzzy_candidates(
     """Evidence rows (line_number, field, customer_id, source, customers_hit, method, score):
     pairs made only inside the planned blocks, scored by their rule's comparator, kept at or
     above its threshold, best score per (line, field, customer, source, method). With a
-    `plan`, its blocked index rows are joined (`index_rows` is what the plan was made from).
+    `plan`, the index it was made from is read (`index_rows` is then not).
     `broadcast_sample`: see `candidate_pairs`."""
     conf = rules if isinstance(rules, MatchingConf) else MatchingConf(rules=tuple(rules))
     plan = plan or plan_blocking(sample_rows, index_rows, conf, budget)

@@ -458,9 +458,12 @@ def _fuzzy_crosscheck(
     index = read_table(spark, config.table(T_FUZZY_INDEX)).transform(fuzzy.with_sig)
     with log.stage("fuzzy-blocking") as st:
         plan = fuzzy.plan_blocking(sample_rows, index, config.matching).persist()
-        st["rows"] = plan.blocked.count()
-        plain = plan.key_pairs.filter(~F.col("hot")).agg(F.sum("sample_rows")).first()[0]
-        st["sample_rows_joined"] = n_sample = int(plain or 0)
+        blocked = plan.key_pairs.agg(
+            F.sum("index_rows").alias("index_rows"),
+            F.sum(F.when(~F.col("hot"), F.col("sample_rows"))).alias("sample_rows"),
+        ).first()
+        st["rows"] = int(blocked.index_rows or 0)  # index rows in the sample's blocks
+        st["sample_rows_joined"] = n_sample = int(blocked.sample_rows or 0)
         diagnostics = plan.diagnostics.withColumn("run_id", F.lit(run_id))
         write_run(spark, diagnostics, config.table(T_FUZZY_BLOCKING), run_id)
         st["pairs_run"] = int(

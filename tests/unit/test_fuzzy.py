@@ -406,15 +406,28 @@ def hot(sample_rows, index, matching):
     return diagnostics, evidence
 
 
-def test_persisted_plan_counts_blocks_from_the_cached_blocked_rows(sample_rows, index, matching):
-    """The per-key counts are cached after the blocked rows, so they read them from the cache
-    instead of scanning (and blocking) the whole index a second time."""
+def outside_caches(tree: str) -> str:
+    """A plan's tree string without the plans cached frames were computed with."""
+    kept, inside = [], None
+    for line in tree.splitlines():
+        depth = next((i for i, c in enumerate(line) if c.isalnum()), len(line))
+        if inside is not None and depth > inside:
+            continue
+        inside = depth if "InMemoryRelation" in line else None
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def test_broadcast_candidates_stream_the_index_without_a_shuffle(sample_rows, index, matching):
+    """With the sample broadcast, plain and refined blocks meet in one join that streams the
+    index: no sort-merge or shuffled join (at scale that shuffled the blocked index rows)."""
     plan = fuzzy.plan_blocking(sample_rows, index, matching, budget=60).persist()
     try:
-        for counts in (plan.key_pairs, plan.sub_key_pairs):
-            cached = counts._jdf.queryExecution().executedPlan().toString()
-            # its own cache, and inside the plan it was cached with, the blocked rows' cache
-            assert cached.count("InMemoryRelation") >= 2
+        for broadcast, joins in ((True, 0), (False, 1)):
+            pairs = fuzzy.candidate_pairs(sample_rows, plan, broadcast=broadcast)
+            physical = outside_caches(pairs._jdf.queryExecution().executedPlan().toString())
+            shuffled = physical.count("SortMergeJoin") + physical.count("ShuffledHashJoin")
+            assert (shuffled > 0) == bool(joins)
     finally:
         plan.unpersist()
 
