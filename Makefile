@@ -47,8 +47,8 @@ unit: $(STAMP) $(JARS) ## Run the unit tests only
 integration: $(STAMP) $(JARS) ## Run the Spark + Delta round-trip tests only
 	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
 
-bench: $(STAMP) $(JARS) ## Benchmark stages + DuckDB ratio; SIZE=1000000 or SIZE=1000000,10000000 (scaling)
-	$(PY) tests/bench.py --customers $${SIZE:-1000000} --sample-lines $${SAMPLE:-0}
+bench: $(STAMP) $(JARS) ## Benchmark stages + DuckDB ratio; SIZE=1000000 or SIZE=1000000,10000000 (scaling); XC_ONLY=1: cross-check + report on the last index
+	$(PY) tests/bench.py --customers $${SIZE:-1000000} --sample-lines $${SAMPLE:-0} $${XC_ONLY:+--crosscheck-only}
 
 lint: $(STAMP) ## ruff lint + format check
 	$(VENV)/bin/ruff check jobs tests tools

@@ -143,6 +143,7 @@ class Config:
     warehouse: Mapping[str, SourceConf]
     rebuild_index: bool
     index_full_rebuild_share: float
+    index_max_records_per_file: int
     crosscheck: CrosscheckConf
     verdict: VerdictConf
     normalise: NormaliseConf
@@ -305,6 +306,9 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         warehouse={role: _source(role, src) for role, src in warehouse.items() if src},
         rebuild_index=bool((raw.get("index") or {}).get("rebuild", False)),
         index_full_rebuild_share=float((raw.get("index") or {}).get("full_rebuild_share", 0.2)),
+        index_max_records_per_file=int(
+            (raw.get("index") or {}).get("max_records_per_file", 2_000_000)
+        ),
         crosscheck=crosscheck,
         verdict=verdict,
         normalise=_normalise_conf(norm_raw),

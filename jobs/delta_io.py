@@ -58,8 +58,17 @@ def write_run(spark: SparkSession, df: DataFrame, location: str, run_id: str) ->
     _save(writer, location)
 
 
-def overwrite(df: DataFrame, location: str, partition_by: Iterable[str] = ()) -> None:
+def overwrite(
+    df: DataFrame,
+    location: str,
+    partition_by: Iterable[str] = (),
+    max_records_per_file: int | None = None,
+) -> None:
+    """Replace the table. `max_records_per_file` caps each data file: a table read whole by
+    every cross-check (the indexes) is then split across all cores, not one file per field."""
     writer = _writer(df, "overwrite", partition_by).option("overwriteSchema", "true")
+    if max_records_per_file:
+        writer = writer.option("maxRecordsPerFile", str(max_records_per_file))
     _save(writer, location)
 
 

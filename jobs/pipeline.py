@@ -371,7 +371,7 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
         quality.enforce(checks)  # exit 4 before the index is replaced
         with log.stage("index-write"):
             if full:
-                overwrite(index, location, partition_by=["field"])
+                overwrite(index, location, ["field"], config.index_max_records_per_file)
                 mode = "full"
             else:
                 replace_customers(spark, location, changed, new_rows)
@@ -383,7 +383,7 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
             with log.stage("fuzzy-index"):
                 if full or not fuzzy_current:
                     fz_rows = _fuzzy_rows(roles, config, hash_key)
-                    overwrite(fz_rows, fz_location, partition_by=["field"])
+                    overwrite(fz_rows, fz_location, ["field"], config.index_max_records_per_file)
                 else:
                     fz_rows = _fuzzy_rows(subset, config, hash_key)
                     replace_customers(spark, fz_location, changed, fz_rows)

@@ -12,15 +12,21 @@ from jobs.config import load_config
 from jobs.pipeline import ingest_warehouse
 
 
-def config_for(lakehouse, wh):
+def config_for(lakehouse, wh, *more):
     return load_config(
         overrides=[
             f"lakehouse={lakehouse}",
             f"warehouse.customers.path={wh}/customers",
             f"warehouse.addresses.path={wh}/addresses",
             f"warehouse.orders.path={wh}/orders",
+            *more,
         ]
     )
+
+
+def rows_per_file(spark, table) -> list[int]:
+    df = spark.read.format("delta").load(str(table))
+    return [r[1] for r in df.groupBy(F.input_file_name()).count().collect()]
 
 
 def index_rows(spark, lakehouse):
@@ -57,9 +63,14 @@ def test_refresh_only_changed_customers(spark, tmp_path):
     assert result["customers_refreshed"] == 3 + 2
     incremental = index_rows(spark, lakehouse)
 
+    # rebuilt with small files: the same rows, every file within the cap
     rebuilt = tmp_path / "lh_full"
-    assert ingest_warehouse(spark, config_for(rebuilt, wh), rebuild=True)["mode"] == "full"
+    small = config_for(rebuilt, wh, "index.max_records_per_file=150")
+    assert ingest_warehouse(spark, small, rebuild=True)["mode"] == "full"
     assert incremental == index_rows(spark, rebuilt)
+    for table in ("match_index", "fuzzy_index"):
+        counts = rows_per_file(spark, rebuilt / table)
+        assert max(counts) <= 150 and len(counts) >= sum(counts) / 150
     assert {r[2] for r in incremental} >= {"100001", "100002"}
 
     builds = spark.read.format("delta").load(str(lakehouse / "index_builds"))
