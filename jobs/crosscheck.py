@@ -61,6 +61,14 @@ def with_expansion(line_matches: DataFrame, max_per_key: int, max_unconfirmed: i
     )
 
 
+def confirmed(unlisted: DataFrame, customers: DataFrame, matched: DataFrame) -> DataFrame:
+    """The unlisted (line, field, match_key)s' rows for the (line, customer)s in `customers`
+    that their key hits too: (line_number, field, match_key, customer_id, source, ...)."""
+    return unlisted.join(customers, on="line_number", how="inner").join(
+        matched, on=["field", "match_key", "customer_id"], how="inner"
+    )
+
+
 def evidence_rows(line_matches: DataFrame, matched: DataFrame) -> DataFrame:
     """One row per (line, field, customer, source) for the (line, field)s `with_expansion`
     marks `expand`; the others become the rows of the customers a listed field of the same line
@@ -69,11 +77,9 @@ def evidence_rows(line_matches: DataFrame, matched: DataFrame) -> DataFrame:
     rest = line_matches.filter(~F.col("expand")).drop("expand")
     direct = listed.join(matched, on=["field", "match_key"], how="inner")
     candidates = direct.select("line_number", "customer_id").distinct()
-    confirmed = rest.join(candidates, on="line_number", how="inner").join(
-        matched, on=["field", "match_key", "customer_id"], how="inner"
-    )
+    found = confirmed(rest, candidates, matched)
     unconfirmed = rest.join(
-        confirmed.select("line_number", "field").distinct(),
+        found.select("line_number", "field").distinct(),
         on=["line_number", "field"],
         how="left_anti",
     ).select(
@@ -86,7 +92,7 @@ def evidence_rows(line_matches: DataFrame, matched: DataFrame) -> DataFrame:
     cols = ["line_number", "field", "customer_id", "source", "customers_hit"]
     return (
         direct.select(*cols)
-        .unionByName(confirmed.select(*cols))
+        .unionByName(found.select(*cols))
         .unionByName(unconfirmed)
         .withColumn("method", F.lit("exact"))
         .select(*EVIDENCE_COLUMNS)
@@ -116,10 +122,11 @@ def same_record_lines_with_fuzzy(
     cols = ["line_number", "field", "customer_id"]
     fz = fuzzy_evidence.filter(F.col("method") == "fuzzy").select(*cols)
     unlisted = line_matches.filter(~F.col("expand")).select("line_number", "field", "match_key")
-    confirmed = unlisted.join(
-        fz.select("line_number", "customer_id").distinct(), on="line_number", how="inner"
-    ).join(matched, on=["field", "match_key", "customer_id"], how="left_semi")
-    exact = evidence.select(*cols).unionByName(confirmed.select(*cols))
+    customers = fz.select("line_number", "customer_id").distinct()
+    found = confirmed(unlisted, customers, matched).select(
+        *cols
+    )  # one row per source: counted once
+    exact = evidence.select(*cols).unionByName(found)
     return same_record_lines(exact.unionByName(fz))
 
 

@@ -959,11 +959,6 @@ class BlockingPlan:
     heaviest: int = 5
 
     @property
-    def hot_keys(self) -> DataFrame:
-        """(rule, block_key) not joined as they are."""
-        return self.key_pairs.filter(F.col("hot")).select("rule", "block_key")
-
-    @property
     def plain_keys(self) -> DataFrame:
         """(rule, block_key) joined as they are: both sides have rows, and not hot."""
         return self.key_pairs.filter(~F.col("hot")).select("rule", "block_key")
