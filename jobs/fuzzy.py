@@ -54,7 +54,14 @@ from pyspark.sql import functions as F
 from jobs.config import CONF_DIR, NormaliseConf, _read_yaml
 from jobs.errors import ConfigError
 from jobs.grams import GRAM_ALPHABET, SEP, GramHasher, sha_gram_hash, signatures
-from jobs.keys import distinct_by_source, explode_sources, role_union, role_values, sample_parts
+from jobs.keys import (
+    distinct_by_source,
+    explode_sources,
+    role_union,
+    role_values,
+    sample_parts,
+    source_bit,
+)
 from jobs.normalise import (
     CJK_ONLY_RE,
     HOUSE_NUMBER_TOKEN_RE,
@@ -85,7 +92,7 @@ COMPARATORS = ("name_tokens", "dice", "differs")
 PAYLOAD_TYPE = "array<array<int>>"
 SIGNATURE_TYPE = "array<bigint>"
 INDEX_COLUMNS = [
-    "field", "rule", "block_key", "refine_keys", "customer_id", "source", "payload", "sig",
+    "field", "rule", "block_key", "refine_keys", "customer_id", "sources", "payload", "sig",
 ]  # fmt: skip
 SAMPLE_COLUMNS = [
     "run_id", "line_number", "field", "rule", "block_key", "refine_keys", "payload", "sig",
@@ -344,6 +351,13 @@ def with_sig(rows: DataFrame) -> DataFrame:
     return rows.withColumn("sig", F.lit(None).cast(SIGNATURE_TYPE))
 
 
+def with_sources(index_rows: DataFrame) -> DataFrame:
+    """An index written with one row per role (`source`) read as the `sources` bitmask."""
+    if "sources" in index_rows.columns or "source" not in index_rows.columns:
+        return index_rows
+    return index_rows.withColumn("sources", source_bit(F.col("source"))).drop("source")
+
+
 def native_token_gram_hashes(tokens: Column, tag: str, hash_key: str) -> Column:
     """`token_gram_hashes` in Spark's own functions (lambdas, interpreted): used where Arrow
     UDFs are missing, and the reference the Arrow batches are tested against."""
@@ -565,11 +579,14 @@ def _distinct_values(
 
 
 def _output(df: DataFrame, ids: list[str]) -> DataFrame:
-    """The rows with the final columns; `_sources` exploded back to one row per source."""
+    """The rows with the final columns; on the index side the roles a value came from stay
+    one bitmask, `sources` (`keys.SOURCES` order): a name the customer and its orders share
+    is one row per block, not one per role. Evidence rows get their `source` back after
+    scoring (`fuzzy_candidates`), from the few pairs that match."""
     rest = ["field", "rule", "block_key", "refine_keys", "payload", "sig"]
-    if "_sources" not in ids:
-        return df.select(*ids, *rest)
-    return explode_sources(df, [c for c in ids if c != "_sources"], rest)
+    roles = {"_sources": F.col("_sources"), "source": source_bit(F.col("source"))}
+    out = [roles[c].alias("sources") if c in roles else F.col(c) for c in ids]
+    return df.select(*out, *rest)
 
 
 def _code(rule: BlockRule, tok: Column) -> Column:
@@ -895,7 +912,7 @@ def fuzzy_index(
     if rows is None:
         schema = (
             "field string, rule string, block_key bigint, refine_keys array<bigint>, "
-            f"customer_id string, source string, payload {PAYLOAD_TYPE}, sig {SIGNATURE_TYPE}"
+            f"customer_id string, sources int, payload {PAYLOAD_TYPE}, sig {SIGNATURE_TYPE}"
         )
         return union.sparkSession.createDataFrame([], schema)
     return rows.select(*INDEX_COLUMNS)
@@ -1183,7 +1200,7 @@ def blocking_diagnostics(
 
 
 PAIR_COLUMNS = [
-    "line_number", "field", "rule", "customer_id", "source", "s_payload", "i_payload", "s_sig",
+    "line_number", "field", "rule", "customer_id", "sources", "s_payload", "i_payload", "s_sig",
     "i_sig",
 ]  # fmt: skip
 
@@ -1236,7 +1253,7 @@ def candidate_pairs(
         "block_key",
         "refine_keys",
         "customer_id",
-        "source",
+        "sources",
         F.col("payload").alias("i_payload"),
         F.col("sig").alias("i_sig"),
     )
@@ -1300,12 +1317,15 @@ def fuzzy_candidates(
         "line_number",
         "field",
         "customer_id",
-        "source",
+        F.col("sources").alias("_sources"),
         method.alias("method"),
         score.alias("score"),
         threshold.alias("threshold"),
     ).filter(_not_pushed(F.col("score") >= F.col("threshold")))
-    best = scored.groupBy("line_number", "field", "customer_id", "source", "method").agg(
+    per_source = explode_sources(
+        scored, ["line_number", "field", "customer_id"], ["method", "score"]
+    )
+    best = per_source.groupBy("line_number", "field", "customer_id", "source", "method").agg(
         F.max("score").alias("score")
     )
     per_value = Window.partitionBy("line_number", "field", "method")

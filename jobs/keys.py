@@ -163,13 +163,17 @@ def role_union(values: Sequence[DataFrame]) -> DataFrame:
     )
 
 
+def source_bit(source: Column) -> Column:
+    """A role's bit in a `_sources` / `sources` bitmask (`SOURCES` order)."""
+    return _case(source, {s: F.lit(1 << i) for i, s in enumerate(SOURCES)})
+
+
 def distinct_by_source(df: DataFrame, keys: Sequence[str]) -> DataFrame:
     """One row per distinct `keys`, the roles (`source`) it came from as a bitmask in `_sources`.
 
     A bitmask, not `collect_set`: `bit_or` is a plain hash aggregate, whereas collect_set's
     object aggregate falls back to sorting its input past 128 groups per task."""
-    bit = _case(F.col("source"), {s: F.lit(1 << i) for i, s in enumerate(SOURCES)})
-    return df.groupBy(*keys).agg(F.bit_or(bit).alias("_sources"))
+    return df.groupBy(*keys).agg(F.bit_or(source_bit(F.col("source"))).alias("_sources"))
 
 
 def explode_sources(

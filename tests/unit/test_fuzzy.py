@@ -151,11 +151,75 @@ def test_index_and_sample_rows_hold_no_raw_values(index, sample_rows):
     assert types["block_key"] == "bigint"
     assert types["refine_keys"] == "array<bigint>"
     assert types["payload"] == "array<array<int>>"
-    assert all(
-        t != "string"
-        for c, t in index.dtypes
-        if c not in ("field", "rule", "customer_id", "source")
+    assert all(t != "string" for c, t in index.dtypes if c not in ("field", "rule", "customer_id"))
+    assert types["sources"] == "int"
+
+
+def test_a_value_several_roles_share_is_one_row_and_evidence_per_role(spark, norm_conf, matching):
+    """c1's two orders ship to c1's own name and phone, and to one street; c9 has orders
+    only. Index rows: one per value and block, its roles in `sources`; evidence: one
+    row per role the matched value came from."""
+    customers = spark.createDataFrame(
+        [("c1", "John", "Smith", "+44 20 7946 0958", "GB"), ("c2", None, None, None, None)],
+        "customer_id string, first_name string, last_name string, phone string, country string",
     )
+    orders = spark.createDataFrame(
+        [
+            ("c1", "John Smith", "+44 20 7946 0958", "12 Baker Street", "NW1 6XE", "GB"),
+            ("c1", "John Smith", "+44 20 7946 0958", "12 Baker Street", "NW1 6XE", "GB"),
+            ("c9", "Jon Smyth", None, None, None, "GB"),
+            ("c9", None, None, None, None, None),
+        ],
+        "customer_id string, name string, phone string, line1 string, postcode string, "
+        "country string",
+    )
+    order_columns = {c: c for c in ("customer_id", "name", "phone", "line1", "postcode")}
+    values = [
+        keys.role_values("customers", customers, {c: c for c in customers.columns}),
+        keys.role_values("orders", orders, {**order_columns, "country": "country"}),
+    ]
+    index = fuzzy.fuzzy_index(values, norm_conf, KEY, matching).localCheckpoint()
+    both = 1 << keys.SOURCES.index("customers") | 1 << keys.SOURCES.index("orders")
+    only_orders = 1 << keys.SOURCES.index("orders")
+    rows = index.select("field", "rule", "customer_id", "sources").collect()
+    per_field = {}
+    for r in rows:
+        per_field.setdefault((r.customer_id, r.field), []).append(r.sources)
+    # "john smith": 2 tokens x 2 name rules, in GB; the phone: 1 rule; the street: 1 rule.
+    assert sorted(per_field) == [
+        ("c1", "address"), ("c1", "name"), ("c1", "phone"), ("c9", "name"),
+    ]  # fmt: skip
+    assert per_field[("c1", "name")] == [both] * 4
+    assert per_field[("c1", "phone")] == [both]
+    assert per_field[("c1", "address")] == [only_orders]
+    assert per_field[("c9", "name")] == [only_orders] * 4
+    sample = fuzzy.fuzzy_sample_rows(
+        sample_df(spark, {1: {"name": "Jonh Smith", "country": "GB"}}),
+        norm_conf,
+        KEY,
+        None,
+        matching,
+    )
+    evidence = fuzzy.fuzzy_candidates(sample, index, matching).collect()
+    assert sorted((r.customer_id, r.source) for r in evidence) == [
+        ("c1", "customers"), ("c1", "orders"), ("c9", "orders"),
+    ]  # fmt: skip
+    assert {r.customers_hit for r in evidence} == {2}
+
+
+def test_an_index_with_a_row_per_role_reads_as_sources(sample_rows, index, evidence_df, matching):
+    """An index written by an older version (one row per role, `source`) gives the same
+    evidence through `with_sources`."""
+    per_role = keys.explode_sources(
+        index.withColumnRenamed("sources", "_sources"),
+        ["field", "rule", "block_key", "refine_keys", "customer_id"],
+        ["payload", "sig"],
+    )
+    assert "sources" not in per_role.columns
+    old = fuzzy.with_sources(per_role)
+    assert old.filter(F.col("sources").isNull()).count() == 0
+    again = fuzzy.fuzzy_candidates(sample_rows, old, matching)
+    assert sorted(again.collect()) == sorted(evidence_df.collect())
 
 
 @pytest.mark.parametrize(
