@@ -123,9 +123,8 @@ def same_record_lines_with_fuzzy(
     fz = fuzzy_evidence.filter(F.col("method") == "fuzzy").select(*cols)
     unlisted = line_matches.filter(~F.col("expand")).select("line_number", "field", "match_key")
     customers = fz.select("line_number", "customer_id").distinct()
-    found = confirmed(unlisted, customers, matched).select(
-        *cols
-    )  # one row per source: counted once
+    # one row per source: `same_record_lines` counts a field once per customer
+    found = confirmed(unlisted, customers, matched).select(*cols)
     exact = evidence.select(*cols).unionByName(found)
     return same_record_lines(exact.unionByName(fz))
 

@@ -358,6 +358,12 @@ def with_sources(index_rows: DataFrame) -> DataFrame:
     return index_rows.withColumn("sources", source_bit(F.col("source"))).drop("source")
 
 
+def current_index(index_rows: DataFrame) -> DataFrame:
+    """A fuzzy index as this version reads it, whichever version wrote it (`with_sig`,
+    `with_sources`); `ingest-warehouse` rebuilds an older one, a cross-check still reads it."""
+    return index_rows.transform(with_sig).transform(with_sources)
+
+
 def native_token_gram_hashes(tokens: Column, tag: str, hash_key: str) -> Column:
     """`token_gram_hashes` in Spark's own functions (lambdas, interpreted): used where Arrow
     UDFs are missing, and the reference the Arrow batches are tested against."""

@@ -455,8 +455,7 @@ def _fuzzy_crosscheck(
     chance baseline once fuzzy matches join the exact ones."""
     sample_rows = read_table(spark, config.table(T_SAMPLE_FUZZY)).transform(fuzzy.with_sig)
     sample_rows = sample_rows.filter(F.col("run_id") == run_id)
-    index = read_table(spark, config.table(T_FUZZY_INDEX))
-    index = index.transform(fuzzy.with_sig).transform(fuzzy.with_sources)
+    index = read_table(spark, config.table(T_FUZZY_INDEX)).transform(fuzzy.current_index)
     with log.stage("fuzzy-blocking") as st:
         plan = fuzzy.plan_blocking(sample_rows, index, config.matching).persist()
         blocked = plan.key_pairs.agg(

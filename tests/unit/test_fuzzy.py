@@ -209,14 +209,14 @@ def test_a_value_several_roles_share_is_one_row_and_evidence_per_role(spark, nor
 
 def test_an_index_with_a_row_per_role_reads_as_sources(sample_rows, index, evidence_df, matching):
     """An index written by an older version (one row per role, `source`) gives the same
-    evidence through `with_sources`."""
+    evidence through `current_index`."""
     per_role = keys.explode_sources(
         index.withColumnRenamed("sources", "_sources"),
         ["field", "rule", "block_key", "refine_keys", "customer_id"],
         ["payload", "sig"],
     )
     assert "sources" not in per_role.columns
-    old = fuzzy.with_sources(per_role)
+    old = fuzzy.current_index(per_role)
     assert old.filter(F.col("sources").isNull()).count() == 0
     again = fuzzy.fuzzy_candidates(sample_rows, old, matching)
     assert sorted(again.collect()) == sorted(evidence_df.collect())
