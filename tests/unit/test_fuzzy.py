@@ -360,6 +360,22 @@ def test_gram_hash_is_keyed_and_matches_its_python_twin(spark):
     assert all(r.a != r.b for r in got)
 
 
+def test_refine_hash_is_the_gram_hash_of_the_initial(spark):
+    """The table of 128 behind `_refine_hash` gives the very values of `gram_hash("^" + c)`,
+    so indexes built before it still meet the sample's sub-keys."""
+    initials = ["j", "z", "0", "9", fuzzy.SEP, "", "é", "й", "近", "𠀋", "^", "A", "-", None]
+    df = spark.createDataFrame([(c,) for c in initials], "c string")
+    got = df.select(
+        fuzzy._refine_hash("name", F.col("c"), KEY).alias("fast"),
+        fuzzy.gram_hash(F.concat(F.lit("^"), F.col("c")), "rname", KEY).alias("general"),
+    ).collect()
+    assert [r.fast for r in got[:-1]] == [
+        fuzzy.py_gram_hash("^" + c, "rname", KEY) for c in initials[:-1]
+    ]
+    assert [r.fast for r in got] == [r.general for r in got]
+    assert got[-1].fast is None
+
+
 TRICKY_TOKENS = [
     (["john", "smith"],),
     (None,),
