@@ -8,10 +8,11 @@ All are native Spark expressions: no Python UDF, so they run at JVM speed everyw
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 import unicodedata
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import lru_cache, reduce
 
 from pyspark.sql import Column
 from pyspark.sql import functions as F
@@ -217,17 +218,74 @@ def abbreviation_plan(
     return tuple((w, v) for w, v in table.items() if v != w), tuple(regexps)
 
 
+_LEADING_LETTERS = r"(\p{L}*)"
+_ESCAPED = re.compile(r"\\(\W)")
+
+
+def _literals(pattern: str) -> tuple[str, ...] | None:
+    """Strings one of which a match of `pattern` contains, for the simple shapes the
+    abbreviation rules take (`word|word`, `(\\p{L}*)(?:word|word)`); None otherwise."""
+    while pattern.startswith(_LEADING_LETTERS):
+        pattern = pattern[len(_LEADING_LETTERS) :]
+    if pattern.startswith("(?:") and pattern.endswith(")") and "(" not in pattern[3:]:
+        pattern = pattern[3:-1]
+    out = []
+    for alternative in pattern.split("|"):
+        literal = _ESCAPED.sub(r"\1", alternative)
+        if not literal or not WORD_RE.fullmatch(alternative.replace("\\.", "")) or "\\" in literal:
+            return None
+        out.append(literal)
+    return tuple(out)
+
+
+def _can_survive_cleaning(literal: str) -> bool:
+    """`clean_name` turns punctuation, symbols and blanks into spaces between words: a
+    literal holding one never occurs inside a cleaned word."""
+    return not any(unicodedata.category(c)[0] in "PSZ" or c.isspace() for c in literal)
+
+
+@lru_cache(maxsize=8)
+def regexp_guard(
+    rules: tuple[tuple[str, str], ...],
+) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...] | None]:
+    """The regexps left by `abbreviation_plan` that can match a cleaned street, and the
+    literals one of which a street must contain for any of them to match (None: no such
+    guard, apply them always). Most streets contain none, and the regexps (whole-word
+    lookarounds, a leading `\\p{L}*`) cost more than the rest of the fold together."""
+    _, regexps = abbreviation_plan(rules)
+    kept, literals = [], []
+    for pattern, repl in regexps:
+        found = _literals(pattern)
+        if found is None:
+            return regexps, None
+        found = tuple(x for x in found if _can_survive_cleaning(x))
+        if found:
+            kept.append((pattern, repl))
+            literals += found
+    return tuple(kept), tuple(dict.fromkeys(literals))
+
+
 def fold_street(col: Column, abbreviations: Mapping[str, str]) -> Column:
-    """Street line folded: punctuation to spaces, abbreviations per language to one form."""
+    """Street line folded: punctuation to spaces, abbreviations per language to one form.
+
+    The regexp rules run only on streets that hold one of their literals (`regexp_guard`):
+    a rule cannot match without one, so neither can the rules after it. The street is
+    referenced three times; Spark evaluates that common expression once per row."""
     s = clean_name(col)
-    words, regexps = abbreviation_plan(tuple(abbreviations.items()))
+    rules = tuple(abbreviations.items())
+    words, _ = abbreviation_plan(rules)
+    regexps, literals = regexp_guard(rules)
     if words:
         table = F.create_map(*[F.lit(x) for kv in words for x in kv])
         tokens = F.transform(F.split(s, " "), lambda t: F.coalesce(F.try_element_at(table, t), t))
         s = F.array_join(tokens, " ")
+    folded = s
     for pattern, repl in regexps:
-        s = F.regexp_replace(s, rf"(?<=^| )(?:{pattern})(?= |$)", repl)
-    return s
+        folded = F.regexp_replace(folded, rf"(?<=^| )(?:{pattern})(?= |$)", repl)
+    if not regexps or literals is None:
+        return folded
+    found = reduce(operator.or_, [s.contains(x) for x in literals])
+    return F.when(found, folded).otherwise(s)
 
 
 def address_key(street: Column, postcode: Column) -> Column:
