@@ -237,8 +237,8 @@ def test_street_regexps_run_only_where_their_literals_are(spark, norm_conf):
     assert literals is None and len(regexps) == 3
     assert N.regexp_guard((("(\\p{L}*)weg", "$1w"), ("x\\.y", "z")))[1] == ("weg",)
     streets = ["Rue Road", "Birkenweg 3", "rue de weg", "x.y", "Road Strasse", "", None]
-    for rules in [rules, {"road": "rd", "(\\p{L}*)weg": "$1w"}]:
-        old = apply(spark, streets, lambda c, r=rules: sequential_fold_street(c, r))
-        new = apply(spark, streets, lambda c, r=rules: N.fold_street(c, r))
+    for rule_set in [rules, {"road": "rd", "(\\p{L}*)weg": "$1w"}]:
+        old = apply(spark, streets, lambda c, r=rule_set: sequential_fold_street(c, r))
+        new = apply(spark, streets, lambda c, r=rule_set: N.fold_street(c, r))
         assert new == old
     assert old[:3] == ["rue rd", "birkenw 3", "rue de w"]
