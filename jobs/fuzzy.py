@@ -569,11 +569,10 @@ def _block_hash(rule: str | Column, hash_key: str, *parts: Column) -> Column:
 
 @lru_cache(maxsize=16)
 def _initial_table(tag: str, hash_key: str) -> tuple[int | None, ...]:
-    """Per ASCII code, `gram_hash` of "^" + that character (None off `GRAM_ALPHABET`)."""
-    return tuple(
-        py_gram_hash("^" + chr(i), tag, hash_key) if chr(i) in GRAM_ALPHABET else None
-        for i in range(128)
-    )
+    """Per ASCII code, `gram_hash` of "^" + that character (None off `GRAM_ALPHABET`): the
+    "^" row of the two-character gram table."""
+    table, row = _gram_table(tag, hash_key), _GRAM_POS[ord("^")] - 1
+    return tuple(table[row * len(GRAM_ALPHABET) + p - 1] if p else None for p in _GRAM_POS)
 
 
 def _refine_hash(field: str, initial: Column, hash_key: str) -> Column:

@@ -231,10 +231,9 @@ def _literals(pattern: str) -> tuple[str, ...] | None:
         pattern = pattern[3:-1]
     out = []
     for alternative in pattern.split("|"):
-        literal = _ESCAPED.sub(r"\1", alternative)
-        if not literal or not WORD_RE.fullmatch(alternative.replace("\\.", "")) or "\\" in literal:
+        if not WORD_RE.fullmatch(_ESCAPED.sub("", alternative)):  # regex syntax besides escapes
             return None
-        out.append(literal)
+        out.append(_ESCAPED.sub(r"\1", alternative))
     return tuple(out)
 
 
@@ -246,13 +245,12 @@ def _can_survive_cleaning(literal: str) -> bool:
 
 @lru_cache(maxsize=8)
 def regexp_guard(
-    rules: tuple[tuple[str, str], ...],
+    regexps: tuple[tuple[str, str], ...],
 ) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...] | None]:
-    """The regexps left by `abbreviation_plan` that can match a cleaned street, and the
-    literals one of which a street must contain for any of them to match (None: no such
+    """Of the regexps `abbreviation_plan` leaves, those that can match a cleaned street, and
+    the literals one of which a street must contain for any of them to match (None: no such
     guard, apply them always). Most streets contain none, and the regexps (whole-word
     lookarounds, a leading `\\p{L}*`) cost more than the rest of the fold together."""
-    _, regexps = abbreviation_plan(rules)
     kept, literals = [], []
     for pattern, repl in regexps:
         found = _literals(pattern)
@@ -272,9 +270,8 @@ def fold_street(col: Column, abbreviations: Mapping[str, str]) -> Column:
     a rule cannot match without one, so neither can the rules after it. The street is
     referenced three times; Spark evaluates that common expression once per row."""
     s = clean_name(col)
-    rules = tuple(abbreviations.items())
-    words, _ = abbreviation_plan(rules)
-    regexps, literals = regexp_guard(rules)
+    words, regexps = abbreviation_plan(tuple(abbreviations.items()))
+    regexps, literals = regexp_guard(regexps)
     if words:
         table = F.create_map(*[F.lit(x) for kv in words for x in kv])
         tokens = F.transform(F.split(s, " "), lambda t: F.coalesce(F.try_element_at(table, t), t))

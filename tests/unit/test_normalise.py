@@ -227,13 +227,14 @@ def test_street_fold_token_map_equals_rule_by_rule(spark, norm_conf):
 
 
 def test_street_regexps_run_only_where_their_literals_are(spark, norm_conf):
-    regexps, literals = N.regexp_guard(tuple(norm_conf.abbreviations.items()))
+    plan = N.abbreviation_plan(tuple(norm_conf.abbreviations.items()))[1]
+    regexps, literals = N.regexp_guard(plan)
     # "v." and "p.zza" keep a dot, which cleaning turns into a space: they can never match.
     assert [p for p, _ in regexps] == [r"(\p{L}*)(?:strasse|straße)", r"(\p{L}*)gasse"]
     assert literals == ("strasse", "straße", "gasse")
     # A rule of another shape (a character class) has no literal: every rule then runs.
     rules = {"road": "rd", "(\\p{L}*)weg": "$1w", "r[uo]e": "r", "x\\.y": "z"}
-    regexps, literals = N.regexp_guard(tuple(rules.items()))
+    regexps, literals = N.regexp_guard(N.abbreviation_plan(tuple(rules.items()))[1])
     assert literals is None and len(regexps) == 3
     assert N.regexp_guard((("(\\p{L}*)weg", "$1w"), ("x\\.y", "z")))[1] == ("weg",)
     streets = ["Rue Road", "Birkenweg 3", "rue de weg", "x.y", "Road Strasse", "", None]
