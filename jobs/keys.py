@@ -199,41 +199,40 @@ def explode_sources(
     )
 
 
-# The raw value(s) each field's key is made from: (value, the second input its key needs).
+# The raw inputs each field is made from: (value, second input, third input). A name's
+# country places it in the fuzzy blocks and its romanised form is matched beside it; the
+# exact key is made from the value (and the second input) alone.
 FIELD_INPUTS = {
-    "email": ("email", None),
-    "phone": ("phone", "country"),
-    "name": ("name", None),
-    "address": ("line1", "postcode"),
+    "email": ("email", None, None),
+    "phone": ("phone", "country", None),
+    "name": ("name", "country", "name_latin"),
+    "address": ("line1", "postcode", None),
 }
 
 
-def index_keys(
-    values: Sequence[DataFrame],
-    conf: NormaliseConf,
-    hash_key: str,
-) -> DataFrame:
-    """`role_values` of every role -> the match index rows (field, match_key, customer_id,
-    source), one per distinct combination.
-
-    One pass over distinct raw values: an order's ship-to name, phone and address mostly
-    repeat the customer's own and each other, so each (customer, field, raw value) is cleaned,
-    keyed and hashed once, with the roles it came from kept as a bitmask and exploded back at
-    the end.
-    The same column builders as the sample side (`with_normalised`), field by field."""
+def stacked(df: DataFrame, ids: Sequence[str]) -> DataFrame:
+    """Rows with `ROLE_PARTS` columns -> (ids, field, a, b, c): one row per field a row has
+    a value for (`FIELD_INPUTS`)."""
     inputs = [(f, *FIELD_INPUTS[f]) for f in FIELDS]
-    stack = ", ".join(f"'{f}', {a}, {b or 'CAST(NULL AS STRING)'}" for f, a, b in inputs)
-    long = (
-        role_union(values)
-        .select("customer_id", "source", F.expr(f"stack({len(inputs)}, {stack}) as (field, a, b)"))
-        .filter(F.col("a").isNotNull())
+    null = "CAST(NULL AS STRING)"
+    stack = ", ".join(f"'{f}', {a}, {b or null}, {c or null}" for f, a, b, c in inputs)
+    return df.select(*ids, F.expr(f"stack({len(inputs)}, {stack}) as (field, a, b, c)")).filter(
+        F.col("a").isNotNull() | F.col("c").isNotNull()
     )
-    distinct = distinct_by_source(long, ["customer_id", "field", "a", "b"])
+
+
+def with_field_values(long: DataFrame, ids: Sequence[str], conf: NormaliseConf) -> DataFrame:
+    """`stacked` rows -> (ids, field, clean, second, latin, value): the value cleaned, the
+    second input normalised (a phone's or a name's country, an address's postcode), a name's
+    romanised form cleaned, and `value`, the canonical form the exact key is the hash of
+    (null when none can be made). Raw: hash before writing.
+
+    The one place a warehouse or sample value is cleaned for the indexes and the fuzzy rows,
+    in two projections so each clean-up runs once per value."""
     field, a, b = F.col("field"), F.col("a"), F.col("b")
-    cleaned = distinct.select(
-        "customer_id",
+    cleaned = long.select(
+        *ids,
         "field",
-        "_sources",
         _case(
             field,
             {
@@ -242,16 +241,24 @@ def index_keys(
                 "name": clean_name(a),
                 "address": fold_street(a, conf.abbreviations),
             },
-        ).alias("_clean"),
-        _case(field, {"phone": normalise_country(b), "address": normalise_postcode(b)}).alias(
-            "_second"
-        ),
+        ).alias("clean"),
+        _case(
+            field,
+            {
+                "phone": normalise_country(b),
+                "name": normalise_country(b),
+                "address": normalise_postcode(b),
+            },
+        ).alias("second"),
+        F.when(field == "name", clean_name(F.col("c"))).alias("latin"),
     )
-    clean, second = F.col("_clean"), F.col("_second")
-    keyed = cleaned.select(
-        "customer_id",
+    clean, second = F.col("clean"), F.col("second")
+    return cleaned.select(
+        *ids,
         "field",
-        "_sources",
+        "clean",
+        "second",
+        "latin",
         _case(
             field,
             {
@@ -262,7 +269,26 @@ def index_keys(
             },
         ).alias("value"),
     )
-    hashed = keyed.select(
+
+
+def warehouse_values(values: Sequence[DataFrame], conf: NormaliseConf) -> DataFrame:
+    """`role_values` of every role -> (customer_id, _sources, field, clean, second, latin,
+    value): one row per customer, field and distinct raw input, the roles it came from as a
+    bitmask, cleaned and keyed once (`with_field_values`). Raw and transient: persist it and
+    make both the exact index (`index_keys_of`) and the fuzzy index from it, so neither
+    reads, deduplicates or cleans the warehouse again.
+
+    Distinct raw values first: an order's ship-to name, phone and address mostly repeat the
+    customer's own and each other, so each is cleaned once."""
+    long = stacked(role_union(values), ["customer_id", "source"])
+    distinct = distinct_by_source(long, ["customer_id", "field", "a", "b", "c"])
+    return with_field_values(distinct, ["customer_id", "_sources"], conf)
+
+
+def index_keys_of(warehouse: DataFrame, hash_key: str) -> DataFrame:
+    """`warehouse_values` -> the match index rows (field, match_key, customer_id, source),
+    one per distinct combination (two raw values can share a canonical form)."""
+    hashed = warehouse.select(
         "field",
         keyed_hash(F.col("value"), hash_key).alias("match_key"),
         "customer_id",
@@ -273,6 +299,17 @@ def index_keys(
     return rows.dropDuplicates(["field", "match_key", "customer_id", "source"]).select(
         "field", "match_key", "customer_id", "source"
     )
+
+
+def index_keys(
+    values: Sequence[DataFrame],
+    conf: NormaliseConf,
+    hash_key: str,
+) -> DataFrame:
+    """`role_values` of every role -> the match index rows (field, match_key, customer_id,
+    source): `index_keys_of(warehouse_values(...))`. The same column builders as the sample
+    side (`with_normalised`), field by field."""
+    return index_keys_of(warehouse_values(values, conf), hash_key)
 
 
 def sample_keys_long(normalised: DataFrame, fields: tuple[str, ...]) -> DataFrame:
