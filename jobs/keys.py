@@ -274,9 +274,10 @@ def with_field_values(long: DataFrame, ids: Sequence[str], conf: NormaliseConf) 
 def warehouse_values(values: Sequence[DataFrame], conf: NormaliseConf) -> DataFrame:
     """`role_values` of every role -> (customer_id, _sources, field, clean, second, latin,
     value): one row per customer, field and distinct raw input, the roles it came from as a
-    bitmask, cleaned and keyed once (`with_field_values`). Raw and transient: persist it and
-    make both the exact index (`index_keys_of`) and the fuzzy index from it, so neither
-    reads, deduplicates or cleans the warehouse again.
+    bitmask, cleaned and keyed once (`with_field_values`). Raw and transient: the exact
+    index (`index_keys_of`) and the fuzzy index (`fuzzy.fuzzy_index_of`) are made from it.
+    Each builds its own rather than sharing a cached one: at 10 M customers the cache cost
+    more to fill and read than a second pass over the warehouse.
 
     Distinct raw values first: an order's ship-to name, phone and address mostly repeat the
     customer's own and each other, so each is cleaned once."""

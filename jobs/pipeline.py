@@ -291,11 +291,8 @@ def _role_values(roles: dict) -> list[DataFrame]:
     ]
 
 
-def _warehouse_values(roles: dict, config: Config) -> DataFrame:
-    """The roles' distinct values, cleaned and keyed once, kept (memory, then local disk) for
-    both indexes: transient, never written, unpersisted when the build ends."""
-    values = keys.warehouse_values(_role_values(roles), config.normalise)
-    return values.persist(StorageLevel.MEMORY_AND_DISK)
+def _index_parts(roles: dict, config: Config, hash_key: str) -> DataFrame:
+    return keys.index_keys(_role_values(roles), config.normalise, hash_key)
 
 
 def _fuzzy_rows(roles: dict, config: Config, hash_key: str) -> DataFrame:
@@ -346,12 +343,10 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
             changed_n = changed.count()
             full = changed_n > config.index_full_rebuild_share * max(n_customers, 1)
         if full:
-            values = _warehouse_values(roles, config)
-            index = keys.index_keys_of(values, hash_key)
+            index = _index_parts(roles, config, hash_key)
         else:
             subset = {r: (incr.restrict(df, src, changed), src) for r, (df, src) in roles.items()}
-            values = _warehouse_values(subset, config)
-            new_rows = keys.index_keys_of(values, hash_key).persist(StorageLevel.MEMORY_AND_DISK)
+            new_rows = _index_parts(subset, config, hash_key).persist(StorageLevel.MEMORY_AND_DISK)
             unchanged = read_table(spark, location).join(changed, on="customer_id", how="left_anti")
             index = unchanged.unionByName(new_rows)
         with log.stage("index-keys", mode="full" if full else "incremental") as sub:
@@ -386,16 +381,12 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
         if config.crosscheck.fuzzy:
             fz_location = config.table(T_FUZZY_INDEX)
             with log.stage("fuzzy-index"):
-                if full:
-                    fz_rows = fuzzy.fuzzy_index_of(values, hash_key, config.matching)
-                    overwrite(fz_rows, fz_location, ["field"], config.index_max_records_per_file)
-                elif not fuzzy_current:  # only the exact index was refreshed: rebuild this one
+                if full or not fuzzy_current:
                     fz_rows = _fuzzy_rows(roles, config, hash_key)
                     overwrite(fz_rows, fz_location, ["field"], config.index_max_records_per_file)
                 else:
-                    fz_rows = fuzzy.fuzzy_index_of(values, hash_key, config.matching)
+                    fz_rows = _fuzzy_rows(subset, config, hash_key)
                     replace_customers(spark, fz_location, changed, fz_rows)
-        values.unpersist()
         overwrite(current, fps_location)
         current.unpersist()
         _write_warehouse_profile(spark, config, roles["customers"])

@@ -31,7 +31,7 @@ def main() -> None:
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from pyspark.sql import functions as F
 
-    from jobs import fuzzy, keys
+    from jobs import fuzzy
     from jobs import normalise as N
     from jobs import pipeline as pl
     from jobs.config import load_config
@@ -91,16 +91,10 @@ def main() -> None:
         print(f"{label:<24}{'':>8}{best / len(arr) * 1e6:>10.2f}  (Arrow batch, Python only)")
     roles = {role: (read_source(spark, role, src), src) for role, src in config.warehouse.items()}
     customers = cust.count()
-    values = pl._warehouse_values(roles, config)
-    start = time.perf_counter()
-    values.count()  # fills the cache both indexes are made from
-    seconds = time.perf_counter() - start
-    print(f"warehouse values (cleaned once), {customers:,} customers: {seconds:.1f} s")
-    seconds = best_of(keys.index_keys_of(values, "k"))
-    print(f"exact index keys from them: {seconds:.1f} s")
-    seconds = best_of(fuzzy.fuzzy_index_of(values, "k", config.matching))
-    print(f"fuzzy index rows from them: {seconds:.1f} s")
-    values.unpersist()
+    seconds = best_of(pl._index_parts(roles, config, "k"))
+    print(f"exact index keys, {customers:,} customers: {seconds:.1f} s")
+    seconds = best_of(pl._fuzzy_rows(roles, config, "k"))
+    print(f"fuzzy index rows, {customers:,} customers: {seconds:.1f} s")
     spark.stop()
 
 
