@@ -55,18 +55,25 @@ from jobs.config import CONF_DIR, NormaliseConf, _read_yaml
 from jobs.errors import ConfigError
 from jobs.grams import GRAM_ALPHABET, SEP, GramHasher, sha_gram_hash, signatures
 from jobs.keys import (
+    distinct_by_source,
     explode_sources,
+    role_union,
     role_values,
     sample_parts,
     source_bit,
-    stacked,
-    warehouse_values,
-    with_field_values,
 )
 from jobs.normalise import (
     CJK_ONLY_RE,
     HOUSE_NUMBER_TOKEN_RE,
+    clean_email,
+    clean_name,
+    clean_phone,
+    email_key,
+    fold_street,
     keyed_hash,
+    normalise_country,
+    normalise_postcode,
+    phone_e164,
 )
 
 KEYS = {
@@ -580,13 +587,25 @@ def _refine_hash(field: str, initial: Column, hash_key: str) -> Column:
     return F.coalesce(listed, _sha_gram_hash(gram, tag, hash_key)).cast("bigint")
 
 
+def _distinct_values(
+    df: DataFrame, ids: list[str], values: list[str]
+) -> tuple[DataFrame, list[str]]:
+    """Index side (ids hold `source`): one row per customer and raw value, its roles as a
+    bitmask in `_sources`. Sample side: unchanged."""
+    if "source" not in ids:
+        return df.select(*ids, *values), ids
+    keys = [c for c in ids if c != "source"]
+    return distinct_by_source(df, [*keys, *values]), [*keys, "_sources"]
+
+
 def _output(df: DataFrame, ids: list[str]) -> DataFrame:
     """The rows with the final columns; on the index side the roles a value came from stay
     one bitmask, `sources` (`keys.SOURCES` order): a name the customer and its orders share
     is one row per block, not one per role. Evidence rows get their `source` back after
     scoring (`fuzzy_candidates`), from the few pairs that match."""
     rest = ["field", "rule", "block_key", "refine_keys", "payload", "sig"]
-    out = [F.col(c).alias("sources") if c == "_sources" else F.col(c) for c in ids]
+    roles = {"_sources": F.col("_sources"), "source": source_bit(F.col("source"))}
+    out = [roles[c].alias("sources") if c in roles else F.col(c) for c in ids]
     return df.select(*out, *rest)
 
 
@@ -615,7 +634,7 @@ def _places(rule: BlockRule, countries: Sequence[str] | None) -> Column:
 
 
 def _name_rows(
-    values: DataFrame,
+    parts: DataFrame,
     ids: list[str],
     rules: Sequence[BlockRule],
     countries: Sequence[str] | None,
@@ -624,13 +643,20 @@ def _name_rows(
     """Per name value (the name and, where kept, its romanised form), per distinct token that
     has a code, per rule, per place: one row, refined by the initials of the value's other
     tokens."""
-    both = F.array(F.coalesce(F.col("clean"), F.lit("")), F.coalesce(F.col("latin"), F.lit("")))
-    named = _of_field(values, "name").select(
+    src = parts.select(*ids, "country", "name", "name_latin").filter(
+        F.col("name").isNotNull() | F.col("name_latin").isNotNull()
+    )
+    src, ids = _distinct_values(src, ids, ["country", "name", "name_latin"])
+    both = F.array(
+        F.coalesce(clean_name(F.col("name")), F.lit("")),
+        F.coalesce(clean_name(F.col("name_latin")), F.lit("")),
+    )
+    values = src.select(
         *ids,
-        F.col("second").alias("country"),
+        normalise_country(F.col("country")).alias("country"),
         F.explode(F.array_remove(F.array_distinct(both), "")).alias("_value"),
     )
-    latin = named.select(
+    latin = values.select(
         *ids, "country", "_value", skeleton(transliterate(F.col("_value"))).alias("_latin")
     )
     tokens = latin.select(
@@ -711,12 +737,18 @@ def _name_rows(
 
 
 def _address_rows(
-    values: DataFrame, ids: list[str], rules: Sequence[BlockRule], hash_key: str
+    parts: DataFrame, ids: list[str], conf: NormaliseConf, rules: Sequence[BlockRule], hash_key: str
 ) -> DataFrame:
     """Postcode + house number as the block; the street line (number removed) as one gram
     set, token order ignored; refined by the street tokens' initials."""
-    folded = _of_field(values, "address").select(
-        *ids, F.col("clean").alias("_street"), F.col("second").alias("_postcode")
+    src = parts.select(*ids, "line1", "postcode").filter(
+        F.col("line1").isNotNull() & F.col("postcode").isNotNull()
+    )
+    src, ids = _distinct_values(src, ids, ["line1", "postcode"])
+    folded = src.select(
+        *ids,
+        fold_street(F.col("line1"), conf.abbreviations).alias("_street"),
+        normalise_postcode(F.col("postcode")).alias("_postcode"),
     )
     numbered = folded.select(
         *ids,
@@ -751,8 +783,7 @@ def _address_rows(
         for r in rules
     ]
     # Unusable values make no rows through the generator, not a filter: a filter here would be
-    # pushed below `warehouse_values`' aggregation and fold every raw street twice (see
-    # explode_sources).
+    # pushed below `_distinct_values` and fold every raw street twice (see explode_sources).
     # The generator's input is an expression, not a column: on a column Spark infers the
     # filter `size(column) > 0` itself and pushes it down all the same.
     usable = F.when(F.col("_usable"), F.array(*per_rule))
@@ -813,11 +844,14 @@ def _weak_rows(
 
 
 def _email_rows(
-    values: DataFrame, ids: list[str], rules: Sequence[BlockRule], hash_key: str
+    parts: DataFrame, ids: list[str], conf: NormaliseConf, rules: Sequence[BlockRule], hash_key: str
 ) -> DataFrame:
     """Blocked on the local part with dots and +tags dropped, so the same mailbox name at
     another domain meets."""
-    keyed = _of_field(values, "email").select(*ids, F.col("value").alias("_email_n"))
+    src = parts.filter(F.col("email").isNotNull()).select(
+        *ids, clean_email(F.col("email")).alias("_email")
+    )
+    keyed = src.select(*ids, email_key(F.col("_email"), conf).alias("_email_n"))
     local = keyed.select(
         *ids,
         "_email_n",
@@ -833,14 +867,21 @@ def _email_rows(
 
 
 def _phone_rows(
-    values: DataFrame, ids: list[str], rules: Sequence[BlockRule], hash_key: str
+    parts: DataFrame, ids: list[str], conf: NormaliseConf, rules: Sequence[BlockRule], hash_key: str
 ) -> DataFrame:
     """Blocked on the last `digits` digits: the national number whatever the country code
     says."""
-    keyed = _of_field(values, "phone").select(
+    raw = parts.select(*ids, "phone", "country").filter(F.col("phone").isNotNull())
+    raw, ids = _distinct_values(raw, ids, ["phone", "country"])
+    src = raw.select(
         *ids,
-        F.translate(F.col("clean"), "+", "").alias("_digits"),  # clean_phone: digits and "+"
-        F.col("value").alias("_phone_n"),
+        normalise_country(F.col("country")).alias("country"),
+        clean_phone(F.col("phone")).alias("_phone"),  # not null for a non-null phone
+    )
+    keyed = src.select(
+        *ids,
+        F.translate(F.col("_phone"), "+", "").alias("_digits"),  # clean_phone: digits and "+"
+        phone_e164(F.col("_phone"), F.col("country"), conf).alias("_phone_n"),
     )
 
     def part(rule: BlockRule) -> tuple[Column, Column]:
@@ -851,26 +892,22 @@ def _phone_rows(
     return _weak_rows(keyed, ids, rules, hash_key, part, "_phone_n", "p")
 
 
-def _of_field(values: DataFrame, field: str) -> DataFrame:
-    return values.filter(F.col("field") == field)
-
-
 def _rows(
-    values: DataFrame,
+    parts: DataFrame,
     ids: list[str],
+    conf: NormaliseConf,
     hash_key: str,
     matching: MatchingConf,
     countries: Sequence[str] | None,
 ) -> DataFrame | None:
-    """`keys.with_field_values` rows -> every rule's rows, one per (value, rule, block key);
-    None without rules."""
+    """Every rule's rows, one per (value, rule, block key); None without rules."""
     out = []
     if rules := matching.for_field("name"):
-        out.append(_name_rows(values, ids, rules, countries, hash_key))
+        out.append(_name_rows(parts, ids, rules, countries, hash_key))
     builders = {"address": _address_rows, "email": _email_rows, "phone": _phone_rows}
     for field, build in builders.items():
         if rules := matching.for_field(field):
-            out.append(build(values, ids, rules, hash_key))
+            out.append(build(parts, ids, conf, rules, hash_key))
     if not out:
         return None
     rows = out[0]
@@ -885,24 +922,19 @@ def fuzzy_index(
     hash_key: str,
     matching: MatchingConf | None = None,
 ) -> DataFrame:
-    """`role_values` of every role -> the fuzzy index: `fuzzy_index_of(warehouse_values(...))`.
+    """`role_values` of every role -> the fuzzy index (field, rule, block_key, refine_keys,
+    customer_id, source, payload): hashes only. The roles are unioned first so the costly
+    normalisation is planned and run as one pass. Write it partitioned by field.
     `matching` defaults to conf/matching.yaml."""
-    return fuzzy_index_of(warehouse_values(values, conf), hash_key, matching)
-
-
-def fuzzy_index_of(
-    warehouse: DataFrame, hash_key: str, matching: MatchingConf | None = None
-) -> DataFrame:
-    """`keys.warehouse_values` -> the fuzzy index (field, rule, block_key, refine_keys,
-    customer_id, sources, payload, sig): hashes only. Write it partitioned by field."""
     matching = matching or load_matching()
-    rows = _rows(warehouse, ["customer_id", "_sources"], hash_key, matching, None)
+    union = role_union(values)
+    rows = _rows(union, ["customer_id", "source"], conf, hash_key, matching, None)
     if rows is None:
         schema = (
             "field string, rule string, block_key bigint, refine_keys array<bigint>, "
             f"customer_id string, sources int, payload {PAYLOAD_TYPE}, sig {SIGNATURE_TYPE}"
         )
-        return warehouse.sparkSession.createDataFrame([], schema)
+        return union.sparkSession.createDataFrame([], schema)
     return rows.select(*INDEX_COLUMNS)
 
 
@@ -931,13 +963,14 @@ def fuzzy_sample_rows(
     `phone_countries`, since their names cannot be placed. `matching` defaults to
     conf/matching.yaml."""
     matching = matching or load_matching()
-    ids = ["run_id", "line_number"]
     parts = parsed.select(
-        *ids, *sample_parts(default_country), F.lit(None).cast("string").alias("name_latin")
+        "run_id",
+        "line_number",
+        *sample_parts(default_country),
+        F.lit(None).cast("string").alias("name_latin"),
     )
-    values = with_field_values(stacked(parts, ids), ids, conf)
     countries = sorted(conf.phone_countries)
-    rows = _rows(values, ids, hash_key, matching, countries)
+    rows = _rows(parts, ["run_id", "line_number"], conf, hash_key, matching, countries)
     if rows is None:
         schema = (
             "run_id string, line_number bigint, field string, rule string, block_key bigint, "

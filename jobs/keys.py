@@ -199,40 +199,41 @@ def explode_sources(
     )
 
 
-# The raw inputs each field is made from: (value, second input, third input). A name's
-# country places it in the fuzzy blocks and its romanised form is matched beside it; the
-# exact key is made from the value (and the second input) alone.
+# The raw value(s) each field's key is made from: (value, the second input its key needs).
 FIELD_INPUTS = {
-    "email": ("email", None, None),
-    "phone": ("phone", "country", None),
-    "name": ("name", "country", "name_latin"),
-    "address": ("line1", "postcode", None),
+    "email": ("email", None),
+    "phone": ("phone", "country"),
+    "name": ("name", None),
+    "address": ("line1", "postcode"),
 }
 
 
-def stacked(df: DataFrame, ids: Sequence[str]) -> DataFrame:
-    """Rows with `ROLE_PARTS` columns -> (ids, field, a, b, c): one row per field a row has
-    a value for (`FIELD_INPUTS`)."""
+def index_keys(
+    values: Sequence[DataFrame],
+    conf: NormaliseConf,
+    hash_key: str,
+) -> DataFrame:
+    """`role_values` of every role -> the match index rows (field, match_key, customer_id,
+    source), one per distinct combination.
+
+    One pass over distinct raw values: an order's ship-to name, phone and address mostly
+    repeat the customer's own and each other, so each (customer, field, raw value) is cleaned,
+    keyed and hashed once, with the roles it came from kept as a bitmask and exploded back at
+    the end.
+    The same column builders as the sample side (`with_normalised`), field by field."""
     inputs = [(f, *FIELD_INPUTS[f]) for f in FIELDS]
-    null = "CAST(NULL AS STRING)"
-    stack = ", ".join(f"'{f}', {a}, {b or null}, {c or null}" for f, a, b, c in inputs)
-    return df.select(*ids, F.expr(f"stack({len(inputs)}, {stack}) as (field, a, b, c)")).filter(
-        F.col("a").isNotNull() | F.col("c").isNotNull()
+    stack = ", ".join(f"'{f}', {a}, {b or 'CAST(NULL AS STRING)'}" for f, a, b in inputs)
+    long = (
+        role_union(values)
+        .select("customer_id", "source", F.expr(f"stack({len(inputs)}, {stack}) as (field, a, b)"))
+        .filter(F.col("a").isNotNull())
     )
-
-
-def with_field_values(long: DataFrame, ids: Sequence[str], conf: NormaliseConf) -> DataFrame:
-    """`stacked` rows -> (ids, field, clean, second, latin, value): the value cleaned, the
-    second input normalised (a phone's or a name's country, an address's postcode), a name's
-    romanised form cleaned, and `value`, the canonical form the exact key is the hash of
-    (null when none can be made). Raw: hash before writing.
-
-    The one place a warehouse or sample value is cleaned for the indexes and the fuzzy rows,
-    in two projections so each clean-up runs once per value."""
+    distinct = distinct_by_source(long, ["customer_id", "field", "a", "b"])
     field, a, b = F.col("field"), F.col("a"), F.col("b")
-    cleaned = long.select(
-        *ids,
+    cleaned = distinct.select(
+        "customer_id",
         "field",
+        "_sources",
         _case(
             field,
             {
@@ -241,24 +242,16 @@ def with_field_values(long: DataFrame, ids: Sequence[str], conf: NormaliseConf) 
                 "name": clean_name(a),
                 "address": fold_street(a, conf.abbreviations),
             },
-        ).alias("clean"),
-        _case(
-            field,
-            {
-                "phone": normalise_country(b),
-                "name": normalise_country(b),
-                "address": normalise_postcode(b),
-            },
-        ).alias("second"),
-        F.when(field == "name", clean_name(F.col("c"))).alias("latin"),
+        ).alias("_clean"),
+        _case(field, {"phone": normalise_country(b), "address": normalise_postcode(b)}).alias(
+            "_second"
+        ),
     )
-    clean, second = F.col("clean"), F.col("second")
-    return cleaned.select(
-        *ids,
+    clean, second = F.col("_clean"), F.col("_second")
+    keyed = cleaned.select(
+        "customer_id",
         "field",
-        "clean",
-        "second",
-        "latin",
+        "_sources",
         _case(
             field,
             {
@@ -269,27 +262,7 @@ def with_field_values(long: DataFrame, ids: Sequence[str], conf: NormaliseConf) 
             },
         ).alias("value"),
     )
-
-
-def warehouse_values(values: Sequence[DataFrame], conf: NormaliseConf) -> DataFrame:
-    """`role_values` of every role -> (customer_id, _sources, field, clean, second, latin,
-    value): one row per customer, field and distinct raw input, the roles it came from as a
-    bitmask, cleaned and keyed once (`with_field_values`). Raw and transient: the exact
-    index (`index_keys_of`) and the fuzzy index (`fuzzy.fuzzy_index_of`) are made from it.
-    Each builds its own rather than sharing a cached one: at 10 M customers the cache cost
-    more to fill and read than a second pass over the warehouse.
-
-    Distinct raw values first: an order's ship-to name, phone and address mostly repeat the
-    customer's own and each other, so each is cleaned once."""
-    long = stacked(role_union(values), ["customer_id", "source"])
-    distinct = distinct_by_source(long, ["customer_id", "field", "a", "b", "c"])
-    return with_field_values(distinct, ["customer_id", "_sources"], conf)
-
-
-def index_keys_of(warehouse: DataFrame, hash_key: str) -> DataFrame:
-    """`warehouse_values` -> the match index rows (field, match_key, customer_id, source),
-    one per distinct combination (two raw values can share a canonical form)."""
-    hashed = warehouse.select(
+    hashed = keyed.select(
         "field",
         keyed_hash(F.col("value"), hash_key).alias("match_key"),
         "customer_id",
@@ -300,17 +273,6 @@ def index_keys_of(warehouse: DataFrame, hash_key: str) -> DataFrame:
     return rows.dropDuplicates(["field", "match_key", "customer_id", "source"]).select(
         "field", "match_key", "customer_id", "source"
     )
-
-
-def index_keys(
-    values: Sequence[DataFrame],
-    conf: NormaliseConf,
-    hash_key: str,
-) -> DataFrame:
-    """`role_values` of every role -> the match index rows (field, match_key, customer_id,
-    source): `index_keys_of(warehouse_values(...))`. The same column builders as the sample
-    side (`with_normalised`), field by field."""
-    return index_keys_of(warehouse_values(values, conf), hash_key)
 
 
 def sample_keys_long(normalised: DataFrame, fields: tuple[str, ...]) -> DataFrame:
