@@ -6,7 +6,7 @@ equi-join on the hashed key meaningful.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import reduce
 
 from pyspark.sql import Column, DataFrame
@@ -208,6 +208,51 @@ FIELD_INPUTS = {
 }
 
 
+def _field_steps(field: str, conf: NormaliseConf) -> tuple[Callable, Callable | None, Callable]:
+    """(clean the value, clean the second input, canonical form of both): the same two steps
+    `with_normalised` runs on the sample side."""
+    steps = {
+        "email": (clean_email, None, lambda c, _: email_key(c, conf)),
+        "phone": (clean_phone, normalise_country, lambda c, s: phone_e164(c, s, conf)),
+        "name": (clean_name, None, lambda c, _: name_key(c)),
+        "address": (
+            lambda a: fold_street(a, conf.abbreviations),
+            normalise_postcode,
+            address_key,
+        ),
+    }
+    return steps[field]
+
+
+def field_keys(union: DataFrame, field: str, conf: NormaliseConf, hash_key: str) -> DataFrame:
+    """`role_union` rows -> (field, match_key, customer_id, _sources) of one field, one row
+    per customer and distinct raw value (null keys kept: `index_keys` drops them).
+
+    One field at a time, each builder applied directly: inside one CASE over the field, Spark
+    cannot share a builder's repeated subexpressions (the street fold was computed ~3 times
+    per row that way), and they cost more than reading the roles once per field."""
+    value, second = FIELD_INPUTS[field]
+    clean, clean_second, canonical = _field_steps(field, conf)
+    raw = [F.col(value).alias("a")] + ([F.col(second).alias("b")] if second else [])
+    src = union.select("customer_id", "source", *raw).filter(F.col("a").isNotNull())
+    distinct = distinct_by_source(src, ["customer_id", "a", "b"][: len(raw) + 1])
+    b = clean_second(F.col("b")) if clean_second else F.lit(None).cast("string")
+    cleaned = distinct.select(
+        "customer_id", "_sources", clean(F.col("a")).alias("_clean"), b.alias("_second")
+    )
+    keyed = cleaned.select(
+        "customer_id",
+        "_sources",
+        canonical(F.col("_clean"), F.col("_second")).alias("value"),
+    )
+    return keyed.select(
+        F.lit(field).alias("field"),
+        keyed_hash(F.col("value"), hash_key).alias("match_key"),
+        "customer_id",
+        "_sources",
+    )
+
+
 def index_keys(
     values: Sequence[DataFrame],
     conf: NormaliseConf,
@@ -216,58 +261,13 @@ def index_keys(
     """`role_values` of every role -> the match index rows (field, match_key, customer_id,
     source), one per distinct combination.
 
-    One pass over distinct raw values: an order's ship-to name, phone and address mostly
-    repeat the customer's own and each other, so each (customer, field, raw value) is cleaned,
-    keyed and hashed once, with the roles it came from kept as a bitmask and exploded back at
-    the end.
+    Per field, one pass over distinct raw values: an order's ship-to name, phone and address
+    mostly repeat the customer's own and each other, so each (customer, field, raw value) is
+    cleaned, keyed and hashed once, with the roles it came from kept as a bitmask and
+    exploded back at the end.
     The same column builders as the sample side (`with_normalised`), field by field."""
-    inputs = [(f, *FIELD_INPUTS[f]) for f in FIELDS]
-    stack = ", ".join(f"'{f}', {a}, {b or 'CAST(NULL AS STRING)'}" for f, a, b in inputs)
-    long = (
-        role_union(values)
-        .select("customer_id", "source", F.expr(f"stack({len(inputs)}, {stack}) as (field, a, b)"))
-        .filter(F.col("a").isNotNull())
-    )
-    distinct = distinct_by_source(long, ["customer_id", "field", "a", "b"])
-    field, a, b = F.col("field"), F.col("a"), F.col("b")
-    cleaned = distinct.select(
-        "customer_id",
-        "field",
-        "_sources",
-        _case(
-            field,
-            {
-                "email": clean_email(a),
-                "phone": clean_phone(a),
-                "name": clean_name(a),
-                "address": fold_street(a, conf.abbreviations),
-            },
-        ).alias("_clean"),
-        _case(field, {"phone": normalise_country(b), "address": normalise_postcode(b)}).alias(
-            "_second"
-        ),
-    )
-    clean, second = F.col("_clean"), F.col("_second")
-    keyed = cleaned.select(
-        "customer_id",
-        "field",
-        "_sources",
-        _case(
-            field,
-            {
-                "email": email_key(clean, conf),
-                "phone": phone_e164(clean, second, conf),
-                "name": name_key(clean),
-                "address": address_key(clean, second),
-            },
-        ).alias("value"),
-    )
-    hashed = keyed.select(
-        "field",
-        keyed_hash(F.col("value"), hash_key).alias("match_key"),
-        "customer_id",
-        "_sources",
-    )
+    union = role_union(values)
+    hashed = reduce(DataFrame.unionByName, [field_keys(union, f, conf, hash_key) for f in FIELDS])
     keep = F.col("match_key").isNotNull()
     rows = explode_sources(hashed, ["field", "match_key", "customer_id"], [], keep)
     return rows.dropDuplicates(["field", "match_key", "customer_id", "source"]).select(
