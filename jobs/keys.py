@@ -225,17 +225,20 @@ def _field_steps(field: str, conf: NormaliseConf) -> tuple[Callable, Callable | 
 
 
 def field_keys(union: DataFrame, field: str, conf: NormaliseConf, hash_key: str) -> DataFrame:
-    """`role_union` rows -> (field, match_key, customer_id, _sources) of one field, one row
-    per customer and distinct raw value (null keys kept: `index_keys` drops them).
+    """`role_union` rows -> the index rows (field, match_key, customer_id, source) of one
+    field, each once.
 
     One field at a time, each builder applied directly: inside one CASE over the field, Spark
     cannot share a builder's repeated subexpressions (the street fold was computed ~3 times
-    per row that way), and they cost more than reading the roles once per field."""
+    per row that way), and they cost more than reading the roles once per field.
+    One shuffle, by customer: both de-duplications (of raw values, before the costly
+    cleaning; of keys, after it) then run where the rows already are."""
     value, second = FIELD_INPUTS[field]
     clean, clean_second, canonical = _field_steps(field, conf)
     raw = [F.col(value).alias("a")] + ([F.col(second).alias("b")] if second else [])
     src = union.select("customer_id", "source", *raw).filter(F.col("a").isNotNull())
-    distinct = distinct_by_source(src, ["customer_id", "a", "b"][: len(raw) + 1])
+    by_customer = src.repartition("customer_id")
+    distinct = distinct_by_source(by_customer, ["customer_id", "a", "b"][: len(raw) + 1])
     b = clean_second(F.col("b")) if clean_second else F.lit(None).cast("string")
     cleaned = distinct.select(
         "customer_id", "_sources", clean(F.col("a")).alias("_clean"), b.alias("_second")
@@ -245,12 +248,13 @@ def field_keys(union: DataFrame, field: str, conf: NormaliseConf, hash_key: str)
         "_sources",
         canonical(F.col("_clean"), F.col("_second")).alias("value"),
     )
-    return keyed.select(
-        F.lit(field).alias("field"),
-        keyed_hash(F.col("value"), hash_key).alias("match_key"),
-        "customer_id",
-        "_sources",
+    hashed = keyed.select(
+        keyed_hash(F.col("value"), hash_key).alias("match_key"), "customer_id", "_sources"
     )
+    keep = F.col("match_key").isNotNull()
+    rows = explode_sources(hashed, ["match_key", "customer_id"], [], keep)
+    unique = rows.dropDuplicates(["match_key", "customer_id", "source"])
+    return unique.select(F.lit(field).alias("field"), "match_key", "customer_id", "source")
 
 
 def index_keys(
@@ -267,12 +271,8 @@ def index_keys(
     exploded back at the end.
     The same column builders as the sample side (`with_normalised`), field by field."""
     union = role_union(values)
-    hashed = reduce(DataFrame.unionByName, [field_keys(union, f, conf, hash_key) for f in FIELDS])
-    keep = F.col("match_key").isNotNull()
-    rows = explode_sources(hashed, ["field", "match_key", "customer_id"], [], keep)
-    return rows.dropDuplicates(["field", "match_key", "customer_id", "source"]).select(
-        "field", "match_key", "customer_id", "source"
-    )
+    rows = reduce(DataFrame.unionByName, [field_keys(union, f, conf, hash_key) for f in FIELDS])
+    return rows.select("field", "match_key", "customer_id", "source")
 
 
 def sample_keys_long(normalised: DataFrame, fields: tuple[str, ...]) -> DataFrame:
