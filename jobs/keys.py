@@ -156,8 +156,8 @@ def _case(value: Column, branches: Mapping[str, Column]) -> Column:
 
 
 def role_union(values: Sequence[DataFrame]) -> DataFrame:
-    """Several roles' `role_values` as one DataFrame, so each index's normalisation is planned
-    and run as one pass over all of them."""
+    """Several roles' `role_values` as one DataFrame: each field's (or fuzzy rule's) values
+    are then de-duplicated and cleaned over all roles at once."""
     return reduce(
         DataFrame.unionByName, [v.select("customer_id", "source", *ROLE_PARTS) for v in values]
     )
@@ -235,10 +235,11 @@ def field_keys(union: DataFrame, field: str, conf: NormaliseConf, hash_key: str)
     cleaning; of keys, after it) then run where the rows already are."""
     value, second = FIELD_INPUTS[field]
     clean, clean_second, canonical = _field_steps(field, conf)
-    raw = [F.col(value).alias("a")] + ([F.col(second).alias("b")] if second else [])
+    inputs = {"a": value, "b": second} if second else {"a": value}
+    raw = [F.col(c).alias(alias) for alias, c in inputs.items()]
     src = union.select("customer_id", "source", *raw).filter(F.col("a").isNotNull())
     by_customer = src.repartition("customer_id")
-    distinct = distinct_by_source(by_customer, ["customer_id", "a", "b"][: len(raw) + 1])
+    distinct = distinct_by_source(by_customer, ["customer_id", *inputs])
     b = clean_second(F.col("b")) if clean_second else F.lit(None).cast("string")
     cleaned = distinct.select(
         "customer_id", "_sources", clean(F.col("a")).alias("_clean"), b.alias("_second")
@@ -271,8 +272,7 @@ def index_keys(
     exploded back at the end.
     The same column builders as the sample side (`with_normalised`), field by field."""
     union = role_union(values)
-    rows = reduce(DataFrame.unionByName, [field_keys(union, f, conf, hash_key) for f in FIELDS])
-    return rows.select("field", "match_key", "customer_id", "source")
+    return reduce(DataFrame.unionByName, [field_keys(union, f, conf, hash_key) for f in FIELDS])
 
 
 def sample_keys_long(normalised: DataFrame, fields: tuple[str, ...]) -> DataFrame:
