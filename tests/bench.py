@@ -166,9 +166,28 @@ def run_size(args: argparse.Namespace, customers: int, sample_lines: int) -> tup
           + ", ".join(f"{f} {v['lines_matched_exact']}/{v['lines_matched_fuzzy']}"
                       for f, v in fields.items())
           + f"; verdict {result['verdict']['code']}")  # fmt: skip
-    spark.stop()
+    stop_jvm(spark)
     log.setup_logging(open(os.devnull, "w"))  # noqa: SIM115
     return out, fields
+
+
+def stop_jvm(spark) -> None:
+    """Stop Spark and its JVM: `spark.stop()` leaves the driver JVM (and its heap) alive until
+    Python exits, and the DuckDB reference after it would then not find the memory it needs
+    (at 10 M customers the two together exceed 24 GiB). The JVM exits when its stdin closes."""
+    from pyspark import SparkContext
+
+    spark.stop()
+    gateway = SparkContext._gateway
+    if gateway is None:
+        return
+    proc = getattr(gateway, "proc", None)
+    gateway.shutdown()
+    if proc is not None:
+        proc.stdin.close()
+        proc.wait(timeout=120)
+    SparkContext._gateway = None
+    SparkContext._jvm = None
 
 
 def duckdb_reference(args: argparse.Namespace, customers: int, sample_lines: int) -> dict:
