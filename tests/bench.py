@@ -178,10 +178,8 @@ def stop_jvm(spark) -> None:
     from pyspark import SparkContext
 
     spark.stop()
-    gateway = SparkContext._gateway
-    if gateway is None:
-        return
-    proc = getattr(gateway, "proc", None)
+    gateway = SparkContext._gateway  # set: `spark` was made through it
+    proc = getattr(gateway, "proc", None)  # None when spark-submit launched the JVM
     gateway.shutdown()
     if proc is not None:
         proc.stdin.close()
