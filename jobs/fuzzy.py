@@ -55,26 +55,15 @@ from jobs.config import CONF_DIR, NormaliseConf, _read_yaml
 from jobs.errors import ConfigError
 from jobs.grams import GRAM_ALPHABET, SEP, GramHasher, sha_gram_hash, signatures
 from jobs.keys import (
-    distinct_by_source,
+    FIELD_INPUTS,
+    cleaned,
     explode_sources,
-    role_union,
+    index_values,
     role_values,
     sample_parts,
     source_bit,
 )
-from jobs.normalise import (
-    CJK_ONLY_RE,
-    HOUSE_NUMBER_TOKEN_RE,
-    clean_email,
-    clean_name,
-    clean_phone,
-    email_key,
-    fold_street,
-    keyed_hash,
-    normalise_country,
-    normalise_postcode,
-    phone_e164,
-)
+from jobs.normalise import CJK_ONLY_RE, HOUSE_NUMBER_TOKEN_RE, keyed_hash
 
 KEYS = {
     "token_prefix": "name",
@@ -200,7 +189,7 @@ CYRILLIC_MULTI = {
 CYRILLIC_SINGLE = ("абвгдезийклмнопрстуфыэіґўјћ", "abvgdeziyklmnoprstufyeigujc")
 GREEK_MULTI = {"ου": "ou", "θ": "th", "χ": "ch", "ψ": "ps"}
 GREEK_SINGLE = ("αβγδεζηικλμνξοπρσςτυφω", "avgdeziiklmnxoprsstyfo")
-SKELETON = (("ou|oy", "u"), ("kh", "h"), ("ph", "f"), ("ks", "x"))
+SKELETON = (("ou", "u"), ("oy", "u"), ("kh", "h"), ("ph", "f"), ("ks", "x"))
 NON_LATIN_RE = "[\u0370-\u03ff\u0400-\u052f]"
 CJK_CHAR_RE = r"[\p{IsHan}\p{IsHangul}\p{IsHiragana}\p{IsKatakana}]"
 
@@ -208,12 +197,13 @@ CJK_CHAR_RE = r"[\p{IsHan}\p{IsHangul}\p{IsHiragana}\p{IsKatakana}]"
 def transliterate(col: Column) -> Column:
     """Cyrillic and Greek letters of a folded value to Latin; other text unchanged.
 
-    Multi-letter outputs need regexp_replace; the rest is one translate. Values without such
-    letters (most) skip the chain."""
+    Multi-letter outputs are literal `replace`s (no regex: `regexp_replace` decodes every
+    value to a Java string, ~4x the cost on these texts); the rest is one translate. Values
+    without such letters (most) skip the chain."""
     out = col
     for table in (GREEK_MULTI, CYRILLIC_MULTI):
         for a, b in table.items():
-            out = F.regexp_replace(out, a, b)
+            out = F.replace(out, F.lit(a), F.lit(b))
     out = F.translate(
         out, CYRILLIC_SINGLE[0] + GREEK_SINGLE[0], CYRILLIC_SINGLE[1] + GREEK_SINGLE[1]
     )
@@ -225,7 +215,7 @@ def skeleton(col: Column) -> Column:
     Khristos/Hristos, Yuriy/Iurii), applied to both sides alike."""
     out = col
     for a, b in SKELETON:
-        out = F.regexp_replace(out, a, b)
+        out = F.replace(out, F.lit(a), F.lit(b))
     return F.translate(out, "y", "i")
 
 
@@ -553,9 +543,10 @@ def _compare(comparator: str, a: Column, b: Column, initial_score: float) -> Col
 # One builder per field, each a short chain of flat projections and explodes: per-value work
 # (cleaning, transliteration, gram hashes) runs once per distinct value, block keys are hashed
 # after the explode in generated code, and no wide row carries every field at once. On the
-# index side the roles' raw values are first made distinct per customer (an order's ship-to
-# name or address usually repeats the customer's own), the roles they came from kept as a
-# bitmask that is exploded back at the end (`keys.distinct_by_source`).
+# index side they start from `keys.index_values`, the values the exact index is made from:
+# distinct per customer (an order's ship-to name or address usually repeats the customer's
+# own) and cleaned once, the roles they came from kept as a bitmask (`sources`). On the sample
+# side, from `keys.cleaned` of each line.
 
 
 NO_REFINE = "array<bigint>"
@@ -587,25 +578,13 @@ def _refine_hash(field: str, initial: Column, hash_key: str) -> Column:
     return F.coalesce(listed, _sha_gram_hash(gram, tag, hash_key)).cast("bigint")
 
 
-def _distinct_values(
-    df: DataFrame, ids: list[str], values: list[str]
-) -> tuple[DataFrame, list[str]]:
-    """Index side (ids hold `source`): one row per customer and raw value, its roles as a
-    bitmask in `_sources`. Sample side: unchanged."""
-    if "source" not in ids:
-        return df.select(*ids, *values), ids
-    keys = [c for c in ids if c != "source"]
-    return distinct_by_source(df, [*keys, *values]), [*keys, "_sources"]
-
-
 def _output(df: DataFrame, ids: list[str]) -> DataFrame:
     """The rows with the final columns; on the index side the roles a value came from stay
     one bitmask, `sources` (`keys.SOURCES` order): a name the customer and its orders share
     is one row per block, not one per role. Evidence rows get their `source` back after
     scoring (`fuzzy_candidates`), from the few pairs that match."""
     rest = ["field", "rule", "block_key", "refine_keys", "payload", "sig"]
-    roles = {"_sources": F.col("_sources"), "source": source_bit(F.col("source"))}
-    out = [roles[c].alias("sources") if c in roles else F.col(c) for c in ids]
+    out = [F.col(c).alias("sources") if c == "_sources" else F.col(c) for c in ids]
     return df.select(*out, *rest)
 
 
@@ -634,27 +613,18 @@ def _places(rule: BlockRule, countries: Sequence[str] | None) -> Column:
 
 
 def _name_rows(
-    parts: DataFrame,
+    values: DataFrame,
     ids: list[str],
     rules: Sequence[BlockRule],
     countries: Sequence[str] | None,
     hash_key: str,
 ) -> DataFrame:
-    """Per name value (the name and, where kept, its romanised form), per distinct token that
-    has a code, per rule, per place: one row, refined by the initials of the value's other
-    tokens."""
-    src = parts.select(*ids, "country", "name", "name_latin").filter(
-        F.col("name").isNotNull() | F.col("name_latin").isNotNull()
-    )
-    src, ids = _distinct_values(src, ids, ["country", "name", "name_latin"])
-    both = F.array(
-        F.coalesce(clean_name(F.col("name")), F.lit("")),
-        F.coalesce(clean_name(F.col("name_latin")), F.lit("")),
-    )
-    values = src.select(
-        *ids,
-        normalise_country(F.col("country")).alias("country"),
-        F.explode(F.array_remove(F.array_distinct(both), "")).alias("_value"),
+    """`keys.cleaned` names -> per name value (the name and, where kept, its romanised form),
+    per distinct token that has a code, per rule, per place: one row, refined by the
+    initials of the value's other tokens."""
+    both = F.array(F.coalesce(F.col("name_c"), F.lit("")), F.coalesce(F.col("latin_c"), F.lit("")))
+    values = values.select(
+        *ids, "country", F.explode(F.array_remove(F.array_distinct(both), "")).alias("_value")
     )
     latin = values.select(
         *ids, "country", "_value", skeleton(transliterate(F.col("_value"))).alias("_latin")
@@ -737,24 +707,16 @@ def _name_rows(
 
 
 def _address_rows(
-    parts: DataFrame, ids: list[str], conf: NormaliseConf, rules: Sequence[BlockRule], hash_key: str
+    values: DataFrame, ids: list[str], rules: Sequence[BlockRule], hash_key: str
 ) -> DataFrame:
-    """Postcode + house number as the block; the street line (number removed) as one gram
-    set, token order ignored; refined by the street tokens' initials."""
-    src = parts.select(*ids, "line1", "postcode").filter(
-        F.col("line1").isNotNull() & F.col("postcode").isNotNull()
-    )
-    src, ids = _distinct_values(src, ids, ["line1", "postcode"])
-    folded = src.select(
+    """`keys.cleaned` addresses -> postcode + house number as the block; the street line
+    (number removed) as one gram set, token order ignored; refined by the street tokens'
+    initials."""
+    numbered = values.select(
         *ids,
-        fold_street(F.col("line1"), conf.abbreviations).alias("_street"),
-        normalise_postcode(F.col("postcode")).alias("_postcode"),
-    )
-    numbered = folded.select(
-        *ids,
-        "_postcode",
-        "_street",
-        F.regexp_extract(F.col("_street"), HOUSE_NUMBER_TOKEN_RE, 1).alias("_number"),
+        F.col("postcode").alias("_postcode"),
+        F.col("street").alias("_street"),
+        F.regexp_extract(F.col("street"), HOUSE_NUMBER_TOKEN_RE, 1).alias("_number"),
     )
     # fold_street leaves single spaces, so the only empty token is that of an empty street;
     # every token equal to the house number ("" when there is none) is dropped.
@@ -783,7 +745,8 @@ def _address_rows(
         for r in rules
     ]
     # Unusable values make no rows through the generator, not a filter: a filter here would be
-    # pushed below `_distinct_values` and fold every raw street twice (see explode_sources).
+    # pushed below `keys.field_values`'s de-duplication and fold every raw street twice (see
+    # explode_sources).
     # The generator's input is an expression, not a column: on a column Spark infers the
     # filter `size(column) > 0` itself and pushes it down all the same.
     usable = F.when(F.col("_usable"), F.array(*per_rule))
@@ -844,19 +807,17 @@ def _weak_rows(
 
 
 def _email_rows(
-    parts: DataFrame, ids: list[str], conf: NormaliseConf, rules: Sequence[BlockRule], hash_key: str
+    values: DataFrame, ids: list[str], rules: Sequence[BlockRule], hash_key: str
 ) -> DataFrame:
-    """Blocked on the local part with dots and +tags dropped, so the same mailbox name at
-    another domain meets."""
-    src = parts.filter(F.col("email").isNotNull()).select(
-        *ids, clean_email(F.col("email")).alias("_email")
-    )
-    keyed = src.select(*ids, email_key(F.col("_email"), conf).alias("_email_n"))
-    local = keyed.select(
+    """`keys.cleaned` e-mails -> blocked on the local part with dots and +tags dropped, so
+    the same mailbox name at another domain meets."""
+    local = values.select(
         *ids,
-        "_email_n",
-        F.regexp_replace(
-            F.substring_index(F.substring_index(F.col("_email_n"), "@", 1), "+", 1), r"\.", ""
+        F.col("value").alias("_email_n"),
+        F.replace(
+            F.substring_index(F.substring_index(F.col("value"), "@", 1), "+", 1),
+            F.lit("."),
+            F.lit(""),
         ).alias("_local"),
     )
 
@@ -867,21 +828,14 @@ def _email_rows(
 
 
 def _phone_rows(
-    parts: DataFrame, ids: list[str], conf: NormaliseConf, rules: Sequence[BlockRule], hash_key: str
+    values: DataFrame, ids: list[str], rules: Sequence[BlockRule], hash_key: str
 ) -> DataFrame:
-    """Blocked on the last `digits` digits: the national number whatever the country code
-    says."""
-    raw = parts.select(*ids, "phone", "country").filter(F.col("phone").isNotNull())
-    raw, ids = _distinct_values(raw, ids, ["phone", "country"])
-    src = raw.select(
+    """`keys.cleaned` phones -> blocked on the last `digits` digits: the national number
+    whatever the country code says."""
+    keyed = values.select(
         *ids,
-        normalise_country(F.col("country")).alias("country"),
-        clean_phone(F.col("phone")).alias("_phone"),  # not null for a non-null phone
-    )
-    keyed = src.select(
-        *ids,
-        F.translate(F.col("_phone"), "+", "").alias("_digits"),  # clean_phone: digits and "+"
-        phone_e164(F.col("_phone"), F.col("country"), conf).alias("_phone_n"),
+        F.translate(F.col("phone_c"), "+", "").alias("_digits"),  # clean_phone: digits and "+"
+        F.col("value").alias("_phone_n"),
     )
 
     def part(rule: BlockRule) -> tuple[Column, Column]:
@@ -893,21 +847,21 @@ def _phone_rows(
 
 
 def _rows(
-    parts: DataFrame,
+    values: Mapping[str, DataFrame],
     ids: list[str],
-    conf: NormaliseConf,
     hash_key: str,
     matching: MatchingConf,
     countries: Sequence[str] | None,
 ) -> DataFrame | None:
-    """Every rule's rows, one per (value, rule, block key); None without rules."""
+    """`keys.cleaned` values per field -> every rule's rows, one per (value, rule, block
+    key); None without rules."""
     out = []
     if rules := matching.for_field("name"):
-        out.append(_name_rows(parts, ids, rules, countries, hash_key))
+        out.append(_name_rows(values["name"], ids, rules, countries, hash_key))
     builders = {"address": _address_rows, "email": _email_rows, "phone": _phone_rows}
     for field, build in builders.items():
         if rules := matching.for_field(field):
-            out.append(build(parts, ids, conf, rules, hash_key))
+            out.append(build(values[field], ids, rules, hash_key))
     if not out:
         return None
     rows = out[0]
@@ -923,18 +877,24 @@ def fuzzy_index(
     matching: MatchingConf | None = None,
 ) -> DataFrame:
     """`role_values` of every role -> the fuzzy index (field, rule, block_key, refine_keys,
-    customer_id, source, payload): hashes only. The roles are unioned first so the costly
-    normalisation is planned and run as one pass. Write it partitioned by field.
+    customer_id, sources, payload, sig): hashes only. Write it partitioned by field.
     `matching` defaults to conf/matching.yaml."""
+    return fuzzy_index_of(index_values(values, conf), hash_key, matching)
+
+
+def fuzzy_index_of(
+    values: Mapping[str, DataFrame], hash_key: str, matching: MatchingConf | None = None
+) -> DataFrame:
+    """`keys.index_values` -> the fuzzy index: the exact index (`keys.keys_of`) is made from
+    the same cleaned values, so a build that persists them cleans each value once."""
     matching = matching or load_matching()
-    union = role_union(values)
-    rows = _rows(union, ["customer_id", "source"], conf, hash_key, matching, None)
+    rows = _rows(values, ["customer_id", "_sources"], hash_key, matching, None)
     if rows is None:
         schema = (
             "field string, rule string, block_key bigint, refine_keys array<bigint>, "
             f"customer_id string, sources int, payload {PAYLOAD_TYPE}, sig {SIGNATURE_TYPE}"
         )
-        return union.sparkSession.createDataFrame([], schema)
+        return next(iter(values.values())).sparkSession.createDataFrame([], schema)
     return rows.select(*INDEX_COLUMNS)
 
 
@@ -970,7 +930,9 @@ def fuzzy_sample_rows(
         F.lit(None).cast("string").alias("name_latin"),
     )
     countries = sorted(conf.phone_countries)
-    rows = _rows(parts, ["run_id", "line_number"], conf, hash_key, matching, countries)
+    ids = ["run_id", "line_number"]
+    values = {f: cleaned(parts, f, conf, ids) for f in FIELD_INPUTS}
+    rows = _rows(values, ids, hash_key, matching, countries)
     if rows is None:
         schema = (
             "run_id string, line_number bigint, field string, rule string, block_key bigint, "

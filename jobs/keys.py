@@ -6,7 +6,7 @@ equi-join on the hashed key meaningful.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import reduce
 
 from pyspark.sql import Column, DataFrame
@@ -199,63 +199,101 @@ def explode_sources(
     )
 
 
-# The raw value(s) each field's key is made from: (value, the second input its key needs).
+# The raw inputs of each field, as `role_union` names them: a row of `field_values` is one
+# distinct combination of these per customer. The name keeps its romanised form and country
+# (the fuzzy rows block per country), which the exact key ignores.
 FIELD_INPUTS = {
-    "email": ("email", None),
+    "email": ("email",),
     "phone": ("phone", "country"),
-    "name": ("name", None),
+    "name": ("name", "name_latin", "country"),
     "address": ("line1", "postcode"),
+}
+# Per field, the cleaned columns `cleaned` adds besides `value` (the exact key, unhashed).
+CLEANED = {
+    "email": (),
+    "phone": ("phone_c",),
+    "name": ("country", "name_c", "latin_c"),
+    "address": ("street", "postcode"),
 }
 
 
-def _field_steps(field: str, conf: NormaliseConf) -> tuple[Callable, Callable | None, Callable]:
-    """(clean the value, clean the second input, canonical form of both): the same two steps
-    `with_normalised` runs on the sample side."""
-    steps = {
-        "email": (clean_email, None, lambda c, _: email_key(c, conf)),
-        "phone": (clean_phone, normalise_country, lambda c, s: phone_e164(c, s, conf)),
-        "name": (clean_name, None, lambda c, _: name_key(c)),
-        "address": (
-            lambda a: fold_street(a, conf.abbreviations),
-            normalise_postcode,
-            address_key,
-        ),
-    }
-    return steps[field]
+def cleaned(df: DataFrame, field: str, conf: NormaliseConf, ids: Sequence[str]) -> DataFrame:
+    """The raw inputs of one field (`FIELD_INPUTS`) -> `ids`, its cleaned columns
+    (`CLEANED`) and `value`, its canonical form: the exact key before hashing.
+
+    The costly clean-ups run once per row, in a projection of their own (then each is
+    evaluated once however often the next one reads it), and both the exact key and the
+    fuzzy rows (`jobs.fuzzy`) are made from their output: the same steps as
+    `with_normalised` on the sample side."""
+    if field == "email":
+        first = df.select(*ids, clean_email(F.col("email")).alias("_email"))
+        return first.select(*ids, email_key(F.col("_email"), conf).alias("value"))
+    if field == "phone":
+        first = df.select(
+            *ids,
+            clean_phone(F.col("phone")).alias("phone_c"),
+            normalise_country(F.col("country")).alias("_country"),
+        )
+        value = phone_e164(F.col("phone_c"), F.col("_country"), conf)
+        return first.select(*ids, "phone_c", value.alias("value"))
+    if field == "name":
+        first = df.select(
+            *ids,
+            normalise_country(F.col("country")).alias("country"),
+            clean_name(F.col("name")).alias("name_c"),
+            clean_name(F.col("name_latin")).alias("latin_c"),
+        )
+        return first.select(*ids, *CLEANED[field], name_key(F.col("name_c")).alias("value"))
+    if field == "address":
+        first = df.select(
+            *ids,
+            fold_street(F.col("line1"), conf.abbreviations).alias("street"),
+            normalise_postcode(F.col("postcode")).alias("postcode"),
+        )
+        value = address_key(F.col("street"), F.col("postcode"))
+        return first.select(*ids, *CLEANED[field], value.alias("value"))
+    raise ValueError(f"unknown field {field!r}: one of {', '.join(FIELD_INPUTS)}")
 
 
-def field_keys(union: DataFrame, field: str, conf: NormaliseConf, hash_key: str) -> DataFrame:
-    """`role_union` rows -> the index rows (field, match_key, customer_id, source) of one
-    field, each once.
+def field_values(union: DataFrame, field: str, conf: NormaliseConf) -> DataFrame:
+    """`role_union` rows -> (customer_id, _sources, cleaned columns, value) of one field: one
+    row per customer and distinct raw inputs, the roles they came from as a bitmask.
 
-    One field at a time, each builder applied directly: inside one CASE over the field, Spark
-    cannot share a builder's repeated subexpressions (the street fold was computed ~3 times
-    per row that way), and they cost more than reading the roles once per field.
-    One shuffle, by customer: both de-duplications (of raw values, before the costly
-    cleaning; of keys, after it) then run where the rows already are."""
-    value, second = FIELD_INPUTS[field]
-    clean, clean_second, canonical = _field_steps(field, conf)
-    inputs = {"a": value, "b": second} if second else {"a": value}
-    raw = [F.col(c).alias(alias) for alias, c in inputs.items()]
-    src = union.select("customer_id", "source", *raw).filter(F.col("a").isNotNull())
-    by_customer = src.repartition("customer_id")
-    distinct = distinct_by_source(by_customer, ["customer_id", *inputs])
-    b = clean_second(F.col("b")) if clean_second else F.lit(None).cast("string")
-    cleaned = distinct.select(
-        "customer_id", "_sources", clean(F.col("a")).alias("_clean"), b.alias("_second")
-    )
-    keyed = cleaned.select(
-        "customer_id",
-        "_sources",
-        canonical(F.col("_clean"), F.col("_second")).alias("value"),
-    )
-    hashed = keyed.select(
+    One shuffle, by customer: the de-duplication of raw values (an order's ship-to name,
+    phone and address mostly repeat the customer's own) runs before the costly cleaning, and
+    whatever later de-duplicates per customer (`field_keys`) needs no other shuffle. Persist
+    it when both the exact keys and the fuzzy rows are made from it."""
+    inputs = FIELD_INPUTS[field]
+    present = F.col(inputs[0]).isNotNull()
+    if field == "name":
+        present = present | F.col("name_latin").isNotNull()
+    src = union.select("customer_id", "source", *inputs).filter(present)
+    distinct = distinct_by_source(src.repartition("customer_id"), ["customer_id", *inputs])
+    return cleaned(distinct, field, conf, ["customer_id", "_sources"])
+
+
+def field_keys(values: DataFrame, field: str, hash_key: str) -> DataFrame:
+    """`field_values` of one field -> its index rows (field, match_key, customer_id, source),
+    each once."""
+    hashed = values.select(
         keyed_hash(F.col("value"), hash_key).alias("match_key"), "customer_id", "_sources"
     )
     keep = F.col("match_key").isNotNull()
     rows = explode_sources(hashed, ["match_key", "customer_id"], [], keep)
     unique = rows.dropDuplicates(["match_key", "customer_id", "source"])
     return unique.select(F.lit(field).alias("field"), "match_key", "customer_id", "source")
+
+
+def index_values(values: Sequence[DataFrame], conf: NormaliseConf) -> dict[str, DataFrame]:
+    """`role_values` of every role -> `field_values` per field: what the exact index
+    (`keys_of`) and the fuzzy index (`fuzzy.fuzzy_index_of`) are both made from."""
+    union = role_union(values)
+    return {f: field_values(union, f, conf) for f in FIELDS}
+
+
+def keys_of(values: Mapping[str, DataFrame], hash_key: str) -> DataFrame:
+    """`index_values` -> the match index rows (field, match_key, customer_id, source)."""
+    return reduce(DataFrame.unionByName, [field_keys(values[f], f, hash_key) for f in FIELDS])
 
 
 def index_keys(
@@ -266,13 +304,13 @@ def index_keys(
     """`role_values` of every role -> the match index rows (field, match_key, customer_id,
     source), one per distinct combination.
 
-    Per field, one pass over distinct raw values: an order's ship-to name, phone and address
-    mostly repeat the customer's own and each other, so each (customer, field, raw value) is
-    cleaned, keyed and hashed once, with the roles it came from kept as a bitmask and
-    exploded back at the end.
-    The same column builders as the sample side (`with_normalised`), field by field."""
-    union = role_union(values)
-    return reduce(DataFrame.unionByName, [field_keys(union, f, conf, hash_key) for f in FIELDS])
+    Per field, one pass over distinct raw values (`field_values`): each (customer, field, raw
+    value) is cleaned, keyed and hashed once, with the roles it came from kept as a bitmask
+    and exploded back at the end. The same column builders as the sample side
+    (`with_normalised`), field by field: inside one CASE over the field, Spark cannot share a
+    builder's repeated subexpressions (the street fold was computed ~3 times per row that
+    way), and they cost more than reading the roles once per field."""
+    return keys_of(index_values(values, conf), hash_key)
 
 
 def sample_keys_long(normalised: DataFrame, fields: tuple[str, ...]) -> DataFrame:

@@ -70,7 +70,7 @@ def fold_text(col: Column) -> Column:
     out = F.translate(col, src, dst)
     out = F.translate(F.lower(out), *LOWER_FOLDS)
     for a, b in MULTI_CHAR_FOLDS.items():
-        out = F.regexp_replace(out, a, b)
+        out = F.replace(out, F.lit(a), F.lit(b))  # literal: no regex, no Java string
     out = F.regexp_replace(out, "[\u0300-\u036f]", "")  # stray combining accents
     return F.when(is_ascii(col), F.lower(col)).otherwise(out)
 
@@ -99,7 +99,7 @@ def email_key(clean: Column, conf: NormaliseConf) -> Column:
         ).otherwise(local)
     if conf.dotless_domains:
         local = F.when(
-            domain.isin(*conf.dotless_domains), F.regexp_replace(local, r"\.", "")
+            domain.isin(*conf.dotless_domains), F.replace(local, F.lit("."), F.lit(""))
         ).otherwise(local)
     return F.when(clean.rlike(EMAIL_RE), F.concat(local, F.lit("@"), domain))
 

@@ -291,12 +291,26 @@ def _role_values(roles: dict) -> list[DataFrame]:
     ]
 
 
-def _index_parts(roles: dict, config: Config, hash_key: str) -> DataFrame:
-    return keys.index_keys(_role_values(roles), config.normalise, hash_key)
+def _index_values(roles: dict, config: Config) -> dict[str, DataFrame]:
+    """Per field, the roles' distinct values cleaned (`keys.index_values`): persisted when the
+    fuzzy index is built from them too, so each value is cleaned once for both indexes."""
+    values = keys.index_values(_role_values(roles), config.normalise)
+    if config.crosscheck.fuzzy:
+        values = {f: v.persist(StorageLevel.MEMORY_AND_DISK) for f, v in values.items()}
+    return values
 
 
-def _fuzzy_rows(roles: dict, config: Config, hash_key: str) -> DataFrame:
-    return fuzzy.fuzzy_index(_role_values(roles), config.normalise, hash_key, config.matching)
+def _unpersist(values: dict) -> None:
+    for v in values.values():
+        v.unpersist()
+
+
+def _index_parts(values: dict, hash_key: str) -> DataFrame:
+    return keys.keys_of(values, hash_key)
+
+
+def _fuzzy_rows(values: dict, config: Config, hash_key: str) -> DataFrame:
+    return fuzzy.fuzzy_index_of(values, hash_key, config.matching)
 
 
 def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False) -> dict:
@@ -343,10 +357,12 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
             changed_n = changed.count()
             full = changed_n > config.index_full_rebuild_share * max(n_customers, 1)
         if full:
-            index = _index_parts(roles, config, hash_key)
+            values = _index_values(roles, config)
+            index = _index_parts(values, hash_key)
         else:
             subset = {r: (incr.restrict(df, src, changed), src) for r, (df, src) in roles.items()}
-            new_rows = _index_parts(subset, config, hash_key).persist(StorageLevel.MEMORY_AND_DISK)
+            values = _index_values(subset, config)
+            new_rows = _index_parts(values, hash_key).persist(StorageLevel.MEMORY_AND_DISK)
             unchanged = read_table(spark, location).join(changed, on="customer_id", how="left_anti")
             index = unchanged.unionByName(new_rows)
         with log.stage("index-keys", mode="full" if full else "incremental") as sub:
@@ -382,11 +398,15 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
             fz_location = config.table(T_FUZZY_INDEX)
             with log.stage("fuzzy-index"):
                 if full or not fuzzy_current:
-                    fz_rows = _fuzzy_rows(roles, config, hash_key)
+                    if not full:  # the exact index was refreshed, the fuzzy one is rebuilt
+                        _unpersist(values)
+                        values = _index_values(roles, config)
+                    fz_rows = _fuzzy_rows(values, config, hash_key)
                     overwrite(fz_rows, fz_location, ["field"], config.index_max_records_per_file)
                 else:
-                    fz_rows = _fuzzy_rows(subset, config, hash_key)
+                    fz_rows = _fuzzy_rows(values, config, hash_key)
                     replace_customers(spark, fz_location, changed, fz_rows)
+        _unpersist(values)
         overwrite(current, fps_location)
         current.unpersist()
         _write_warehouse_profile(spark, config, roles["customers"])
