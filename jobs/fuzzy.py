@@ -80,9 +80,8 @@ COMPARATORS = ("name_tokens", "dice", "differs")
 
 PAYLOAD_TYPE = "array<array<int>>"
 SIGNATURE_TYPE = "array<bigint>"
-INDEX_COLUMNS = [
-    "field", "rule", "block_key", "refine_keys", "customer_id", "sources", "payload", "sig",
-]  # fmt: skip
+BLOCKS_TYPE = "array<struct<rule:string,block_key:bigint,refine_keys:array<bigint>>>"
+INDEX_COLUMNS = ["field", "customer_id", "sources", "blocks", "payload", "sig"]
 SAMPLE_COLUMNS = [
     "run_id", "line_number", "field", "rule", "block_key", "refine_keys", "payload", "sig",
 ]  # fmt: skip
@@ -348,10 +347,29 @@ def with_sources(index_rows: DataFrame) -> DataFrame:
     return index_rows.withColumn("sources", source_bit(F.col("source"))).drop("source")
 
 
+def with_blocks(index_rows: DataFrame) -> DataFrame:
+    """An index written with one row per block (rule, block_key, refine_keys) read as values
+    with a `blocks` array of one entry each."""
+    if "blocks" in index_rows.columns:
+        return index_rows
+    block = F.struct(F.col("rule"), F.col("block_key"), F.col("refine_keys"))
+    return index_rows.select(
+        "field", "customer_id", "sources", F.array(block).alias("blocks"), "payload", "sig"
+    )
+
+
 def current_index(index_rows: DataFrame) -> DataFrame:
     """A fuzzy index as this version reads it, whichever version wrote it (`with_sig`,
-    `with_sources`); `ingest-warehouse` rebuilds an older one, a cross-check still reads it."""
-    return index_rows.transform(with_sig).transform(with_sources)
+    `with_sources`, `with_blocks`); `ingest-warehouse` rebuilds an older one, a cross-check
+    still reads it."""
+    return index_rows.transform(with_sig).transform(with_sources).transform(with_blocks)
+
+
+def index_blocks(index_rows: DataFrame, *columns: str) -> DataFrame:
+    """The index's values, one row per block entry: (rule, block_key, refine_keys) after
+    `columns`. The index keeps a value's payload once with all its blocks (a name meets its
+    blocks through each token and rule); the cross-check expands them as it reads."""
+    return index_rows.select(*columns, F.inline("blocks"))
 
 
 def native_token_gram_hashes(tokens: Column, tag: str, hash_key: str) -> Column:
@@ -538,11 +556,13 @@ def _compare(comparator: str, a: Column, b: Column, initial_score: float) -> Col
     return differs(a, b)
 
 
-# ---- rows: one per (value, rule, block key) -----------------------------------------------
+# ---- rows: one per value, its blocks in an array ------------------------------------------
 #
-# One builder per field, each a short chain of flat projections and explodes: per-value work
-# (cleaning, transliteration, gram hashes) runs once per distinct value, block keys are hashed
-# after the explode in generated code, and no wide row carries every field at once. On the
+# One builder per field, each a short chain of flat projections: per-value work (cleaning,
+# transliteration, gram hashes) runs once per distinct value, and the value's blocks, (rule,
+# block key, refine keys) per token and rule, are one array beside its payload, built in
+# generated code (`_name_blocks`). The index stores each payload once; the sample side expands
+# the array into one row per block (`fuzzy_sample_rows`). On the
 # index side they start from `keys.index_values`, the values the exact index is made from:
 # distinct per customer (an order's ship-to name or address usually repeats the customer's
 # own) and cleaned once, the roles they came from kept as a bitmask (`sources`). On the sample
@@ -579,13 +599,33 @@ def _refine_hash(field: str, initial: Column, hash_key: str) -> Column:
 
 
 def _output(df: DataFrame, ids: list[str]) -> DataFrame:
-    """The rows with the final columns; on the index side the roles a value came from stay
-    one bitmask, `sources` (`keys.SOURCES` order): a name the customer and its orders share
-    is one row per block, not one per role. Evidence rows get their `source` back after
-    scoring (`fuzzy_candidates`), from the few pairs that match."""
-    rest = ["field", "rule", "block_key", "refine_keys", "payload", "sig"]
+    """The value rows with the final columns, those without a block dropped; on the index
+    side the roles a value came from stay one bitmask, `sources` (`keys.SOURCES` order): a
+    name the customer and its orders share is one row, not one per role. Evidence rows get
+    their `source` back after scoring (`fuzzy_candidates`), from the few pairs that match.
+
+    Rows without a block are dropped by a generator, not a filter: a filter would be pushed
+    below the projections (computing every block key twice) and below
+    `keys.field_values`'s de-duplication (cleaning every raw value twice, see
+    explode_sources). The generator's input is an expression, not a column: on a column
+    Spark infers the filter `size(column) > 0` itself and pushes it down all the same."""
     out = [F.col(c).alias("sources") if c == "_sources" else F.col(c) for c in ids]
-    return df.select(*out, *rest)
+    rows = df.select(*out, "field", "blocks", "payload", "sig")
+    row = F.struct(*[F.col(c) for c in rows.columns])
+    return rows.select(F.inline(F.when(F.size(F.col("blocks")) > 0, F.array(row))))
+
+
+def _block(rule: BlockRule, block_key: Column, refine_keys: Column | None, keep: Column) -> Column:
+    """[one entry of a value's `blocks`] where `keep`, else []: the builders `concat` them.
+    Not nulls dropped by `array_compact`: that is a lambda, and Spark would evaluate the
+    whole array under it, block hashes included, interpreted."""
+    refine = refine_keys if refine_keys is not None and rule.refine else F.array()
+    entry = F.struct(
+        F.lit(rule.name).alias("rule"),
+        block_key.alias("block_key"),
+        refine.cast(NO_REFINE).alias("refine_keys"),
+    )
+    return F.when(keep, F.array(entry)).otherwise(F.array().cast(BLOCKS_TYPE))
 
 
 def _code(rule: BlockRule, tok: Column) -> Column:
@@ -601,15 +641,52 @@ def _code(rule: BlockRule, tok: Column) -> Column:
     return F.when(tok.rlike("^[a-z]{2,}$"), F.soundex(tok))
 
 
-def _places(rule: BlockRule, countries: Sequence[str] | None) -> Column:
-    """Countries a name row is blocked in: its own (index side: unknown is a block of its own;
-    sample side: an unknown country meets every country's block), or one place for all."""
-    if not rule.per_country:
-        return F.array(F.lit(""))
-    if countries is None:
-        return F.array(F.coalesce(F.col("country"), F.lit("")))
+def _places(countries: Sequence[str]) -> Column:
+    """Sample side: the countries a line's name is blocked in under a per-country rule: its
+    own, or every country when it has none (its name cannot be placed). On the index side an
+    unknown country is a block of its own ("")."""
     every = F.array(*[F.lit(c) for c in [*countries, ""]])
     return F.when(F.col("country").isNull(), every).otherwise(F.array(F.col("country")))
+
+
+UNROLLED_BLOCK_TOKENS = 4
+
+
+def _name_blocks(
+    rules: Sequence[BlockRule], tokens: Column, inits: Column, hash_key: str
+) -> Column:
+    """A name value's blocks in one place (`_place`): per distinct token with a code, per
+    rule, (rule, keyed hash of (rule, place, code), the initials of the value's other
+    tokens). A rule that is not per country blocks in "" only, once: on the row whose
+    `_first_place` is true.
+
+    Unrolled over the first `UNROLLED_BLOCK_TOKENS` tokens, so the block keys are hashed in
+    generated code (inside a lambda Spark interprets each hash's expression tree); a value
+    with more tokens (a few in ten thousand) takes the lambda."""
+
+    def entries(tok: Column, others: Column) -> list[Column]:
+        out = []
+        for rule in rules:
+            code = _code(rule, tok)
+            place = F.col("_place") if rule.per_country else F.lit("")
+            keep = code.isNotNull() & (F.lit(rule.per_country) | F.col("_first_place"))
+            key = _block_hash(rule.name, hash_key, place, code)
+            out.append(_block(rule, key, others, keep))
+        return out
+
+    def others(i: Column | int) -> Column:  # initials of the tokens but the i-th (0-based)
+        after = i + 2 if isinstance(i, int) else i + F.lit(2)
+        return F.array_distinct(F.concat(F.slice(inits, 1, i), F.slice(inits, after, 1 << 16)))
+
+    unrolled = F.concat(
+        *[
+            e
+            for i in range(UNROLLED_BLOCK_TOKENS)
+            for e in entries(F.try_element_at(tokens, F.lit(i + 1)), others(i))
+        ]
+    )
+    general = F.flatten(F.transform(tokens, lambda t, i: F.concat(*entries(t, others(i)))))
+    return F.when(F.size(tokens) <= UNROLLED_BLOCK_TOKENS, unrolled).otherwise(general)
 
 
 def _name_rows(
@@ -652,56 +729,22 @@ def _name_rows(
         *ids, "country", "_tokens", "payload", signature(F.col("payload")).alias("sig")
     )
     # Per distinct token: its rules' codes on the flat token, refined by the initials of the
-    # value's other tokens (positions cut out with slices: generated code, no lambda).
+    # value's other tokens (positions cut out with slices).
     distinct = F.array_distinct(F.col("_tokens"))
     inits = F.transform(distinct, lambda t: _refine_hash("name", F.substring(t, 1, 1), hash_key))
-    coded = signed.select(
-        *ids,
-        "country",
-        "payload",
-        "sig",
-        inits.alias("_inits"),
-        F.posexplode(distinct).alias("_pos", "_tok"),
-    )
-    pos, initials = F.col("_pos"), F.col("_inits")
-    others = F.array_distinct(
-        F.concat(F.slice(initials, 1, pos), F.slice(initials, pos + 2, F.lit(1 << 16)))
-    )
-    entries = coded.select(
-        *ids,
-        "payload",
-        "sig",
-        F.inline(
-            F.array(
-                *[
-                    F.struct(
-                        F.lit(r.name).alias("rule"),
-                        _code(r, F.col("_tok")).alias("code"),
-                        (others if r.refine else F.array()).cast(NO_REFINE).alias("refine_keys"),
-                        _places(r, countries).alias("places"),
-                    )
-                    for r in rules
-                ]
-            )
-        ),
-    ).filter(F.col("code").isNotNull())
-    placed = entries.select(
-        *ids,
-        "payload",
-        "sig",
-        "rule",
-        "code",
-        "refine_keys",
-        F.explode(F.col("places")).alias("_place"),
-    )
+    # Tokens and initials as columns: the blocks expression reads each of them many times.
+    per_value = [*ids, "payload", "sig", distinct.alias("_distinct"), inits.alias("_inits")]
+    if countries is None or not any(r.per_country for r in rules):
+        place = F.coalesce(F.col("country"), F.lit("")) if countries is None else F.lit("")
+        placed = signed.select(*per_value, place.alias("_place"), F.lit(True).alias("_first_place"))
+    else:
+        exploded = signed.select(
+            *per_value, F.posexplode(_places(countries)).alias("_place_pos", "_place")
+        )
+        placed = exploded.withColumn("_first_place", F.col("_place_pos") == 0)
+    blocks = _name_blocks(rules, F.col("_distinct"), F.col("_inits"), hash_key)
     rows = placed.select(
-        *ids,
-        F.lit("name").alias("field"),
-        "rule",
-        _block_hash(F.col("rule"), hash_key, F.col("_place"), F.col("code")).alias("block_key"),
-        "refine_keys",
-        "payload",
-        "sig",
+        *ids, F.lit("name").alias("field"), blocks.alias("blocks"), "payload", "sig"
     )
     return _output(rows, ids)
 
@@ -737,32 +780,16 @@ def _address_rows(
         ).alias("_initials"),
         F.array(street_gram_set(F.col("_rest"), "a2", hash_key)).alias("payload"),
     )
-    per_rule = [
-        F.struct(
-            F.lit(r.name).alias("rule"),
-            (F.col("_initials") if r.refine else F.array().cast(NO_REFINE)).alias("refine_keys"),
-        )
-        for r in rules
-    ]
-    # Unusable values make no rows through the generator, not a filter: a filter here would be
-    # pushed below `keys.field_values`'s de-duplication and fold every raw street twice (see
-    # explode_sources).
-    # The generator's input is an expression, not a column: on a column Spark infers the
-    # filter `size(column) > 0` itself and pushes it down all the same.
-    usable = F.when(F.col("_usable"), F.array(*per_rule))
-    # The signature before the generator: once per value, not once per generated row.
+    # The signature in a projection of its own: once per value.
     signed = hashed.select(
         *ids, "_code", "_usable", "_initials", "payload", signature(F.col("payload")).alias("sig")
     )
-    entries = signed.select(*ids, "_code", "payload", "sig", F.inline(usable))
-    rows = entries.select(
-        *ids,
-        F.lit("address").alias("field"),
-        "rule",
-        _block_hash(F.col("rule"), hash_key, F.col("_code")).alias("block_key"),
-        "refine_keys",
-        "payload",
-        "sig",
+    code, initials, usable = F.col("_code"), F.col("_initials"), F.col("_usable")
+    blocks = F.concat(
+        *[_block(r, _block_hash(r.name, hash_key, code), initials, usable) for r in rules]
+    )
+    rows = signed.select(
+        *ids, F.lit("address").alias("field"), blocks.alias("blocks"), "payload", "sig"
     )
     return _output(rows, ids)
 
@@ -783,24 +810,15 @@ def _weak_rows(
 ) -> DataFrame:
     """Weak-level rows: blocked on a part of the value (`part(rule)` -> (block, usable)),
     the payload the whole value."""
-    per_rule = []
+    entries = []
     for rule in rules:
         block, usable = part(rule)
-        per_rule.append(
-            F.struct(F.lit(rule.name).alias("rule"), F.when(usable, block).alias("_block"))
-        )
-    entries = values.select(
-        *ids,
-        _value_payload(F.col(value), tag, hash_key).alias("payload"),
-        F.inline(F.array(*per_rule)),
-    ).filter(F.col("_block").isNotNull())
-    rows = entries.select(
+        entries.append(_block(rule, _block_hash(rule.name, hash_key, block), None, usable))
+    rows = values.select(
         *ids,
         F.lit(rules[0].field).alias("field"),
-        "rule",
-        _block_hash(F.col("rule"), hash_key, F.col("_block")).alias("block_key"),
-        F.array().cast(NO_REFINE).alias("refine_keys"),
-        "payload",
+        F.concat(*entries).alias("blocks"),
+        _value_payload(F.col(value), tag, hash_key).alias("payload"),
         F.lit(None).cast(SIGNATURE_TYPE).alias("sig"),  # `differs` needs no bound
     )
     return _output(rows, ids)
@@ -853,8 +871,8 @@ def _rows(
     matching: MatchingConf,
     countries: Sequence[str] | None,
 ) -> DataFrame | None:
-    """`keys.cleaned` values per field -> every rule's rows, one per (value, rule, block
-    key); None without rules."""
+    """`keys.cleaned` values per field -> one row per value with its blocks under every
+    rule (ids, field, blocks, payload, sig); None without rules."""
     out = []
     if rules := matching.for_field("name"):
         out.append(_name_rows(values["name"], ids, rules, countries, hash_key))
@@ -876,8 +894,8 @@ def fuzzy_index(
     hash_key: str,
     matching: MatchingConf | None = None,
 ) -> DataFrame:
-    """`role_values` of every role -> the fuzzy index (field, rule, block_key, refine_keys,
-    customer_id, sources, payload, sig): hashes only. Write it partitioned by field.
+    """`role_values` of every role -> the fuzzy index (field, customer_id, sources, blocks,
+    payload, sig): hashes only, one row per value. Write it partitioned by field.
     `matching` defaults to conf/matching.yaml."""
     return fuzzy_index_of(index_values(values, conf), hash_key, matching)
 
@@ -891,8 +909,8 @@ def fuzzy_index_of(
     rows = _rows(values, ["customer_id", "_sources"], hash_key, matching, None)
     if rows is None:
         schema = (
-            "field string, rule string, block_key bigint, refine_keys array<bigint>, "
-            f"customer_id string, sources int, payload {PAYLOAD_TYPE}, sig {SIGNATURE_TYPE}"
+            f"field string, customer_id string, sources int, blocks {BLOCKS_TYPE}, "
+            f"payload {PAYLOAD_TYPE}, sig {SIGNATURE_TYPE}"
         )
         return next(iter(values.values())).sparkSession.createDataFrame([], schema)
     return rows.select(*INDEX_COLUMNS)
@@ -933,6 +951,8 @@ def fuzzy_sample_rows(
     ids = ["run_id", "line_number"]
     values = {f: cleaned(parts, f, conf, ids) for f in FIELD_INPUTS}
     rows = _rows(values, ids, hash_key, matching, countries)
+    if rows is not None:
+        rows = rows.select(*ids, "field", F.inline("blocks"), "payload", "sig")
     if rows is None:
         schema = (
             "run_id string, line_number bigint, field string, rule string, block_key bigint, "
@@ -997,7 +1017,7 @@ def blocked_index_rows(index_rows: DataFrame, sample_rows: DataFrame) -> DataFra
     sample: one pass over three columns of the index, the sample's keys broadcast. Only
     counted: the payloads are read once, by `candidate_pairs`, for the blocks it joins."""
     wanted = F.broadcast(sample_rows.select("rule", "block_key").distinct())
-    narrow = index_rows.select("rule", "block_key", "refine_keys")
+    narrow = index_blocks(index_rows)
     return narrow.join(wanted, on=["rule", "block_key"], how="left_semi")
 
 
@@ -1230,7 +1250,7 @@ def candidate_pairs(
         F.col("sig").alias("s_sig"),
     )
     s = _by_sub_key(s, side(targets)).join(side(wanted), on=sub, how="left_semi")
-    i = plan.index.select(
+    i = index_blocks(plan.index, "customer_id", "sources", "payload", "sig").select(
         "rule",
         "block_key",
         "refine_keys",

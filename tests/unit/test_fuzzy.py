@@ -148,17 +148,19 @@ def test_index_and_sample_rows_hold_no_raw_values(index, sample_rows):
     assert index.columns == fuzzy.INDEX_COLUMNS
     assert sample_rows.columns == fuzzy.SAMPLE_COLUMNS
     types = dict(index.dtypes)
-    assert types["block_key"] == "bigint"
-    assert types["refine_keys"] == "array<bigint>"
+    assert types["blocks"] == fuzzy.BLOCKS_TYPE  # rule names, hashed block and refine keys
     assert types["payload"] == "array<array<int>>"
-    assert all(t != "string" for c, t in index.dtypes if c not in ("field", "rule", "customer_id"))
+    assert all(t != "string" for c, t in index.dtypes if c not in ("field", "customer_id"))
     assert types["sources"] == "int"
+    types = dict(sample_rows.dtypes)
+    assert types["block_key"] == "bigint" and types["refine_keys"] == "array<bigint>"
+    assert all(t != "string" for c, t in sample_rows.dtypes if c not in ("run_id", "field", "rule"))
 
 
 def test_a_value_several_roles_share_is_one_row_and_evidence_per_role(spark, norm_conf, matching):
     """c1's two orders ship to c1's own name and phone, and to one street; c9 has orders
-    only. Index rows: one per value and block, its roles in `sources`; evidence: one
-    row per role the matched value came from."""
+    only. Index rows: one per value, its roles in `sources`, its blocks in an array;
+    evidence: one row per role the matched value came from."""
     customers = spark.createDataFrame(
         [("c1", "John", "Smith", "+44 20 7946 0958", "GB"), ("c2", None, None, None, None)],
         "customer_id string, first_name string, last_name string, phone string, country string",
@@ -181,7 +183,9 @@ def test_a_value_several_roles_share_is_one_row_and_evidence_per_role(spark, nor
     index = fuzzy.fuzzy_index(values, norm_conf, KEY, matching).localCheckpoint()
     both = 1 << keys.SOURCES.index("customers") | 1 << keys.SOURCES.index("orders")
     only_orders = 1 << keys.SOURCES.index("orders")
-    rows = index.select("field", "rule", "customer_id", "sources").collect()
+    values = index.select("field", "customer_id").collect()
+    assert sorted(values) == [("address", "c1"), ("name", "c1"), ("name", "c9"), ("phone", "c1")]
+    rows = fuzzy.index_blocks(index, "field", "customer_id", "sources").collect()
     per_field = {}
     for r in rows:
         per_field.setdefault((r.customer_id, r.field), []).append(r.sources)
@@ -208,10 +212,11 @@ def test_a_value_several_roles_share_is_one_row_and_evidence_per_role(spark, nor
 
 
 def test_an_index_with_a_row_per_role_reads_as_sources(sample_rows, index, evidence_df, matching):
-    """An index written by an older version (one row per role, `source`) gives the same
-    evidence through `current_index`."""
+    """An index written by an older version (one row per block and role, `source`) gives
+    the same evidence through `current_index`."""
+    per_block = fuzzy.index_blocks(index, "field", "customer_id", "sources", "payload", "sig")
     per_role = keys.explode_sources(
-        index.withColumnRenamed("sources", "_sources"),
+        per_block.withColumnRenamed("sources", "_sources"),
         ["field", "rule", "block_key", "refine_keys", "customer_id"],
         ["payload", "sig"],
     )
