@@ -662,7 +662,7 @@ def _name_blocks(
 
     Unrolled over the first `UNROLLED_BLOCK_TOKENS` tokens, so the block keys are hashed in
     generated code (inside a lambda Spark interprets each hash's expression tree); a value
-    with more tokens (a few in ten thousand) takes the lambda."""
+    with more tokens (about one name in a million of the demo data) takes the lambda."""
 
     def entries(tok: Column, others: Column) -> list[Column]:
         out = []
@@ -675,9 +675,11 @@ def _name_blocks(
         return out
 
     def others(i: Column | int) -> Column:  # initials of the tokens but the i-th (0-based)
-        after = i + 2 if isinstance(i, int) else i + F.lit(2)
-        return F.array_distinct(F.concat(F.slice(inits, 1, i), F.slice(inits, after, 1 << 16)))
+        return F.array_distinct(F.concat(F.slice(inits, 1, i), F.slice(inits, i + 2, 1 << 16)))
 
+    general = F.flatten(F.transform(tokens, lambda t, i: F.concat(*entries(t, others(i)))))
+    if UNROLLED_BLOCK_TOKENS <= 0:
+        return general
     unrolled = F.concat(
         *[
             e
@@ -685,7 +687,6 @@ def _name_blocks(
             for e in entries(F.try_element_at(tokens, F.lit(i + 1)), others(i))
         ]
     )
-    general = F.flatten(F.transform(tokens, lambda t, i: F.concat(*entries(t, others(i)))))
     return F.when(F.size(tokens) <= UNROLLED_BLOCK_TOKENS, unrolled).otherwise(general)
 
 

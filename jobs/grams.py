@@ -131,6 +131,11 @@ def py_token_grams(token: str, cjk: bool) -> list[str]:
     return bigrams + letters
 
 
+# Grams off the two-character table (non-Latin letters, CJK characters) repeat across values:
+# each worker keeps up to this many of their hashes instead of a SHA-256 per occurrence.
+MEMO_SIZE = 1 << 18
+
+
 class GramHasher:
     """Hashes of token grams for one tag, from the table of two-character grams over
     `GRAM_ALPHABET` (the common case) and SHA-256 for the rest."""
@@ -138,12 +143,18 @@ class GramHasher:
     def __init__(self, tag: str, prefix: bytes, table: np.ndarray) -> None:
         self.tag, self.prefix = tag, prefix
         self.table = np.asarray(table, dtype=np.int32)
+        self._seen: dict[str, int] = {}  # grams off the table, hashed once per worker
 
     def one(self, gram: str) -> int:
         if len(gram) == 2 and gram[0] in GRAM_ALPHABET and gram[1] in GRAM_ALPHABET:
             i, j = GRAM_ALPHABET.index(gram[0]), GRAM_ALPHABET.index(gram[1])
             return int(self.table[i * _N + j])
-        return sha_gram_hash(gram, self.tag, self.prefix)
+        h = self._seen.get(gram)
+        if h is None:
+            if len(self._seen) >= MEMO_SIZE:
+                self._seen.clear()
+            h = self._seen[gram] = sha_gram_hash(gram, self.tag, self.prefix)
+        return h
 
     def token_hashes(self, tokens: pa.Array, cjk: pa.Array | None = None) -> pa.Array:
         """list<string> tokens (and list<bool> CJK flags, null: none) -> list<list<int32>>:

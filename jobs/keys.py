@@ -278,10 +278,12 @@ def field_keys(values: DataFrame, field: str, hash_key: str) -> DataFrame:
     hashed = values.select(
         keyed_hash(F.col("value"), hash_key).alias("match_key"), "customer_id", "_sources"
     )
+    # Two raw values of a customer can make one key ("J. Smith", "j smith"): their roles are
+    # merged before they are exploded, so each (key, customer, role) comes out once.
+    unique = hashed.groupBy("match_key", "customer_id").agg(F.bit_or("_sources").alias("_sources"))
     keep = F.col("match_key").isNotNull()
-    rows = explode_sources(hashed, ["match_key", "customer_id"], [], keep)
-    unique = rows.dropDuplicates(["match_key", "customer_id", "source"])
-    return unique.select(F.lit(field).alias("field"), "match_key", "customer_id", "source")
+    rows = explode_sources(unique, ["match_key", "customer_id"], [], keep)
+    return rows.select(F.lit(field).alias("field"), "match_key", "customer_id", "source")
 
 
 def index_values(values: Sequence[DataFrame], conf: NormaliseConf) -> dict[str, DataFrame]:

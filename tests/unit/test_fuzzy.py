@@ -211,6 +211,34 @@ def test_a_value_several_roles_share_is_one_row_and_evidence_per_role(spark, nor
     assert {r.customers_hit for r in evidence} == {2}
 
 
+def test_blocks_unrolled_or_by_lambda_are_the_same(spark, norm_conf, matching, monkeypatch):
+    """A name of up to `UNROLLED_BLOCK_TOKENS` distinct tokens gets its blocks from unrolled
+    expressions, a longer one from a lambda: both make the same entries, and a long name is
+    found like a short one."""
+    long_name = ("c8", "Maria de los Angeles", "Garcia Lopez", None, None, None, None, "ES")
+    customers = spark.createDataFrame(
+        [*CUSTOMERS, long_name],
+        "customer_id string, first_name string, last_name string, first_name_latin string, "
+        "last_name_latin string, email string, phone string, country string",
+    )
+    values = [keys.role_values("customers", customers, CUSTOMER_COLUMNS)]
+
+    def names(index):
+        rows = index.filter(F.col("field") == "name").select("customer_id", "blocks").collect()
+        return sorted((r.customer_id, r.blocks) for r in rows)
+
+    index = fuzzy.fuzzy_index(values, norm_conf, KEY, matching).localCheckpoint()
+    monkeypatch.setattr(fuzzy, "UNROLLED_BLOCK_TOKENS", 0)
+    assert names(fuzzy.fuzzy_index(values, norm_conf, KEY, matching)) == names(index)
+    long_blocks = [blocks for customer, blocks in names(index) if customer == "c8"]
+    # six distinct tokens, each coded by both name rules
+    assert len(long_blocks) == 1 and len(long_blocks[0]) == 6 * len(matching.for_field("name"))
+    line = {1: {"name": "Maria de los Angeles Garsia Lopez", "country": "ES"}}
+    sample = fuzzy.fuzzy_sample_rows(sample_df(spark, line), norm_conf, KEY, None, matching)
+    evidence = fuzzy.fuzzy_candidates(sample, index, matching).collect()
+    assert {r.customer_id for r in evidence} == {"c8"}
+
+
 def test_an_index_with_a_row_per_role_reads_as_sources(sample_rows, index, evidence_df, matching):
     """An index written by an older version (one row per block and role, `source`) gives
     the same evidence through `current_index`."""
