@@ -292,12 +292,11 @@ def _role_values(roles: dict) -> list[DataFrame]:
 
 
 def _index_values(roles: dict, config: Config) -> dict[str, DataFrame]:
-    """Per field, the roles' distinct values cleaned (`keys.index_values`): persisted when the
-    fuzzy index is built from them too, so each value is cleaned once for both indexes."""
+    """Per field, the roles' distinct values cleaned (`keys.index_values`), persisted: the
+    exact index, the fuzzy index and the warehouse profile are made from them, so each value is
+    cleaned once."""
     values = keys.index_values(_role_values(roles), config.normalise)
-    if config.crosscheck.fuzzy:
-        values = {f: v.persist(StorageLevel.MEMORY_AND_DISK) for f, v in values.items()}
-    return values
+    return {f: v.persist(StorageLevel.MEMORY_AND_DISK) for f, v in values.items()}
 
 
 def _unpersist(values: dict) -> None:
@@ -406,10 +405,11 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
                 else:
                     fz_rows = _fuzzy_rows(values, config, hash_key)
                     replace_customers(spark, fz_location, changed, fz_rows)
-        _unpersist(values)
         overwrite(current, fps_location)
         current.unpersist()
-        _write_warehouse_profile(spark, config, roles["customers"])
+        # a full build's values hold every customer: the profile reads e-mail and phone there
+        _write_warehouse_profile(spark, config, roles["customers"], values if full else None)
+        _unpersist(values)
         st.update(rows=sum(counts.values()), mode=mode, customers_refreshed=changed_n)
     build = {
         "built_at": built_at,
@@ -435,10 +435,14 @@ def _fuzzy_index_current(spark: SparkSession, config: Config) -> bool:
 
 
 def _write_warehouse_profile(
-    spark: SparkSession, config: Config, customers: tuple[DataFrame, Any] | None = None
+    spark: SparkSession,
+    config: Config,
+    customers: tuple[DataFrame, Any] | None = None,
+    index_values: dict[str, DataFrame] | None = None,
 ) -> None:
     """Our customers' e-mail domains, calling codes and countries as bucketed counts: what
-    each sample's profile is compared with."""
+    each sample's profile is compared with. With a full build's `index_values` (persisted),
+    e-mail and phone are read there instead of being cleaned again."""
     src = config.warehouse["customers"]
     df = customers[0] if customers else read_source(spark, "customers", src)
     people = df.select(
@@ -447,7 +451,11 @@ def _write_warehouse_profile(
             for c in ("email", "phone", "country")
         ]
     )
-    values = prov.profile_values(people, config.normalise)
+    if index_values is not None:
+        bit = 1 << keys.SOURCES.index("customers")
+        values = prov.index_profile_values(index_values, people, bit, config.normalise)
+    else:
+        values = prov.profile_values(people, config.normalise)
     counts = prov.profile_counts(values, config.provenance.profile_min_count)
     overwrite(counts, config.table(T_WAREHOUSE_PROFILE))
 

@@ -280,6 +280,33 @@ def profile_values(
     )
 
 
+def index_profile_values(
+    values: Mapping[str, DataFrame], people: DataFrame, role_bit: int, conf: NormaliseConf
+) -> DataFrame:
+    """`profile_values` of the customers' rows, with e-mail and phone taken from
+    `keys.index_values` (already canonical there: not cleaned a second time) where the
+    customers role (`role_bit` of `_sources`) holds them, and the country from the rows
+    (`people`: `country`). A customers table has one row per customer, so a customer and
+    value pair there is one row; a duplicated customer row is counted once."""
+    own = F.col("_sources").bitwiseAND(role_bit) != 0
+    codes = (cc for cc, _ in conf.phone_countries.values())
+    parts = [
+        values["email"]
+        .filter(own)
+        .select(F.substring_index(F.col("value"), "@", -1).alias("value"))
+        .select(F.lit("email_domain").alias("dimension"), "value"),
+        values["phone"]
+        .filter(own)
+        .select(calling_code(F.col("value"), codes).alias("value"))
+        .select(F.lit("phone_code").alias("dimension"), "value"),
+        people.select(
+            F.lit("country").alias("dimension"), normalise_country(F.col("country")).alias("value")
+        ),
+    ]
+    union = parts[0].unionByName(parts[1]).unionByName(parts[2])
+    return union.filter(F.col("value").isNotNull()).select("dimension", "value")
+
+
 def profile_counts(values: DataFrame, min_count: int) -> DataFrame:
     """(dimension, value) -> (dimension, value, n); values seen fewer than `min_count` times
     are counted as "(other)", so a rare personal domain cannot single anyone out."""

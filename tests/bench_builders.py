@@ -93,7 +93,7 @@ def main() -> None:
         print(f"{label:<24}{'':>8}{best / len(arr) * 1e6:>10.2f}  (Arrow batch, Python only)")
     roles = {role: (read_source(spark, role, src), src) for role, src in config.warehouse.items()}
     customers = cust.count()
-    values = pl._index_values(roles, config)  # persisted when fuzzy matching is on
+    values = pl._index_values(roles, config)  # persisted
     start = time.perf_counter()
     for v in values.values():
         v.count()

@@ -173,6 +173,40 @@ def test_profile_values_keep_domains_codes_and_countries_only(spark, norm_conf):
     )  # fmt: skip
 
 
+def test_profile_from_index_values_equals_the_one_from_rows(spark, norm_conf):
+    """A full index build reads the warehouse profile's e-mail and phone off the cleaned
+    index values: the customers role's only (an order's e-mail or phone is not a customer's),
+    the same (dimension, value) rows as `profile_values` of the customers' rows."""
+    from jobs import keys
+
+    customers = spark.createDataFrame(
+        [("c1", "Anna.Smith@GoogleMail.com", "+44 20 7946 0958", "gb"),
+         ("c2", "x@seznam.cz", "602 123 456", "CZ"),
+         ("c3", "not an email", "020 7946 0958", "GB"),
+         ("c4", None, None, None),
+         ("c5", "x@seznam.cz", "+33 1 23 45 67 89", "FR")],
+        "customer_id string, email string, phone string, country string",
+    )  # fmt: skip
+    orders = spark.createDataFrame(
+        [("c1", "anna@web.de", "+49 30 123456"), ("c2", "x@seznam.cz", "602 123 456")],
+        "customer_id string, email string, phone string",
+    )
+    columns = {c: c for c in customers.columns}
+    values = keys.index_values(
+        [
+            keys.role_values("customers", customers, columns),
+            keys.role_values("orders", orders, {c: c for c in orders.columns}),
+        ],
+        norm_conf,
+    )
+    bit = 1 << keys.SOURCES.index("customers")
+    people = customers.select("email", "phone", "country")
+    got = sorted(map(tuple, prov.index_profile_values(values, people, bit, norm_conf).collect()))
+    assert got == sorted(map(tuple, prov.profile_values(people, norm_conf).collect()))
+    assert ("email_domain", "web.de") not in got and ("phone_code", "49") not in got
+    assert got.count(("email_domain", "seznam.cz")) == 2
+
+
 def test_calling_code_prefers_the_longest_code(spark):
     df = spark.createDataFrame(
         [("+420602123456",), ("+4420794609",), ("+999123",), (None,)], "e string"
