@@ -664,12 +664,14 @@ def _name_blocks(
     generated code (inside a lambda Spark interprets each hash's expression tree); a value
     with more tokens (about one name in a million of the demo data) takes the lambda."""
 
+    first = F.col("_first_place")
+
     def entries(tok: Column, others: Column) -> list[Column]:
         out = []
         for rule in rules:
             code = _code(rule, tok)
             place = F.col("_place") if rule.per_country else F.lit("")
-            keep = code.isNotNull() & (F.lit(rule.per_country) | F.col("_first_place"))
+            keep = code.isNotNull() if rule.per_country else code.isNotNull() & first
             key = _block_hash(rule.name, hash_key, place, code)
             out.append(_block(rule, key, others, keep))
         return out
@@ -952,15 +954,13 @@ def fuzzy_sample_rows(
     ids = ["run_id", "line_number"]
     values = {f: cleaned(parts, f, conf, ids) for f in FIELD_INPUTS}
     rows = _rows(values, ids, hash_key, matching, countries)
-    if rows is not None:
-        rows = rows.select(*ids, "field", F.inline("blocks"), "payload", "sig")
     if rows is None:
         schema = (
             "run_id string, line_number bigint, field string, rule string, block_key bigint, "
             f"refine_keys array<bigint>, payload {PAYLOAD_TYPE}, sig {SIGNATURE_TYPE}"
         )
         return parsed.sparkSession.createDataFrame([], schema)
-    return rows.select(*SAMPLE_COLUMNS)
+    return rows.select(*ids, "field", F.inline("blocks"), "payload", "sig")
 
 
 # ---- blocking plan and diagnostics --------------------------------------------------------

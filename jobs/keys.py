@@ -208,18 +208,12 @@ FIELD_INPUTS = {
     "name": ("name", "name_latin", "country"),
     "address": ("line1", "postcode"),
 }
-# Per field, the cleaned columns `cleaned` adds besides `value` (the exact key, unhashed).
-CLEANED = {
-    "email": (),
-    "phone": ("phone_c",),
-    "name": ("country", "name_c", "latin_c"),
-    "address": ("street", "postcode"),
-}
 
 
 def cleaned(df: DataFrame, field: str, conf: NormaliseConf, ids: Sequence[str]) -> DataFrame:
-    """The raw inputs of one field (`FIELD_INPUTS`) -> `ids`, its cleaned columns
-    (`CLEANED`) and `value`, its canonical form: the exact key before hashing.
+    """The raw inputs of one field (`FIELD_INPUTS`) -> `ids`, its cleaned columns (phone:
+    `phone_c`; name: `country`, `name_c`, `latin_c`; address: `street`, `postcode`) and
+    `value`, its canonical form: the exact key before hashing.
 
     The costly clean-ups run once per row, in a projection of their own (then each is
     evaluated once however often the next one reads it), and both the exact key and the
@@ -243,7 +237,8 @@ def cleaned(df: DataFrame, field: str, conf: NormaliseConf, ids: Sequence[str]) 
             clean_name(F.col("name")).alias("name_c"),
             clean_name(F.col("name_latin")).alias("latin_c"),
         )
-        return first.select(*ids, *CLEANED[field], name_key(F.col("name_c")).alias("value"))
+        value = name_key(F.col("name_c"))
+        return first.select(*ids, "country", "name_c", "latin_c", value.alias("value"))
     if field == "address":
         first = df.select(
             *ids,
@@ -251,7 +246,7 @@ def cleaned(df: DataFrame, field: str, conf: NormaliseConf, ids: Sequence[str]) 
             normalise_postcode(F.col("postcode")).alias("postcode"),
         )
         value = address_key(F.col("street"), F.col("postcode"))
-        return first.select(*ids, *CLEANED[field], value.alias("value"))
+        return first.select(*ids, "street", "postcode", value.alias("value"))
     raise ValueError(f"unknown field {field!r}: one of {', '.join(FIELD_INPUTS)}")
 
 

@@ -304,10 +304,6 @@ def _unpersist(values: dict) -> None:
         v.unpersist()
 
 
-def _index_parts(values: dict, hash_key: str) -> DataFrame:
-    return keys.keys_of(values, hash_key)
-
-
 def _fuzzy_rows(values: dict, config: Config, hash_key: str) -> DataFrame:
     return fuzzy.fuzzy_index_of(values, hash_key, config.matching)
 
@@ -357,11 +353,11 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
             full = changed_n > config.index_full_rebuild_share * max(n_customers, 1)
         if full:
             values = _index_values(roles, config)
-            index = _index_parts(values, hash_key)
+            index = keys.keys_of(values, hash_key)
         else:
             subset = {r: (incr.restrict(df, src, changed), src) for r, (df, src) in roles.items()}
             values = _index_values(subset, config)
-            new_rows = _index_parts(values, hash_key).persist(StorageLevel.MEMORY_AND_DISK)
+            new_rows = keys.keys_of(values, hash_key).persist(StorageLevel.MEMORY_AND_DISK)
             unchanged = read_table(spark, location).join(changed, on="customer_id", how="left_anti")
             index = unchanged.unionByName(new_rows)
         with log.stage("index-keys", mode="full" if full else "incremental") as sub:

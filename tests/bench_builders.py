@@ -33,7 +33,7 @@ def main() -> None:
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from pyspark.sql import functions as F
 
-    from jobs import fuzzy
+    from jobs import fuzzy, keys
     from jobs import normalise as N
     from jobs import pipeline as pl
     from jobs.config import load_config
@@ -98,7 +98,7 @@ def main() -> None:
     for v in values.values():
         v.count()
     print(f"cleaned index values, {customers:,} customers: {time.perf_counter() - start:.1f} s")
-    seconds = best_of(pl._index_parts(values, "k"))
+    seconds = best_of(keys.keys_of(values, "k"))
     print(f"exact index keys, {customers:,} customers: {seconds:.1f} s")
     seconds = best_of(pl._fuzzy_rows(values, config, "k"))
     print(f"fuzzy index rows, {customers:,} customers: {seconds:.1f} s")
