@@ -122,12 +122,23 @@ class ProvenanceConf:
 
 
 @dataclass(frozen=True)
+class CountriesConf:
+    """conf/countries.yaml as hashable tuples: (alpha-2, (alpha-3, names...)) per country,
+    (domain, alpha-2) for e-mail domains that differ from the code, and generic ccTLDs."""
+
+    names: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    email_tlds: tuple[tuple[str, str], ...] = ()
+    generic_tlds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class NormaliseConf:
     domain_aliases: Mapping[str, str]
     dotless_domains: tuple[str, ...]
     plus_tag_domains: tuple[str, ...]
     phone_countries: Mapping[str, tuple[str, str]]
     abbreviations: Mapping[str, str]
+    countries: CountriesConf = field(default_factory=CountriesConf)
 
 
 @dataclass(frozen=True)
@@ -211,9 +222,26 @@ def _source(role: str, raw: Any) -> SourceConf:
     )
 
 
-def _normalise_conf(raw: dict[str, Any]) -> NormaliseConf:
+def _countries_conf(raw: dict[str, Any]) -> CountriesConf:
+    countries = raw.get("countries") or {}
+    if not isinstance(countries, dict):
+        raise ConfigError("countries.yaml: `countries` must map ISO alpha-2 codes to name lists")
+    return CountriesConf(
+        names=tuple(
+            (str(code).upper(), tuple(str(n) for n in names or ()))
+            for code, names in countries.items()
+        ),
+        email_tlds=tuple(
+            (str(k).lower(), str(v).upper()) for k, v in (raw.get("email_tlds") or {}).items()
+        ),
+        generic_tlds=tuple(str(t).lower() for t in raw.get("generic_tlds") or ()),
+    )
+
+
+def _normalise_conf(raw: dict[str, Any], countries: dict[str, Any] | None = None) -> NormaliseConf:
     email = raw.get("email", {})
     return NormaliseConf(
+        countries=_countries_conf(countries or {}),
         domain_aliases=dict(email.get("domain_aliases", {})),
         dotless_domains=tuple(email.get("dotless_domains", ())),
         plus_tag_domains=tuple(email.get("plus_tag_domains", ())),
@@ -255,8 +283,12 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     conf_dir = conf_path.parent
     norm_path = conf_dir / "normalise.yaml"
     headers_path = conf_dir / "headers.yaml"
+    countries_path = conf_dir / "countries.yaml"
     norm_raw = _read_yaml(norm_path if norm_path.exists() else CONF_DIR / "normalise.yaml")
     headers_raw = _read_yaml(headers_path if headers_path.exists() else CONF_DIR / "headers.yaml")
+    countries_raw = _read_yaml(
+        countries_path if countries_path.exists() else CONF_DIR / "countries.yaml"
+    )
 
     lakehouse = str(raw.get("lakehouse") or "lakehouse")
     sample = raw.get("sample") or {}
@@ -311,7 +343,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         ),
         crosscheck=crosscheck,
         verdict=verdict,
-        normalise=_normalise_conf(norm_raw),
+        normalise=_normalise_conf(norm_raw, countries_raw),
         headers={k: tuple(str(x) for x in v) for k, v in headers_raw.items()},
         matching=matching,
         provenance=_provenance_conf(raw.get("provenance")),

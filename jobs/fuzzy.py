@@ -62,6 +62,7 @@ from jobs.keys import (
     role_values,
     sample_parts,
     source_bit,
+    with_line_country,
 )
 from jobs.normalise import CJK_ONLY_RE, HOUSE_NUMBER_TOKEN_RE, keyed_hash
 
@@ -944,10 +945,10 @@ def fuzzy_sample_rows(
     `phone_countries`, since their names cannot be placed. `matching` defaults to
     conf/matching.yaml."""
     matching = matching or load_matching()
-    parts = parsed.select(
+    parts = with_line_country(parsed, conf, default_country).select(
         "run_id",
         "line_number",
-        *sample_parts(default_country),
+        *sample_parts(),
         F.lit(None).cast("string").alias("name_latin"),
     )
     countries = sorted(conf.phone_countries)

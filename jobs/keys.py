@@ -13,6 +13,15 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from jobs.config import FIELDS, NormaliseConf
+from jobs.country import (
+    address_country,
+    country_conflict,
+    country_of,
+    country_table,
+    email_country,
+    phone_country,
+    resolve_country,
+)
 from jobs.normalise import (
     address_key,
     clean_email,
@@ -63,13 +72,14 @@ def with_normalised(df: DataFrame, conf: NormaliseConf) -> DataFrame:
         name_key(F.col("_name")).alias("name_n"),
         address_key(F.col("_street"), F.col("_postcode")).alias("address_n"),
         "_email",
+        "_phone",
         "_phone_raw",
         "_line1_raw",
     )
     problems = F.array_compact(
         F.array(
             email_problem(F.col("_email")),
-            _problem(F.col("_phone_raw"), F.col("phone_n"), "phone_unparseable"),
+            phone_problem(F.col("_phone_raw"), F.col("_phone"), F.col("country"), F.col("phone_n")),
             _problem(F.col("_line1_raw"), F.col("address_n"), "address_unparsed"),
         )
     )
@@ -78,21 +88,59 @@ def with_normalised(df: DataFrame, conf: NormaliseConf) -> DataFrame:
     )
 
 
+def phone_problem(raw: Column, clean: Column, country: Column, e164: Column) -> Column:
+    """Why a given phone gives no key: `phone_no_country` for a number in national form
+    (6-14 digits, no `+` or `00`) on a line whose country is unknown, which a country
+    would make valid; `phone_unparseable` for anything else (letters, too few digits, an
+    e-mail: a swapped column). Null when fine or absent."""
+    national = ~clean.startswith("+") & ~clean.startswith("00") & (F.length(clean).between(6, 14))
+    reason = F.when(country.isNull() & national, F.lit("phone_no_country")).otherwise(
+        F.lit("phone_unparseable")
+    )
+    return F.when((F.length(F.trim(raw)) > 0) & e164.isNull(), reason)
+
+
 def _problem(value: Column, result: Column, name: str) -> Column:
     """A value was given but no key could be made from it."""
     return F.when((F.length(F.trim(value)) > 0) & result.isNull(), F.lit(name))
 
 
-def sample_parts(default_country: str | None) -> list[Column]:
-    """A parsed sample line's name, email, phone, country, line1, postcode: first + last name
-    when there is no full name, a free-text address split when there are no street columns."""
+def with_line_country(df: DataFrame, conf: NormaliseConf, default_country: str | None) -> DataFrame:
+    """Parsed sample lines -> the same lines with `country` (ISO alpha-2 or null) read from,
+    in order, the country column, the address's last part, the phone's international
+    prefix, the e-mail's country domain and `default_country`; `country_source` names which
+    one told (`none` when none did) and `country_conflict` flags sources that disagree."""
+    table = country_table(conf.countries)
+    email = F.lower(F.trim(F.col("email")))
+    phone = F.regexp_replace(F.col("phone"), r"[^0-9+]", "")
+    candidates = {
+        "column": country_of(F.col("country"), table),
+        "address": address_country(F.col("address"), table),
+        "phone": phone_country(phone, conf.phone_countries),
+        "email": email_country(email, table),
+        "default": F.lit(default_country.upper() if default_country else None).cast("string"),
+    }
+    country, source = resolve_country(candidates)
+    others = [c for c in df.columns if c != "country"]
+    return df.select(
+        *others,
+        country.alias("country"),
+        source.alias("country_source"),
+        country_conflict(candidates, conf.phone_countries).alias("country_conflict"),
+    )
+
+
+def sample_parts() -> list[Column]:
+    """A parsed line's name, email, phone, country, line1, postcode (after
+    `with_line_country`): first + last name when there is no full name, a free-text address
+    split when there are no street columns."""
     text_line1, text_postcode = split_address(F.trim(F.col("address")))
     street = F.concat_ws(" ", F.col("street"), F.col("house_number"))
     return [
         F.coalesce(F.col("name"), full_name(F.col("first_name"), F.col("last_name"))).alias("name"),
         F.col("email"),
         F.col("phone"),
-        F.coalesce(F.col("country"), F.lit(default_country)).alias("country"),
+        F.col("country"),
         F.coalesce(text_line1, street).alias("line1"),
         F.coalesce(F.col("postcode"), text_postcode).alias("postcode"),
     ]
@@ -101,15 +149,26 @@ def sample_parts(default_country: str | None) -> list[Column]:
 def with_sample_keys(
     df: DataFrame, conf: NormaliseConf, hash_key: str, default_country: str | None = None
 ) -> DataFrame:
-    """Parsed sample lines -> one row per line with a hashed key per field (or null) and the
-    reasons values were unusable. No raw value survives this transform."""
-    parts = df.select("run_id", "source_file", "line_number", *sample_parts(default_country))
+    """Parsed sample lines -> one row per line with a hashed key per field (or null), the
+    line's country and where it came from, and the reasons values were unusable. No raw
+    value survives this transform."""
+    located = with_line_country(df, conf, default_country)
+    parts = located.select(
+        "run_id",
+        "source_file",
+        "line_number",
+        "country_source",
+        "country_conflict",
+        *sample_parts(),
+    )
     normalised = with_normalised(parts, conf)
     return normalised.select(
         "run_id",
         "source_file",
         "line_number",
         "country",
+        "country_source",
+        "country_conflict",
         *[keyed_hash(F.col(f"{f}_n"), hash_key).alias(f"{f}_key") for f in FIELDS],
         "problems",
     )

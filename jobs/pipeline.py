@@ -658,8 +658,9 @@ def _provenance(
         sample_keys.unpersist()
 
         raw = read_table(spark, config.table(T_SAMPLE_RAW)).filter(F.col("run_id") == run_id)
-        people = raw.select("email", "phone", "country")
-        values = prov.profile_values(people, config.normalise, config.sample.default_country)
+        located = keys.with_line_country(raw, config.normalise, config.sample.default_country)
+        people = located.select("email", "phone", "country")
+        values = prov.profile_values(people, config.normalise)
         counts = prov.profile_counts(values, 1).persist()  # not bucketed yet: never stored
         wh_location = config.table(T_WAREHOUSE_PROFILE)
         if table_exists(spark, wh_location):

@@ -106,6 +106,7 @@ class Rule:
     severity: str
     quarantine: bool
     is_map: bool
+    hint: str | None = None  # what to do when it fails (meta.hint), said with the failure
 
     @property
     def column(self) -> str | None:
@@ -190,7 +191,10 @@ def _rule(path: Path, number: int, raw: Any) -> tuple[Rule, dict[str, Any]]:
         is_map = _is_map(kind)
     except Exception as exc:  # noqa: BLE001 - GX/pydantic errors become one config line
         raise ConfigError(f"{where} ({kind}): {_first_line(exc)}") from None
-    return Rule(kind, kwargs, severity, quarantine, is_map), doc
+    hint = meta.get("hint")
+    if hint is not None and not isinstance(hint, str):
+        raise ConfigError(f"{where} ({kind}): meta.hint must be text")
+    return Rule(kind, kwargs, severity, quarantine, is_map, hint), doc
 
 
 def load_suite(path: str | Path) -> Suite:
@@ -242,20 +246,25 @@ def sample_raw_view(raw: DataFrame) -> DataFrame:
 def sample_canonical_view(
     raw: DataFrame, conf: NormaliseConf, default_country: str | None = None
 ) -> DataFrame:
-    """Canonical e-mail, E.164 phone and country per line, made by the transform that feeds
+    """Canonical e-mail, E.164 phone and country per line, made by the transforms that feed
     the hashes (so the check sees exactly what gets hashed). A value given but unusable is ""
-    (counted as unexpected), an absent one null (not counted). Validate it; never write it."""
-    parts = raw.select(
+    (counted as unexpected), an absent one null (not counted). `phone_no_country` is true
+    for a national number on a line whose country nothing tells (null when the line has
+    no such number), and such a number is not counted as unusable in `phone_n`: a country
+    would make it valid. Validate it; never write it."""
+    located = keys.with_line_country(raw, conf, default_country)
+    parts = located.select(
         "line_number",
         F.lit(None).cast("string").alias("name"),
         F.col("email"),
         F.col("phone"),
-        F.coalesce(F.col("country"), F.lit(default_country).cast("string")).alias("country"),
+        F.col("country"),
         F.lit(None).cast("string").alias("line1"),
         F.lit(None).cast("string").alias("postcode"),
     )
     canonical = keys.with_normalised(parts, conf)
     problems = F.col("problems")
+    no_country = F.array_contains(problems, "phone_no_country")
     return canonical.select(
         "line_number",
         "country",
@@ -265,6 +274,9 @@ def sample_canonical_view(
         F.when(F.array_contains(problems, "phone_unparseable"), F.lit(""))
         .otherwise(F.col("phone_n"))
         .alias("phone_n"),
+        F.when(no_country, F.lit(True))
+        .when(F.col("phone_n").isNotNull(), F.lit(False))
+        .alias("phone_no_country"),
     )
 
 
@@ -409,6 +421,7 @@ def _result(rule: Rule, evr: Any, table: str, run_id: str, checked_at: datetime)
         "unexpected_percent": float(percent) if percent is not None else None,
         "threshold": _threshold(rule),
         "checked_at": checked_at,
+        "hint": rule.hint,
     }
 
 
@@ -482,10 +495,13 @@ def describe(result: Mapping[str, Any]) -> str:
         return f"{head} could not be evaluated: {observed.removeprefix(NOT_EVALUATED)}"
     verdict = "passed" if result["success"] else "failed"
     if result.get("unexpected_percent") is not None:
-        return (
+        line = (
             f"{head} {verdict}: {_num(result['unexpected_percent'])} % unexpected "
             f"(threshold {result['threshold']})"
         )
+        if result.get("hint") and not result["success"]:
+            line += f": {result['unexpected_count']} values; {result['hint']}"
+        return line
     return f"{head} {verdict}: observed {observed} (expected {result['threshold']})"
 
 
