@@ -33,6 +33,7 @@ from jobs.normalise import (
     full_name,
     keyed_hash,
     name_key,
+    name_keys,
     normalise_country,
     normalise_postcode,
     phone_e164,
@@ -272,7 +273,8 @@ FIELD_INPUTS = {
 def cleaned(df: DataFrame, field: str, conf: NormaliseConf, ids: Sequence[str]) -> DataFrame:
     """The raw inputs of one field (`FIELD_INPUTS`) -> `ids`, its cleaned columns (phone:
     `phone_c`; name: `country`, `name_c`, `latin_c`; address: `street`, `postcode`) and
-    `value`, its canonical form: the exact key before hashing.
+    `value`, its canonical form: the exact key before hashing (for a name, an array of
+    them: `normalise.name_keys`).
 
     The costly clean-ups run once per row, in a projection of their own (then each is
     evaluated once however often the next one reads it), and both the exact key and the
@@ -296,7 +298,7 @@ def cleaned(df: DataFrame, field: str, conf: NormaliseConf, ids: Sequence[str]) 
             clean_name(F.col("name")).alias("name_c"),
             clean_name(F.col("name_latin")).alias("latin_c"),
         )
-        value = name_key(F.col("name_c"))
+        value = name_keys(F.col("name_c"), F.col("latin_c"))  # an array: several keys
         return first.select(*ids, "country", "name_c", "latin_c", value.alias("value"))
     if field == "address":
         first = df.select(
@@ -329,7 +331,9 @@ def field_values(union: DataFrame, field: str, conf: NormaliseConf) -> DataFrame
 def field_keys(values: DataFrame, field: str, hash_key: str) -> DataFrame:
     """`field_values` of one field -> its index rows (field, match_key, customer_id, source),
     each once."""
-    hashed = values.select(
+    value = F.explode(F.col("value")) if field == "name" else F.col("value")  # see cleaned
+    one = values.select(value.alias("value"), "customer_id", "_sources")
+    hashed = one.select(
         keyed_hash(F.col("value"), hash_key).alias("match_key"), "customer_id", "_sources"
     )
     # Two raw values of a customer can make one key ("J. Smith", "j smith"): their roles are

@@ -163,11 +163,25 @@ def clean_name(col: Column) -> Column:
 
 
 def name_key(clean: Column) -> Column:
-    """Tokens sorted, so order does not matter ("Müller, Jürgen" = "JURGEN MULLER").
-    Han/Kana/Hangul names written without spaces are keyed on their sorted characters."""
-    tokens = F.array_join(F.array_sort(F.split(clean, " ")), " ")
-    chars = F.array_join(F.array_sort(F.split(F.regexp_replace(clean, r"\s+", ""), "")), "")
-    return _blank_to_null(F.when(clean.rlike(CJK_ONLY_RE), chars).otherwise(tokens))
+    """Tokens sorted, so order does not matter ("Müller, Jürgen" = "JURGEN MULLER"). Han, Kana
+    and Hangul names too: their token boundaries are part of the name (`윤 은지` is not
+    `은 윤지`). A CJK name written without a space is one token; `name_keys` gives the
+    warehouse side the spaceless forms it meets."""
+    return _blank_to_null(F.array_join(F.array_sort(F.split(clean, " ")), " "))
+
+
+def name_keys(clean: Column, latin: Column) -> Column:
+    """Every exact key a warehouse name is found under: its own (`name_key`), its romanised
+    form's (`first_name_latin`/`last_name_latin`: `Taro Tanaka` for 田中 太郎), and for a CJK
+    or Hangul name of several tokens those tokens run together in the written and the
+    reversed order (`田中太郎`, `太郎田中`), as people write them without a space."""
+    tokens = F.array_remove(F.split(clean, " "), "")
+    spaceless = F.when(
+        clean.rlike(CJK_ONLY_RE) & (F.size(tokens) >= 2),
+        F.array(F.array_join(tokens, ""), F.array_join(F.reverse(tokens), "")),
+    ).otherwise(F.array(F.lit(None).cast("string")))
+    keys = F.concat(F.array(name_key(clean), name_key(latin)), spaceless)
+    return F.array_distinct(F.array_compact(keys))
 
 
 def normalise_name(col: Column) -> Column:

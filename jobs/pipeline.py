@@ -106,9 +106,16 @@ def new_run_id() -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
 
 
+# Raised whenever the match keys a value gives change (normalisation rules, key layout):
+# an index built under another scheme is then rebuilt whole, as for a new hash key.
+KEY_SCHEME = b"keys-v2"
+
+
 def key_fingerprint(key: str) -> str:
-    """Identifies the hash key without revealing it, so a stale index is caught."""
-    return hmac.new(key.encode(), b"crosscheck-key-check", hashlib.sha256).hexdigest()[:16]
+    """Identifies the hash key and the key scheme without revealing the key, so a stale
+    index is caught."""
+    message = b"crosscheck-key-check|" + KEY_SCHEME
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()[:16]
 
 
 def _hash_key(config: Config) -> str:

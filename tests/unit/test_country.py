@@ -72,8 +72,9 @@ def test_country_sources_in_order(spark, norm_conf):
     out = keys.with_line_country(df, norm_conf, None)
     got = {
         r.line_number: (r.country, r.country_source, r.country_conflict)
-        for r in out.select("line_number", "country", "country_source", "country_conflict")
-        .collect()
+        for r in out.select(
+            "line_number", "country", "country_source", "country_conflict"
+        ).collect()
     }
     assert got == {i + 2: want for i, (_, want) in enumerate(CASES)}
 

@@ -134,8 +134,8 @@ def test_name_folds_order_case_accents_scripts(spark):
     assert got[3] == got[4] == "anna lena strauss"
     assert got[5] == got[6]
     assert got[7] == got[8] == "иванов петр"
-    assert got[9] == got[10]
-    assert got[11] == got[12]
+    assert got[9] == "木村淳" and got[10] == "木村 淳"  # CJK tokens keep their boundaries
+    assert got[11] == got[12] == "김 민준"
     assert got[13] == "lukasz ziecik"
     assert got[14] is None and got[15] is None
 
@@ -243,3 +243,36 @@ def test_street_regexps_run_only_where_their_literals_are(spark, norm_conf):
         new = apply(spark, streets, lambda c, r=rule_set: N.fold_street(c, r))
         assert new == old
     assert old[:3] == ["rue rd", "birkenw 3", "rue de w"]
+
+
+def test_warehouse_names_keyed_spaceless_and_romanised(spark):
+    """A warehouse name's keys: its own, its romanised form's, and a CJK/Hangul name's
+    tokens run together both ways; the sample side's one key must be among them exactly
+    when the written name is the customer's."""
+    warehouse = [("은지 윤", None), ("太郎 田中", "Taro Tanaka"), ("Anna Müller", None)]
+    df = spark.createDataFrame(warehouse, "name string, latin string")
+    keys = [
+        sorted(r.k)
+        for r in df.select(
+            N.name_keys(N.clean_name(F.col("name")), N.clean_name(F.col("latin"))).alias("k")
+        ).collect()
+    ]
+    assert keys == [
+        sorted(["윤 은지", "은지윤", "윤은지"]),
+        sorted(["太郎 田中", "太郎田中", "田中太郎", "tanaka taro"]),
+        ["anna muller"],
+    ]
+    written = [
+        "윤은지",
+        "윤 은지",
+        "은지 윤",
+        "은 윤지",
+        "윤은 지",
+        "田中太郎",
+        "TANAKA Taro",
+        None,
+    ]
+    got = apply(spark, written, N.normalise_name)
+    wanted = [True, True, True, False, False, True, True, False]
+    found = [g is not None and (g in keys[0] or g in keys[1]) for g in got]
+    assert found == wanted

@@ -205,11 +205,29 @@ def test_warning_only_failure_is_recorded_and_does_not_stop(spark, norm_conf, su
     q.enforce(results)  # warnings do not stop the run
 
 
-def test_unnormalisable_phones_fail_sample_normalised(spark, norm_conf, suites):
-    # national numbers without a country cannot become E.164
+def test_national_phones_without_a_country_warn_with_the_fix(spark, norm_conf, suites):
+    # national numbers on lines that tell no country cannot become E.164: a warning, since
+    # a country would make them valid. Line 2's e-mail (.co.uk) tells its country.
     no_country = [(n, e, p, None) for n, e, p, _ in CLEAN[:4]] + CLEAN[4:]
     raw = raw_df(spark, [(n, e, p.lstrip("+"), c) for n, e, p, c in no_country])
     results = q.check_sample(raw, norm_conf, "r1", suites=only(suites, "sample_normalised"))
+    phone = by_label(results, "sample_normalised", "expect_column_values_to_match_regex", "phone_n")
+    assert phone["success"] is True and phone["unexpected_count"] == 0
+    warned = by_label(
+        results, "sample_normalised", "expect_column_values_to_not_be_in_set", "phone_no_country"
+    )
+    assert warned["success"] is False and warned["severity"] == "warning"
+    assert warned["unexpected_count"] == 3
+    assert "sample.default_country" in q.describe(warned)
+    q.enforce(results)  # the run goes on
+
+
+def test_values_that_are_no_phone_numbers_fail_sample_normalised(spark, norm_conf, suites):
+    bad = ["12", "n/a", "+12", "0000"]
+    lines = [(n, e, bad[i] if i < 4 else p, c) for i, (n, e, p, c) in enumerate(CLEAN)]
+    results = q.check_sample(
+        raw_df(spark, lines), norm_conf, "r1", suites=only(suites, "sample_normalised")
+    )
     phone = by_label(results, "sample_normalised", "expect_column_values_to_match_regex", "phone_n")
     assert phone["success"] is False and phone["unexpected_count"] == 4
     with pytest.raises(QualityGateError, match=r"^sample_normalised: .*\(phone_n\) failed: 40 %"):
