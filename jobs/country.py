@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache, reduce
 
-from pyspark.sql import Column
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from jobs.config import CountriesConf
@@ -136,3 +136,28 @@ def country_conflict(
         if s in candidates and s != "default"
     ]
     return F.size(F.array_distinct(F.array_compact(F.array(*told)))) > 1
+
+
+def country_counts(normalised: DataFrame) -> DataFrame:
+    """sample_normalised rows of a run -> (country_source, country, lines, conflicts): how
+    many lines each source placed in each country, and how many of them had sources that
+    disagree. Counts only: what the report shows."""
+    return normalised.groupBy("country_source", "country").agg(
+        F.count(F.lit(1)).alias("lines"),
+        F.sum(F.col("country_conflict").cast("int")).alias("conflicts"),
+    )
+
+
+def country_section(rows: list[Mapping]) -> dict:
+    """`country_counts` rows -> the report's `countries` section: lines per source (every
+    source listed, 0 included), lines per country, and conflicting lines."""
+    by_source = dict.fromkeys((*COUNTRY_SOURCES, NO_SOURCE), 0)
+    by_country: dict[str, int] = {}
+    conflicts = 0
+    for r in rows:
+        by_source[r["country_source"]] = by_source.get(r["country_source"], 0) + r["lines"]
+        if r["country"]:
+            by_country[r["country"]] = by_country.get(r["country"], 0) + r["lines"]
+        conflicts += r["conflicts"] or 0
+    ordered = dict(sorted(by_country.items(), key=lambda kv: (-kv[1], kv[0])))
+    return {"lines_by_source": by_source, "lines_by_country": ordered, "conflicts": conflicts}

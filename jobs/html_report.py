@@ -362,6 +362,24 @@ def _inputs(report: Mapping[str, Any]) -> str:
     return _table(keys, ([f.get(k, "") for k in keys] for f in files), {1})
 
 
+def _countries(countries: Mapping[str, Any] | None) -> str:
+    """Where each line's country came from (national phones are read with it)."""
+    if not countries:
+        return ""
+    from jobs.report import COUNTRY_SOURCE_TEXT
+
+    rows = [
+        [COUNTRY_SOURCE_TEXT.get(k, k), n] for k, n in countries.get("lines_by_source", {}).items()
+    ]
+    rows.append(["sources naming different countries", countries.get("conflicts", 0)])
+    per = list(countries.get("lines_by_country", {}).items())
+    return (
+        "<h3>Country of each line, told by</h3>"
+        + _table(["source", "lines"], rows, {1})
+        + (_table(["country", "lines"], per, {1}) if per else "")
+    )
+
+
 def render(report: Mapping[str, Any]) -> str:
     """The whole page as one string."""
     run_id = report.get("run_id", "")
@@ -393,6 +411,7 @@ def render(report: Mapping[str, Any]) -> str:
         _table(["set-aside reason", "lines"], sorted(reasons.items()), {1})
         if reasons
         else '<p class="muted">Every line was readable.</p>',
+        _countries(s.get("countries")),
         "<h2>Data-quality checks</h2>",
         _quality(report.get("quality") or []),
     ]

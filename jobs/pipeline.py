@@ -23,6 +23,7 @@ from jobs import provenance as prov
 from jobs import report as rep
 from jobs import sample as smp
 from jobs.config import Config
+from jobs.country import country_counts, country_section
 from jobs.delta_io import (
     append,
     overwrite,
@@ -773,11 +774,17 @@ def make_report(
             }
             for f in config.crosscheck.fields
         }
+        normalised = read_table(spark, config.table(T_NORMALISED))
+        counted = []
+        if "country_source" in normalised.columns:  # ingested by an older version: none
+            this_run = normalised.filter(F.col("run_id") == run_id)
+            counted = [r.asDict() for r in country_counts(this_run).collect()]
         sample = {
             "lines_read": run.lines_read,
             "lines_parsed": run.lines_parsed,
             "lines_quarantined": run.lines_quarantined,
             "quarantine_reasons": dict(run.quarantine_reasons or {}),
+            "countries": country_section(counted),
         }
         lines = {
             "matched_any_field": res.matched_any_field,

@@ -435,6 +435,31 @@ def provenance_markdown(report: Mapping[str, Any]) -> list[str]:
     return out
 
 
+COUNTRY_SOURCE_TEXT = {
+    "column": "a country column",
+    "address": "the address's last part",
+    "phone": "the phone's international prefix",
+    "email": "the e-mail's country domain",
+    "default": "sample.default_country",
+    "none": "nothing (national phone numbers on them cannot be read)",
+}
+
+
+def country_markdown(countries: Mapping[str, Any] | None) -> list[str]:
+    """Where the lines' countries came from: national phone numbers are read with them."""
+    if not countries:
+        return []
+    by_source = countries.get("lines_by_source", {})
+    told = [f"{COUNTRY_SOURCE_TEXT.get(k, k)}: {n}" for k, n in by_source.items() if n]
+    top = ", ".join(f"{c} {n}" for c, n in list(countries.get("lines_by_country", {}).items())[:12])
+    return [
+        f"- country of each line told by: {'; '.join(told) or 'no line'}",
+        f"- lines whose sources name different countries (kept as the first source says): "
+        f"{countries.get('conflicts', 0)}",
+        f"- lines per country: {top or 'none'}",
+    ]
+
+
 def to_markdown(report: Mapping[str, Any]) -> str:
     from jobs.quality import markdown_section
 
@@ -458,6 +483,7 @@ def to_markdown(report: Mapping[str, Any]) -> str:
             if s.get("quarantine_reasons")
             else ""
         ),
+        *country_markdown(s.get("countries")),
         "",
         "## Matches per field",
         "",
