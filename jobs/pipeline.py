@@ -174,6 +174,7 @@ def ingest_sample(
         classified = parts[0]
         for part in parts[1:]:
             classified = classified.unionByName(part)
+        classified = smp.with_sample_line_numbers(classified)
         classified = classified.persist(StorageLevel.MEMORY_AND_DISK)
         reasons = {
             r.reason: r.n

@@ -668,10 +668,12 @@ def quarantine_rows(
         fields = [c for c in SAMPLE_FIELDS if c in raw.columns]
         raw_line = F.to_json(F.struct(*[F.col(c) for c in fields]))
     kept = tagged.filter(F.col("_quality_reason").isNull()).select(*columns)
+    file_line = F.col("file_line") if "file_line" in raw.columns else F.col("line_number")
     quarantined = tagged.filter(F.col("_quality_reason").isNotNull()).select(
         F.lit(run_id).alias("run_id"),
         "source_file",
         "line_number",
+        file_line.alias("file_line"),
         F.col("_quality_reason").alias("reason"),
         raw_line.alias("raw_line"),
     )

@@ -240,11 +240,31 @@ def classify(lines: DataFrame, layout: FileLayout, encoding: str) -> DataFrame:
     return classify_delimited(lines, layout, check_utf8)
 
 
+def with_sample_line_numbers(lines: DataFrame) -> DataFrame:
+    """Per-file line numbers -> `line_number` unique over the whole sample (files in name
+    order, each one's lines after the previous file's) and `file_line`, the line in its own
+    file. A one-file sample's two numbers are equal; in a folder, line 2 of two files must
+    not be taken for one line when fields of a line are matched to one customer."""
+    ends = lines.groupBy("source_file").agg(F.max("line_number").alias("_lines"))
+    before = Window.orderBy("source_file").rowsBetween(Window.unboundedPreceding, -1)
+    offsets = ends.select(
+        "source_file", F.coalesce(F.sum("_lines").over(before), F.lit(0)).alias("_offset")
+    )
+    others = [c for c in lines.columns if c not in ("source_file", "line_number")]
+    return lines.join(F.broadcast(offsets), on="source_file", how="inner").select(
+        "source_file",
+        (F.col("_offset") + F.col("line_number")).alias("line_number"),
+        F.col("line_number").alias("file_line"),
+        *others,
+    )
+
+
 def parsed_rows(classified: DataFrame, run_id: str) -> DataFrame:
     return classified.filter(F.col("reason").isNull()).select(
         F.lit(run_id).alias("run_id"),
         "source_file",
         "line_number",
+        "file_line",
         *SAMPLE_FIELDS,
     )
 
@@ -255,6 +275,7 @@ def quarantine_rows(classified: DataFrame, run_id: str) -> DataFrame:
         F.lit(run_id).alias("run_id"),
         "source_file",
         "line_number",
+        "file_line",
         "reason",
         F.make_valid_utf8(F.col("value")).alias("raw_line"),
     )

@@ -44,6 +44,7 @@ def parsed_sample(spark, config, folder):
     classified = parts[0]
     for part in parts[1:]:
         classified = classified.unionByName(part)
+    classified = smp.with_sample_line_numbers(classified)
     return smp.parsed_rows(classified, "fuzzy").localCheckpoint()
 
 

@@ -67,11 +67,13 @@ def test_folder_of_files_with_different_layouts(spark, tmp_path):
     (folder / ".hidden").write_text("ignored", encoding="utf-8")
     summary, reasons, parsed = ingest(spark, tmp_path / "lh", folder, "f")
     assert summary["lines_read"] == 4 and summary["lines_parsed"] == 2
-    got = {(r.source_file.rsplit("/", 1)[-1], r.line_number, r.reason) for r in
+    # line_number runs over the whole sample (part1.csv's 3 lines, then part2's);
+    # file_line is the line in its own file
+    got = {(r.source_file.rsplit("/", 1)[-1], r.line_number, r.file_line, r.reason) for r in
            spark.read.format("delta").load(str(tmp_path / "lh" / "sample_quarantine")).collect()}  # fmt: skip  # noqa: E501
-    assert got == {("part1.csv", 3, "wrong_field_count"), ("part2.tsv.gz", 3, "empty")}
-    emails = {r.email for r in parsed.collect()}
-    assert emails == {"anna@example.com", "carla@example.de"}
+    assert got == {("part1.csv", 3, 3, "wrong_field_count"), ("part2.tsv.gz", 6, 3, "empty")}
+    lines = {(r.email, r.line_number, r.file_line) for r in parsed.collect()}
+    assert lines == {("anna@example.com", 2, 2), ("carla@example.de", 5, 2)}
 
 
 def test_legacy_encoding_is_decoded(spark, tmp_path):

@@ -19,7 +19,7 @@ RAW_SCHEMA = (
     "last_name string, email string, phone string, address string, street string, "
     "house_number string, postcode string, city string, country string"
 )
-QUARANTINE_COLUMNS = ["run_id", "source_file", "line_number", "reason", "raw_line"]
+QUARANTINE_COLUMNS = ["run_id", "source_file", "line_number", "file_line", "reason", "raw_line"]
 
 # (name, email, phone, country): phones known to normalise to E.164 with their country
 CLEAN = [
