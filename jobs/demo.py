@@ -4,7 +4,9 @@ Value pools (names, streets, cities, postcodes) are drawn once per locale with F
 is then composed from numpy index arrays and pyarrow compute kernels, so 10M customers take
 minutes. The sample mixes lines planted from the warehouse (with dump-style noise an exact
 normaliser must fold), lines fabricated from the same pools, and broken lines; truth.csv says
-which is which so the pipeline's verdict can be scored.
+which is which so the pipeline's verdict can be scored. By default the sample is one file with
+a country column; `multinational=True` writes it as several files the way sellers do
+(jobs.demo_intl). Per-locale reference data lives in jobs.demo_locales.
 """
 
 from __future__ import annotations
@@ -30,6 +32,26 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from faker import Faker
 
+from jobs.demo_locales import (
+    ABBREVIATIONS,
+    BR_CITIES,
+    DOMAINS,
+    HOT_NAMES,
+    HOUSE_LETTERS,
+    KO_FIRST,
+    KO_LAST,
+    LETTERED,
+    LINE2,
+    LOCAL_DOMAINS,
+    NATIONAL_ALT,
+    PHONE,
+    TR_CITIES,
+    TRANSLIT,
+    canon_street,
+    postcode_maker,
+    street_maker,
+)
+
 LOCALES = (
     ("en_GB", "GB", 0.15),
     ("en_US", "US", 0.15),
@@ -42,185 +64,44 @@ LOCALES = (
     ("el_GR", "GR", 0.06),
     ("ja_JP", "JP", 0.05),
     ("ko_KR", "KR", 0.05),
+    ("nl_NL", "NL", 0.05),
+    ("tr_TR", "TR", 0.05),
+    ("en_CA", "CA", 0.04),
+    ("pt_BR", "BR", 0.05),
 )
 CODES = [c for c, _, _ in LOCALES]
 COUNTRIES = [c for _, c, _ in LOCALES]
 WEIGHTS = np.array([w for _, _, w in LOCALES]) / sum(w for _, _, w in LOCALES)
 NON_LATIN = np.array([CODES.index(c) for c in ("ru_RU", "el_GR", "ja_JP", "ko_KR")])
-NUMBER_FIRST = np.array([CODES.index(c) for c in ("en_GB", "en_US", "fr_FR")])
-ABBREVIATING = np.array([CODES.index(c) for c in ("en_GB", "en_US", "de_DE")])
+NUMBER_FIRST = np.array([CODES.index(c) for c in ("en_GB", "en_US", "fr_FR", "en_CA")])
+ABBREVIATING = np.array([CODES.index(c) for c in ("en_GB", "en_US", "de_DE", "en_CA")])
 CHUNK = 1_000_000
+ADDRESS = "faker.providers.address"
 T0, T1 = 1420070400, 1735603200  # 2015-01-01 .. 2024-12-31, UTC seconds
 
-# country: calling code, trunk prefix, NSN length, mobile prefixes, national layout, intl groups
-PHONE = {
-    "GB": (44, "0", 10, ("7",), "0dddd dddddd", "dddd dddddd"),
-    "US": (1, "1", 10, (), "(ddd) ddd-dddd", "ddd ddd dddd"),
-    "DE": (
-        49,
-        "0",
-        11,
-        ("151", "152", "157", "160", "170", "171", "172", "175", "176"),
-        "0ddd dddddddd",
-        "ddd dddddddd",
-    ),
-    "FR": (33, "0", 9, ("6", "7"), "0d dd dd dd dd", "d dd dd dd dd"),
-    "ES": (34, "", 9, ("6", "7"), "ddd dd dd dd", "ddd ddd ddd"),
-    "IT": (39, "", 10, ("3",), "ddd ddd dddd", "ddd ddd dddd"),
-    "PL": (48, "", 9, ("5", "6", "7", "8"), "ddd ddd ddd", "ddd ddd ddd"),
-    "RU": (7, "8", 10, ("9",), "8 (ddd) ddd-dd-dd", "ddd ddd-dd-dd"),
-    "GR": (30, "", 10, ("69",), "ddd ddd dddd", "ddd ddd dddd"),
-    "JP": (81, "0", 10, ("70", "80", "90"), "0dd-dddd-dddd", "dd dddd dddd"),
-    "KR": (82, "0", 10, ("10",), "0dd-dddd-dddd", "dd dddd dddd"),
-}
-STYLES = ("e164", "national", "intl", "intl00", "dashed")
+# The first five are the default sample's; the multinational sample adds the last two.
+STYLES = ("e164", "national", "intl", "intl00", "dashed", "national_alt", "intl_trunk")
+NATIONAL_STYLES = ("national", "dashed", "national_alt")
 
 
 def _patterns(country: str) -> dict[str, str]:
-    cc, _, n, _, national, intl = PHONE[country]
+    cc, trunk, n, _, national, intl = PHONE[country]
     head, *rest = re.split(r"[ -]", intl)
-    return {
+    dashed = re.sub(r"[ ()]+", "-", national).strip("-")
+    out = {
         "e164": f"+{cc}" + "d" * n,
         "national": national,
         "intl": f"+{cc} {intl}",
         "intl00": f"00{cc} ({head}) " + "-".join(rest),
-        "dashed": re.sub(r"[ ()]+", "-", national).strip("-"),
+        "dashed": dashed,
+        "national_alt": NATIONAL_ALT.get(country, dashed),
     }
+    if trunk == "0" and national.startswith("0"):  # "+44 (0) 7911 123456"
+        out["intl_trunk"] = f"+{cc} (0) {intl}"
+    return out
 
 
 PATTERNS = {c: _patterns(c) for c in PHONE}
-DOMAINS = ["gmail.com"] * 7 + ["yahoo.com", "outlook.com", "hotmail.com"] * 2 + ["icloud.com"]
-LOCAL_DOMAINS = {
-    "en_GB": ("btinternet.com", "sky.com"),
-    "en_US": ("aol.com", "comcast.net"),
-    "de_DE": ("gmx.de", "web.de"),
-    "fr_FR": ("orange.fr", "free.fr"),
-    "es_ES": ("telefonica.net", "yahoo.es"),
-    "it_IT": ("libero.it", "virgilio.it"),
-    "pl_PL": ("wp.pl", "onet.pl"),
-    "ru_RU": ("mail.ru", "yandex.ru"),
-    "el_GR": ("otenet.gr", "yahoo.gr"),
-    "ja_JP": ("yahoo.co.jp", "docomo.ne.jp"),
-    "ko_KR": ("naver.com", "daum.net"),
-}
-LINE2 = {
-    "en_GB": ("Flat ", ""),
-    "en_US": ("Apt ", ""),
-    "de_DE": ("Wohnung ", ""),
-    "fr_FR": ("Appartement ", ""),
-    "es_ES": ("Piso ", ""),
-    "it_IT": ("Interno ", ""),
-    "pl_PL": ("m. ", ""),
-    "ru_RU": ("кв. ", ""),
-    "el_GR": ("Διαμ. ", ""),
-    "ja_JP": ("", "号室"),
-    "ko_KR": ("", "호"),
-}
-EN_SUFFIXES = ("Street", "Street", "Road", "Road", "Avenue", "Lane", "Close", "Drive", "Way")
-ABBREVIATIONS = (
-    (r"\bStreet\b", "St"),
-    (r"\bRoad\b", "Rd"),
-    (r"\bAvenue\b", "Ave"),
-    (r"\bLane\b", "Ln"),
-    (r"straße\b", "str."),
-    (r"Straße\b", "Str."),
-)
-KO_LAST = (
-    "김 Kim,이 Lee,박 Park,최 Choi,정 Jung,강 Kang,조 Cho,윤 Yoon,장 Jang,임 Lim,한 Han,"
-    "오 Oh,서 Seo,신 Shin,권 Kwon,황 Hwang,안 Ahn,송 Song,류 Ryu,전 Jeon,홍 Hong,고 Ko,"
-    "문 Moon,양 Yang,손 Son,배 Bae,백 Baek,허 Heo,유 Yoo,남 Nam"
-)
-KO_FIRST = (
-    "민준 Minjun,서연 Seoyeon,서준 Seojun,지우 Jiwoo,도윤 Doyoon,하은 Haeun,예준 Yejun,"
-    "서윤 Seoyun,시우 Siwoo,지민 Jimin,주원 Juwon,수아 Sua,하준 Hajun,지유 Jiyu,지호 Jiho,"
-    "채원 Chaewon,준서 Junseo,지아 Jia,현우 Hyunwoo,민서 Minseo,성민 Sungmin,정희 Junghee,"
-    "영수 Youngsoo,영희 Younghee,철수 Chulsoo,은지 Eunji,혜진 Hyejin,동현 Donghyun,"
-    "수빈 Subin,유진 Yujin"
-)
-HOT_NAMES = (
-    ("Maria", "Garcia"),
-    ("Wei", "Wang"),
-    ("John", "Smith"),
-    ("Anna", "Müller"),
-    ("Jean", "Martin"),
-    ("Giuseppe", "Rossi"),
-    ("Anna", "Nowak"),
-    ("James", "Brown"),
-    ("José", "Fernández"),
-    ("Marie", "Dubois"),
-    ("Thomas", "Schmidt"),
-    ("Michael", "Johnson"),
-    ("Laura", "Bianchi"),
-    ("Piotr", "Kowalski"),
-    ("David", "Jones"),
-    ("Sarah", "Wilson"),
-)
-TRANSLIT = dict(
-    zip(
-        "абвгдеёжзийклмнопрстуфхцчшщъыьэюяαβγδεζηθικλμνξοπρσςτυφχψω",
-        [
-            "a",
-            "b",
-            "v",
-            "g",
-            "d",
-            "e",
-            "e",
-            "zh",
-            "z",
-            "i",
-            "y",
-            "k",
-            "l",
-            "m",
-            "n",
-            "o",
-            "p",
-            "r",
-            "s",
-            "t",
-            "u",
-            "f",
-            "kh",
-            "ts",
-            "ch",
-            "sh",
-            "shch",
-            "",
-            "y",
-            "",
-            "e",
-            "yu",
-            "ya",
-            "a",
-            "v",
-            "g",
-            "d",
-            "e",
-            "z",
-            "i",
-            "th",
-            "i",
-            "k",
-            "l",
-            "m",
-            "n",
-            "x",
-            "o",
-            "p",
-            "r",
-            "s",
-            "s",
-            "t",
-            "y",
-            "f",
-            "ch",
-            "ps",
-            "o",
-        ],
-        strict=False,
-    )
-)
 FORMATS = {
     "semicolon": (";", "csv", ["Nom", "Correo", "Telefon", "Adresse", "Pays"]),
     "csv": (",", "csv", ["Full Name", "E-mail", "Mobile", "Address", "Country"]),
@@ -246,7 +127,8 @@ def strip_accents(s: str) -> str:
 def name_key(name: str) -> str:
     """Order/case/accent-insensitive name key behind the truth's name_collides column."""
     s = unicodedata.normalize("NFKD", name)
-    s = "".join(c for c in s if not unicodedata.combining(c)).lower().replace("ß", "ss")
+    s = "".join(c for c in s if not unicodedata.combining(c)).lower()
+    s = s.replace("ß", "ss").replace("ı", "i")  # Turkish dotless i: AYDIN = Aydın
     return " ".join(sorted(_LETTERS.findall(s)))
 
 
@@ -273,27 +155,18 @@ def _locale_pools(loc: str, seed: int) -> dict[str, list]:
     else:
         first, last = _draw(fk.first_name, 2000), _draw(fk.last_name, 2000)
         names = [first, last, [None] * len(first), [None] * len(last)]
-    street = {
-        "en_GB": lambda: f"{fk.last_name()} {fk.random_element(EN_SUFFIXES)}",
-        "de_DE": lambda: fk.street_name() if fk.boolean(40) else f"{fk.last_name()}straße",
-        "ja_JP": lambda: f"{fk.town()}{fk.chome()}",
-        "ko_KR": lambda: f"{fk.road_name()}{fk.road_suffix()}",
-    }
-    street["en_US"] = street["en_GB"]
-
-    def postcode() -> str:  # Faker's el_GR postcodes mix layouts; keep one, "NNN NN"
-        return (
-            f"{fk.random_int(100, 859)} {fk.random_int(10, 99)}"
-            if loc == "el_GR"
-            else fk.postcode()
-        )
-
+    city, region = fk.city, fk.administrative_unit
+    if loc in ("tr_TR", "pt_BR"):  # Faker has no tr_TR addresses; pt_BR's cities are made up
+        city = functools.partial(fk.random_element, TR_CITIES if loc == "tr_TR" else BR_CITIES)
+        region = city if loc == "tr_TR" else region
+    if loc == "it_IT":  # Faker's list comes out of a set: its order changes with the hash seed
+        city = functools.partial(fk.random_element, sorted(fk.provider(ADDRESS).cities))
     return dict(
         zip(("first", "last", "first_latin", "last_latin"), names, strict=False),
-        street=_draw(street.get(loc, fk.street_name), 1500),
-        city=_draw(fk.city, 1000),
-        region=_draw(fk.administrative_unit, 300),
-        postcode=[p for p in _draw(postcode, 2000) if re.search(r"\d", p)],
+        street=_draw(street_maker(loc, fk), 1500),
+        city=_draw(city, 1000),
+        region=_draw(region, 300),
+        postcode=[p for p in _draw(postcode_maker(loc, fk), 2000) if re.search(r"\d", p)],
         domain=DOMAINS + list(LOCAL_DOMAINS[loc]) * 3,
     )
 
@@ -329,6 +202,36 @@ class Vocab:
                 dtype=object,
             )
         self.pa = {k: pa.array(v, pa.string()) for k, v in self.obj.items()}
+        # street and postcode ids equal for two spellings of one value (address collisions)
+        ids: dict[str, int] = {}
+        self.street_key = np.array(
+            [
+                ids.setdefault(canon_street(v, code), len(ids))
+                for code, p in zip(CODES, pools, strict=True)
+                for v in p["street"]
+            ],
+            np.int64,
+        )
+        ids = {}
+        self.postcode_key = np.array(
+            [
+                ids.setdefault(re.sub(r"[\s-]", "", v).upper(), len(ids))
+                for v in self.obj["postcode"]
+            ],
+            np.int64,
+        )
+        self.postcode_keys = len(ids)
+
+    def address_key(
+        self, street: np.ndarray, house: np.ndarray, letter: np.ndarray, postcode: np.ndarray
+    ) -> np.ndarray:
+        """One int64 per (street, house number, letter, postcode), spelling-insensitive."""
+        k = (self.street_key[street] * 301 + house) * len(HOUSE_LETTERS[0]) + letter
+        return k * self.postcode_keys + self.postcode_key[postcode]
+
+    @functools.cached_property
+    def names(self) -> _NameIndex:
+        return _NameIndex(self)
 
     def pick(self, rng: np.random.Generator, field: str, loc: np.ndarray) -> np.ndarray:
         """Uniform draw of global indices, each from its row's own locale pool."""
@@ -358,13 +261,14 @@ def _isin_sorted(values: np.ndarray, sorted_ref: np.ndarray) -> np.ndarray:
 
 
 def _nsn(rng: np.random.Generator, country: str, n: int) -> np.ndarray:
-    length, prefixes = PHONE[country][2:4]
-    if not prefixes:  # NANP: area code and exchange never start with 0 or 1
-        return (
-            rng.integers(200, 1000, n) * 10**7
-            + rng.integers(200, 1000, n) * 10**4
-            + rng.integers(0, 10**4, n)
+    cc, _, length, prefixes = PHONE[country][:4]
+    if cc == 1:  # NANP: area code (the country's own, if listed) and exchange never start 0/1
+        area = (
+            np.array([int(p) for p in prefixes])[rng.integers(0, len(prefixes), n)]
+            if prefixes
+            else rng.integers(200, 1000, n)
         )
+        return area * 10**7 + rng.integers(200, 1000, n) * 10**4 + rng.integers(0, 10**4, n)
     tail = length - len(prefixes[0])
     head = np.array([int(p) for p in prefixes])[rng.integers(0, len(prefixes), n)]
     return head * 10**tail + rng.integers(0, 10**tail, n)
@@ -404,10 +308,12 @@ def _render(nsn: np.ndarray, length: int, pattern: str) -> pa.Array:
 def format_phones(full: np.ndarray, cidx: np.ndarray, style: np.ndarray) -> pa.Array:
     """Format E.164 ints (see draw_phones) per row; style indexes STYLES."""
     parts, rows = [pa.array([], pa.string())], [np.zeros(0, np.int64)]
-    for c, country in enumerate(COUNTRIES):
-        cc, _, length = PHONE[country][:3]
-        for s, name in enumerate(STYLES):
-            sel = np.flatnonzero((cidx == c) & (style == s))
+    for s, name in enumerate(STYLES):
+        if not (in_style := style == s).any():
+            continue
+        for c, country in enumerate(COUNTRIES):
+            cc, _, length = PHONE[country][:3]
+            sel = np.flatnonzero(in_style & (cidx == c))
             if sel.size:
                 parts.append(_render(full[sel] - cc * 10**length, length, PATTERNS[country][name]))
                 rows.append(sel)
@@ -416,16 +322,25 @@ def format_phones(full: np.ndarray, cidx: np.ndarray, style: np.ndarray) -> pa.A
     return pa.concat_arrays(parts).take(pa.array(inv))
 
 
-def _line1(vocab: Vocab, rng: np.random.Generator, loc: np.ndarray) -> pa.Array:
-    """Street and house number (1..300, ~3% with a letter) in the locale's usual order."""
+def _line1(
+    vocab: Vocab, rng: np.random.Generator, loc: np.ndarray
+) -> tuple[pa.Array, dict[str, np.ndarray]]:
+    """Street and house number (1..300, some with a letter: ~15% in LETTERED locales, ~3%
+    elsewhere) in the locale's usual order; also the parts (see Vocab.address_key)."""
     n = len(loc)
-    letter = pa.array(["", "a", "b", "c"]).take(
-        pa.array(np.where(rng.random(n) < 0.03, rng.integers(1, 4, n), 0))
+    share = np.where(np.isin(loc, [CODES.index(c) for c in LETTERED]), 0.15, 0.03)
+    letter = np.where(rng.random(n) < share, rng.integers(1, 4, n), 0)
+    letters = pa.array([x for c in CODES for x in HOUSE_LETTERS[c == "ru_RU"]])
+    number = rng.integers(1, 301, n)
+    house = _join(
+        pa.array(number).cast(pa.string()),
+        letters.take(pa.array(loc.astype(np.int64) * len(HOUSE_LETTERS[0]) + letter)),
     )
-    house = _join(pa.array(rng.integers(1, 301, n)).cast(pa.string()), letter)
-    street = vocab.take("street", vocab.pick(rng, "street", loc))
+    street = vocab.pick(rng, "street", loc)
+    name = vocab.take("street", street)
     first = pa.array(np.isin(loc, NUMBER_FIRST))
-    return pc.if_else(first, _join(house, street, sep=" "), _join(street, house, sep=" "))
+    line1 = pc.if_else(first, _join(house, name, sep=" "), _join(name, house, sep=" "))
+    return line1, {"street": street, "house": number, "letter": letter}
 
 
 def _timestamps(seconds: np.ndarray) -> pa.Array:
@@ -465,7 +380,8 @@ def _addresses(
     ids: np.ndarray,
     n_addr: np.ndarray,
     first_id: int,
-) -> pa.Table:
+) -> tuple[pa.Table, np.ndarray]:
+    """Address rows, and their Vocab.address_key values."""
     a_loc = pa.array(loc := np.repeat(loc, n_addr))
     k = len(loc)
     line2 = _join(
@@ -474,18 +390,24 @@ def _addresses(
         pa.array([LINE2[c][1] for c in CODES]).take(a_loc),
     )
     region = vocab.take("region", vocab.pick(rng, "region", loc))
-    return pa.table(
+    line1, parts = _line1(vocab, rng, loc)
+    line2 = pc.if_else(pa.array(rng.random(k) < 0.08), line2, _NULL)
+    city = vocab.take("city", vocab.pick(rng, "city", loc))
+    region = pc.if_else(pa.array(rng.random(k) < 0.7), region, _NULL)
+    postcode = vocab.pick(rng, "postcode", loc)
+    table = pa.table(
         {
             "address_id": pa.array(np.arange(first_id, first_id + k)),
             "customer_id": pa.array(np.repeat(ids, n_addr)),
-            "line1": _line1(vocab, rng, loc),
-            "line2": pc.if_else(pa.array(rng.random(k) < 0.08), line2, _NULL),
-            "city": vocab.take("city", vocab.pick(rng, "city", loc)),
-            "region": pc.if_else(pa.array(rng.random(k) < 0.7), region, _NULL),
-            "postcode": vocab.take("postcode", vocab.pick(rng, "postcode", loc)),
+            "line1": line1,
+            "line2": line2,
+            "city": city,
+            "region": region,
+            "postcode": vocab.take("postcode", postcode),
             "country": pa.array(COUNTRIES).take(a_loc),
         }
     )
+    return table, vocab.address_key(**parts, postcode=postcode)
 
 
 def _orders(
@@ -532,9 +454,11 @@ def _write_warehouse(
     cust: dict[str, np.ndarray],
     planted: np.ndarray,
     ss: np.random.SeedSequence,
-) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Write 1M-customer chunks; return e-mail and one address of each planted customer."""
+) -> tuple[pd.DataFrame, dict[str, int], np.ndarray]:
+    """Write 1M-customer chunks; return e-mail and one address of each planted customer, the
+    row counts, and every address's Vocab.address_key, sorted."""
     n, picked, counts = len(cust["loc"]), [], {"addresses": 0, "orders": 0}
+    addr_keys = [np.zeros(0, np.int64)]
     for name in ("customers", "addresses", "orders"):
         (out / "warehouse" / name).mkdir(parents=True, exist_ok=True)
         for old in (out / "warehouse" / name).glob("part-*.parquet"):
@@ -550,7 +474,7 @@ def _write_warehouse(
         def pick_addr(rows: np.ndarray, n_addr=n_addr, a_start=a_start, rng=rng) -> np.ndarray:
             return a_start[rows] + ((n_addr[rows] == 2) & (rng.random(len(rows)) < 0.5))
 
-        addresses = _addresses(
+        addresses, keys = _addresses(
             vocab,
             rng,
             cust["loc"][sl],
@@ -565,6 +489,7 @@ def _write_warehouse(
             pq.write_table(table, out / "warehouse" / name / f"part-{part:05d}.parquet")
         counts["addresses"] += addresses.num_rows
         counts["orders"] += orders.num_rows
+        addr_keys.append(keys)
         sel = planted[(planted > sl.start) & (planted <= sl.stop)] - 1 - sl.start
         at = pick_addr(sel)
         picked.append(
@@ -576,7 +501,7 @@ def _write_warehouse(
                 }
             )
         )
-    return pd.concat(picked, ignore_index=True), counts
+    return pd.concat(picked, ignore_index=True), counts, np.sort(np.concatenate(addr_keys))
 
 
 def _typo(r: random.Random, s: str) -> str:
@@ -621,23 +546,23 @@ def _recase(s: pd.Series, u: np.ndarray, upper: float, lower: float) -> np.ndarr
     return np.where(u < upper, s.str.upper(), np.where(u > 1 - lower, s.str.lower(), s))
 
 
-def _render_rows(
-    df: pd.DataFrame, vocab: Vocab, rng: np.random.Generator, fuzzy_share: float
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """Apply dump-style noise; return the output values and a per-field status matrix."""
-    n, loc, fg, lg = len(df), df["loc"].to_numpy(), df["fg"].to_numpy(), df["lg"].to_numpy()
-    kind = df["kind"].to_numpy()
+def _absent_fuzzy(
+    kind: np.ndarray, rng: np.random.Generator, fuzzy_share: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which fields (FIELDS order) a line leaves out, and which a planted line corrupts."""
+    n = len(kind)
     drop = np.where((rng.random(n) < 0.12) & (kind != "broken"), 1 + (rng.random(n) < 0.25), 0)
     absent = rng.random((n, 4)).argsort(1).argsort(1) < drop[:, None]
     fz, fuzzy = (kind == "planted") & (rng.random(n) < fuzzy_share), np.zeros((n, 4), bool)
     fuzzy[:, 0] = fz & ~absent[:, 0] & ((rng.random(n) < 0.6) | absent[:, 3])
     fuzzy[:, 3] = fz & ~fuzzy[:, 0] & ~absent[:, 3]
-    r = random.Random(int(rng.integers(2**62)))
+    return absent, fuzzy
 
-    fold = ~np.isin(loc, NON_LATIN) & (rng.random(n) < 0.3)
-    f = pd.Series(np.where(fold, vocab.obj["first_fold"][fg], vocab.obj["first"][fg]))
-    la = pd.Series(np.where(fold, vocab.obj["last_fold"][lg], vocab.obj["last"][lg]))
-    style = rng.choice(3, n, p=[0.6, 0.25, 0.15])  # "First Last", "LAST, First", "last first"
+
+def _styled_names(f: pd.Series, la: pd.Series, rng: np.random.Generator) -> pd.Series:
+    """ "First Last" (sometimes recased), "LAST, First" or "last first"; some doubled blanks."""
+    n = len(f)
+    style = rng.choice(3, n, p=[0.6, 0.25, 0.15])
     name = pd.Series(
         np.select(
             [style == 0, style == 1],
@@ -646,10 +571,12 @@ def _render_rows(
         )
     )
     name = pd.Series(np.where(style == 0, _recase(name, rng.random(n), 0.1, 0.1), name))
-    name = pd.Series(np.where(rng.random(n) < 0.08, name.str.replace(" ", "  "), name))
-    for i in np.flatnonzero(fuzzy[:, 0]):
-        name[i] = _fuzz_name(r, vocab.obj["first"][fg[i]], vocab.obj["last"][lg[i]], loc[i])
+    return pd.Series(np.where(rng.random(n) < 0.08, name.str.replace(" ", "  "), name))
 
+
+def _noisy_emails(df: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+    """Gmail dots, +tags and googlemail.com; some recased or padded with blanks."""
+    n = len(df)
     local, dom = df["mail_local"].to_numpy(object).copy(), df["mail_domain"].to_numpy(object).copy()
     trick = np.where((dom == "gmail.com") & (rng.random(n) < 0.4), rng.integers(0, 3, n), -1)
     dots, pos = np.flatnonzero(trick == 0), rng.random(n)
@@ -657,7 +584,27 @@ def _render_rows(
     local[trick == 1] += "+promo"
     dom[trick == 2] = "googlemail.com"
     email = _recase(pd.Series(local + "@" + dom), rng.random(n), 0.15, 0)
-    email = np.where(rng.random(n) < 0.1, " " + email + " ", email)
+    return np.where(rng.random(n) < 0.1, " " + email + " ", email)
+
+
+def _render_rows(
+    df: pd.DataFrame, vocab: Vocab, rng: np.random.Generator, fuzzy_share: float
+) -> tuple[pd.DataFrame, np.ndarray, dict[str, np.ndarray]]:
+    """Apply dump-style noise; return the output values, a per-field status matrix and the
+    truth's per-line notes on how the values were written."""
+    n, loc, fg, lg = len(df), df["loc"].to_numpy(), df["fg"].to_numpy(), df["lg"].to_numpy()
+    kind = df["kind"].to_numpy()
+    absent, fuzzy = _absent_fuzzy(kind, rng, fuzzy_share)
+    r = random.Random(int(rng.integers(2**62)))
+
+    fold = ~np.isin(loc, NON_LATIN) & (rng.random(n) < 0.3)
+    f = pd.Series(np.where(fold, vocab.obj["first_fold"][fg], vocab.obj["first"][fg]))
+    la = pd.Series(np.where(fold, vocab.obj["last_fold"][lg], vocab.obj["last"][lg]))
+    name = _styled_names(f, la, rng)
+    for i in np.flatnonzero(fuzzy[:, 0]):
+        name[i] = _fuzz_name(r, vocab.obj["first"][fg[i]], vocab.obj["last"][lg[i]], loc[i])
+
+    email = _noisy_emails(df, rng)
 
     style = rng.choice([2, 1, 3, 4], n, p=[0.35, 0.35, 0.15, 0.15])  # indexes STYLES
     phone = format_phones(df["phone"].to_numpy(), loc, style).to_numpy(zero_copy_only=False)
@@ -667,10 +614,17 @@ def _render_rows(
     short = line1[abbr]
     for pattern, repl in ABBREVIATIONS:
         short = short.str.replace(pattern, repl, regex=True)
+    street_form = np.full(n, "as_stored", dtype=object)
+    street_form[abbr] = np.where(
+        short.to_numpy() != line1[abbr].to_numpy(), "abbreviated", "as_stored"
+    )
     line1[abbr] = short
     for i in np.flatnonzero(fuzzy[:, 3]):
         line1[i] = _typo(r, line1[i])
     city, postcode = df["city"], df["postcode"]
+    # "1234 AB" -> "1234AB": the default sample keeps each postcode one token with a digit (the
+    # multinational one writes both)
+    postcode = postcode.where(loc != CODES.index("nl_NL"), postcode.str.replace(" ", ""))
     address = pd.Series(
         np.where(
             rng.random(n) < 0.5,
@@ -692,55 +646,150 @@ def _render_rows(
         values.loc[absent[:, j], field] = ""
     status = np.where(absent, "absent", np.where(fuzzy, "fuzzy", "exact"))
     status[kind != "planted"] = "none"
-    return values, status
+    notes = {
+        "country_written": np.full(n, "column", dtype=object),
+        "country_form": np.full(n, "iso2", dtype=object),
+        "phone_style": np.array(STYLES, dtype=object)[style],
+        "name_form": np.full(n, "native", dtype=object),
+        "street_form": street_form,
+    }
+    for note, j in (("phone_style", 2), ("name_form", 0), ("street_form", 3)):
+        notes[note][absent[:, j]] = ""
+    return values, status, notes
 
 
-def _collisions(
-    vocab: Vocab, cust: dict[str, np.ndarray], fg: np.ndarray, lg: np.ndarray
-) -> np.ndarray:
-    """Whether each (first, last) has the name_key of some warehouse customer's name.
+_CJK = re.compile(
+    "[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+"
+)
 
-    Per distinct sample name, every vocabulary pair with the same key is looked up among the
-    warehouse's pairs, so no Python work scales with the number of customers.
-    """
-    nl = len(vocab.obj["last"])
-    wh = np.sort(cust["fg"].astype(np.int64) * nl + cust["lg"])
-    toks, by = {}, {}
-    for field in ("first", "last"):
-        toks[field] = [tuple(name_key(v).split()) for v in vocab.obj[field]]
-        by[field] = defaultdict(list)
-        for g, t in enumerate(toks[field]):
-            by[field][t].append(g)
-    codes = fg.astype(np.int64) * nl + lg
-    pairs = np.sort(codes)
-    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if pairs.size else pairs
-    cands, owner = [], []
-    for k, code in enumerate(pairs.tolist()):
-        t = sorted(toks["first"][code // nl] + toks["last"][code % nl])
+
+def _solid_cjk(name: str) -> str | None:
+    """The name when it is one run of Han/Kana/Hangul: a CJK name written without a space."""
+    s = unicodedata.normalize("NFKC", name).strip()
+    return s if _CJK.fullmatch(s) else None
+
+
+def names_match(
+    written: str, first: str, last: str, first_latin: str | None = None, last_latin=None
+) -> bool:
+    """Whether a written name is the person's: the same words in any order, case and accents
+    aside (name_key); a Han/Kana/Hangul name without a space is its two words run together in
+    either order (윤은지 = 윤 은지), other word boundaries differ (윤 은지 != 은 윤지); a
+    romanised name counts when it is the person's romanised name (Eunji Yoon)."""
+    solid = _solid_cjk(written)
+    if solid is not None:
+        parts = [unicodedata.normalize("NFKC", p) for p in (first, last)]
+        return solid in (parts[1] + parts[0], parts[0] + parts[1])
+    key = name_key(written)
+    return bool(key) and (
+        key == name_key(f"{first} {last}")
+        or (first_latin is not None and key == name_key(f"{first_latin} {last_latin}"))
+    )
+
+
+class _NameIndex:
+    """Vocabulary (first, last) pairs by the words of their names (native or romanised), and
+    CJK ones by their exact text, to find every pair a written name can be (names_match)."""
+
+    def __init__(self, vocab: Vocab):
+        self.nl = len(vocab.obj["last"])
+        self.toks: dict[str, list[tuple]] = {}
+        self.by: dict[str, dict] = {}
+        self.exact: dict[str, dict] = {}
+        for field in ("first", "last", "first_latin", "last_latin"):
+            self.toks[field] = [tuple(name_key(v).split()) if v else () for v in vocab.obj[field]]
+            self.by[field] = defaultdict(list)
+            for g, t in enumerate(self.toks[field]):
+                if t:
+                    self.by[field][t].append(g)
+        for field in ("first", "last"):
+            self.exact[field] = defaultdict(list)
+            for g, v in enumerate(vocab.obj[field]):
+                if (s := _solid_cjk(v)) is not None:
+                    self.exact[field][s].append(g)
+
+    def _codes(self, firsts, lasts) -> list[int]:
+        return [a * self.nl + b for a in firsts for b in lasts]
+
+    def by_words(self, words) -> list[int]:
+        """Pair codes (first * nl + last) whose words, in any order, are `words`."""
+        t, out = sorted(words), []
         splits = {
             (tuple(t[i] for i in c), tuple(x for i, x in enumerate(t) if i not in c))
             for size in range(1, len(t))
             for c in itertools.combinations(range(len(t)), size)
         }
         for head, tail in splits:
-            lasts = by["last"].get(tail, ())
-            for a in by["first"].get(head, ()):
-                cands += [a * nl + b for b in lasts]
-                owner += [k] * len(lasts)
-    hit = np.zeros(len(pairs), bool)
+            for first, last in (("first", "last"), ("first_latin", "last_latin")):
+                firsts = self.by[first].get(head, ())
+                out += self._codes(firsts, self.by[last].get(tail, ()) if firsts else ())
+        return out
+
+    def by_solid(self, s: str) -> list[int]:
+        """Pair codes whose CJK names run together (either order) give `s`."""
+        out = []
+        for i in range(1, len(s)):
+            for first, last in ((s[i:], s[:i]), (s[:i], s[i:])):
+                firsts = self.exact["first"].get(first, ())
+                out += self._codes(firsts, self.exact["last"].get(last, ()))
+        return out
+
+
+def _hits(owner: list[int], cands: list[int], cust: dict[str, np.ndarray], nl: int, k: int):
+    wh = np.sort(cust["fg"].astype(np.int64) * nl + cust["lg"])
+    hit = np.zeros(k, bool)
     hit[np.asarray(owner, np.int64)[_isin_sorted(np.asarray(cands, np.int64), wh)]] = True
-    return hit[np.searchsorted(pairs, codes)]
+    return hit
+
+
+def _collisions(
+    vocab: Vocab, cust: dict[str, np.ndarray], fg: np.ndarray, lg: np.ndarray
+) -> np.ndarray:
+    """Whether each (first, last), written in its own script, names some warehouse customer
+    (names_match, native or romanised).
+
+    Per distinct sample name, every vocabulary pair with the same words is looked up among the
+    warehouse's pairs, so no Python work scales with the number of customers.
+    """
+    ix = vocab.names
+    codes = fg.astype(np.int64) * ix.nl + lg
+    pairs = np.sort(codes)
+    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if pairs.size else pairs
+    cands, owner = [], []
+    for k, code in enumerate(pairs.tolist()):
+        found = ix.by_words(ix.toks["first"][code // ix.nl] + ix.toks["last"][code % ix.nl])
+        cands += found
+        owner += [k] * len(found)
+    return _hits(owner, cands, cust, ix.nl, len(pairs))[np.searchsorted(pairs, codes)]
+
+
+def name_collisions(vocab: Vocab, cust: dict[str, np.ndarray], names) -> np.ndarray:
+    """Whether each written name (any script, spacing or romanisation) is some warehouse
+    customer's name, by names_match's rules."""
+    ix = vocab.names
+    distinct = list(dict.fromkeys(names))
+    cands, owner = [], []
+    for k, name in enumerate(distinct):
+        solid = _solid_cjk(name)
+        found = ix.by_solid(solid) if solid is not None else ix.by_words(name_key(name).split())
+        cands += found
+        owner += [k] * len(found)
+    hit = _hits(owner, cands, cust, ix.nl, len(distinct))
+    at = {name: k for k, name in enumerate(distinct)}
+    return np.array([hit[at[name]] for name in names], bool)
 
 
 def _source_rows(
     vocab: Vocab,
     cust: dict[str, np.ndarray],
     picked: pd.DataFrame,
+    addr_keys: np.ndarray,
     n_fab: int,
     n_broken: int,
     rng: np.random.Generator,
 ) -> pd.DataFrame:
-    """Clean values behind each data line: planted from the warehouse, the rest invented."""
+    """Clean values behind each data line: planted from the warehouse, the rest invented (an
+    invented address is never one of the warehouse's, however spelled)."""
     idx = picked["customer_id"].to_numpy() - 1
     local, dom = picked["email"].str.extract(r"^(.*)@([^@]*)$").T.to_numpy()
     planted = pd.DataFrame(
@@ -764,6 +813,16 @@ def _source_rows(
         "user",
         vocab.obj["first_mail"][fg] + "." + vocab.obj["last_mail"][lg],
     )
+    phone = draw_phones(rng, loc, exclude=cust["phone"])
+    mail_local = stem + rng.integers(10**9, 10**10, k).astype(str).astype(object)
+    mail_domain = vocab.obj["domain"][vocab.pick(rng, "domain", loc)]
+    line1, todo = np.empty(k, dtype=object), np.arange(k)
+    postcode = np.zeros(k, np.int64)
+    while todo.size:
+        text, parts = _line1(vocab, rng, loc[todo])
+        line1[todo] = text.to_numpy(zero_copy_only=False)
+        postcode[todo] = vocab.pick(rng, "postcode", loc[todo])
+        todo = todo[_isin_sorted(vocab.address_key(**parts, postcode=postcode[todo]), addr_keys)]
     invented = pd.DataFrame(
         {  # id suffix > 10^9: can never equal a warehouse e-mail
             "kind": ["fabricated"] * n_fab + ["broken"] * n_broken,
@@ -771,12 +830,12 @@ def _source_rows(
             "loc": loc,
             "fg": fg,
             "lg": lg,
-            "phone": draw_phones(rng, loc, exclude=cust["phone"]),
-            "mail_local": stem + rng.integers(10**9, 10**10, k).astype(str).astype(object),
-            "mail_domain": vocab.obj["domain"][vocab.pick(rng, "domain", loc)],
-            "line1": _line1(vocab, rng, loc).to_numpy(zero_copy_only=False),
+            "phone": phone,
+            "mail_local": mail_local,
+            "mail_domain": mail_domain,
+            "line1": line1,
             "city": vocab.obj["city"][vocab.pick(rng, "city", loc)],
-            "postcode": vocab.obj["postcode"][vocab.pick(rng, "postcode", loc)],
+            "postcode": vocab.obj["postcode"][postcode],
         }
     )
     rows = pd.concat([planted, invented], ignore_index=True)
@@ -784,9 +843,13 @@ def _source_rows(
     return rows
 
 
-def _broken_line(reason: str, vals: list[str], fmt: str, r: random.Random) -> bytes:
+# A sample file: name, delimiter (None: JSON lines), header, every field quoted
+FileSpec = tuple[str, "str | None", list[str], bool]
+
+
+def _broken_line(reason: str, vals: list[str], spec: FileSpec, r: random.Random) -> bytes:
     """A line a strict reader must reject, for the stated reason."""
-    delim, _, header = FORMATS[fmt]
+    _, delim, header, quote_all = spec
     vals = [v.replace('"', "") for v in vals]
     if reason == "empty":
         return b""
@@ -800,10 +863,71 @@ def _broken_line(reason: str, vals: list[str], fmt: str, r: random.Random) -> by
     else:
         if reason == "wrong_field_count":
             vals = [*vals, "x"] if r.random() < 0.5 else vals[:-1]
-        buf = io.StringIO()
-        csv.writer(buf, delimiter=delim, lineterminator="\n").writerow(vals)
-        text = buf.getvalue()[:-1]
+        text = _delimited([vals], delim, quote_all)[0].decode()
     return text.encode().replace(_MARK.encode(), BAD_BYTES)
+
+
+def _delimited(rows, delim: str, quote_all: bool) -> list[bytes]:
+    buf = io.StringIO()
+    quoting = csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL
+    csv.writer(buf, delimiter=delim, lineterminator="\n", quoting=quoting).writerows(rows)
+    return buf.getvalue().encode().split(b"\n")[:-1]
+
+
+def _write_files(
+    out: Path,
+    specs: list[FileSpec],
+    file_of: np.ndarray,
+    values: pd.DataFrame,
+    kind: np.ndarray,
+    gzip: bool,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Write each file of the sample, its rows in random order; return per row its file name,
+    physical line number (a header is line 1) and broken_reason."""
+    n = len(values)
+    source, number = np.empty(n, dtype=object), np.zeros(n, np.int64)
+    reason = np.full(n, "", dtype=object)
+    r = random.Random(int(rng.integers(2**62)))
+    folder = out / "sample"
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("sample*"):
+        old.unlink()
+    for f, spec in enumerate(specs):
+        name, delim, header, quote_all = spec
+        rows = np.flatnonzero(file_of == f)
+        vals = values.iloc[rows, : len(header)]
+        good = kind[rows] != "broken"
+        if delim is None:
+            lines = [
+                json.dumps(dict(zip(header, v, strict=False)), ensure_ascii=False).encode()
+                for v in vals[good].itertuples(index=False)
+            ]
+        else:
+            lines = _delimited(vals[good].itertuples(index=False), delim, quote_all)
+        reasons = (
+            ["invalid_json", "empty", "invalid_utf8"]
+            if delim is None
+            else ["wrong_field_count", "unclosed_quote", "invalid_utf8", "empty"]
+        )
+        for j, i in enumerate(np.flatnonzero(~good)):
+            reason[rows[i]] = reasons[j % len(reasons)]
+            lines.append(_broken_line(reason[rows[i]], list(vals.iloc[i]), spec, r))
+        order = np.concatenate([np.flatnonzero(good), np.flatnonzero(~good)])
+        slot = np.empty(len(rows), np.int64)
+        slot[order] = rng.permutation(len(rows))  # data line index of each row
+        data = np.empty(len(rows), dtype=object)
+        data[slot[order]] = lines
+        head = _delimited([header], delim, quote_all) if delim else []
+        blob = b"\n".join(head + data.tolist()) + b"\n"
+        file_name = name + (".gz" if gzip else "")
+        (folder / file_name).write_bytes(gzip_mod.compress(blob, mtime=0) if gzip else blob)
+        source[rows], number[rows] = file_name, slot + 1 + bool(delim)
+    return source, number, reason
+
+
+def _counts(s: pd.Series) -> dict:
+    return {str(k): int(v) for k, v in s.value_counts().sort_index().items()}
 
 
 def _write_sample(
@@ -811,75 +935,65 @@ def _write_sample(
     vocab: Vocab,
     cust: dict[str, np.ndarray],
     picked: pd.DataFrame,
+    addr_keys: np.ndarray,
     n_fab: int,
     n_broken: int,
     fuzzy_share: float,
     fmt: str,
     gzip: bool,
+    multinational: bool,
     rng: np.random.Generator,
 ) -> dict:
     """Write the dump, truth.csv and truth.json; return the truth summary."""
-    delim, ext, header = FORMATS[fmt]
-    src = _source_rows(vocab, cust, picked, n_fab, n_broken, rng)
-    values, status = _render_rows(src, vocab, rng, fuzzy_share)
+    src = _source_rows(vocab, cust, picked, addr_keys, n_fab, n_broken, rng)
     kind = src["kind"].to_numpy()
-    good = values[kind != "broken"]
-    if delim is None:
-        text = "".join(
-            json.dumps(dict(zip(header, v, strict=False)), ensure_ascii=False) + "\n"
-            for v in good.itertuples(index=False)
+    if multinational:
+        from jobs import demo_intl
+
+        specs = list(demo_intl.FILES)
+        file_of = rng.choice(len(specs), len(src), p=demo_intl.FILE_SHARES)
+        has_column = np.array([len(s[2]) == 5 for s in specs])[file_of]
+        values, status, notes = demo_intl.render_rows(
+            src, vocab, rng, fuzzy_share, has_column, cust
         )
     else:
-        buf = io.StringIO()
-        writer = csv.writer(buf, delimiter=delim, lineterminator="\n")
-        writer.writerows([header, *good.itertuples(index=False)])
-        text = buf.getvalue()
-    lines = text.encode().split(b"\n")[:-1]
-    head, lines = (lines[:1], lines[1:]) if delim else ([], lines)
-    reasons = (
-        ["invalid_json", "empty", "invalid_utf8"]
-        if delim is None
-        else ["wrong_field_count", "unclosed_quote", "invalid_utf8", "empty"]
-    )
-    reason = np.full(len(src), "", dtype=object)
-    r = random.Random(int(rng.integers(2**62)))
-    for j, i in enumerate(np.flatnonzero(kind == "broken")):
-        reason[i] = reasons[j % len(reasons)]
-        lines.append(_broken_line(reason[i], list(values.iloc[i]), fmt, r))
-    order = np.concatenate([np.flatnonzero(kind != "broken"), np.flatnonzero(kind == "broken")])
-    slot = np.empty(len(src), np.int64)
-    slot[order] = rng.permutation(len(src))  # data line index of each source row
-    data = np.empty(len(src), dtype=object)
-    data[slot[order]] = lines
-    blob = b"\n".join(head + data.tolist()) + b"\n"
-    path = out / "sample" / (f"sample.{ext}" + (".gz" if gzip else ""))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for old in path.parent.glob("sample.*"):
-        old.unlink()
-    path.write_bytes(gzip_mod.compress(blob, mtime=0) if gzip else blob)
+        delim, ext, header = FORMATS[fmt]
+        specs, file_of = [(f"sample.{ext}", delim, header, False)], np.zeros(len(src), np.int64)
+        values, status, notes = _render_rows(src, vocab, rng, fuzzy_share)
+    source, number, reason = _write_files(out, specs, file_of, values, kind, gzip, rng)
 
     collides = pd.array([pd.NA] * len(src), dtype="boolean")
     fab = np.flatnonzero(kind == "fabricated")
-    collides[fab] = _collisions(
-        vocab, cust, src["fg"].to_numpy()[fab], src["lg"].to_numpy()[fab]
-    ) & (values["name"].to_numpy()[fab] != "")
+    names = values["name"].to_numpy()[fab]
+    if multinational:
+        collides[fab] = name_collisions(vocab, cust, names) & (names != "")
+    else:
+        fg, lg = src["fg"].to_numpy()[fab], src["lg"].to_numpy()[fab]
+        collides[fab] = _collisions(vocab, cust, fg, lg) & (names != "")
+    for note in notes.values():
+        note[kind == "broken"] = ""
     truth = pd.DataFrame(
         {
-            "line_number": slot + 1 + bool(delim),
+            "source_file": source,
+            "line_number": number,
             "kind": kind,
             "broken_reason": reason,
             "customer_id": src["customer_id"],
             **{f: status[:, j] for j, f in enumerate(FIELDS)},
             "name_collides": collides,
+            "country": np.array(COUNTRIES, dtype=object)[src["loc"].to_numpy()],
+            **notes,
         }
-    ).sort_values("line_number")
+    ).sort_values(["source_file", "line_number"])
     truth.to_csv(out / "truth.csv", index=False)
     planted = truth[truth["kind"] == "planted"]
     exact = planted[list(FIELDS)] == "exact"
+    data = truth[truth["kind"] != "broken"]
+    phones = data["phone_style"][data["phone_style"] != ""]
     summary = {
-        "format": fmt,
-        "sample": str(path.relative_to(out)),
-        "header": bool(delim),
+        "format": "multinational" if multinational else fmt,
+        "sample": "sample" if multinational else f"sample/{specs[0][0]}" + ".gz" * gzip,
+        "header": all(bool(s[1]) for s in specs),
         "lines": len(truth),
         "kinds": truth["kind"].value_counts().to_dict(),
         "broken_reasons": truth["broken_reason"][truth["kind"] == "broken"]
@@ -889,6 +1003,16 @@ def _write_sample(
         "planted_fuzzy": {f: int((planted[f] == "fuzzy").sum()) for f in FIELDS},
         "planted_ge2_exact": int((exact.sum(axis=1) >= 2).sum()),
         "fabricated_name_collides": int(collides[fab].sum()),
+        "files": _counts(truth["source_file"]),
+        "countries": _counts(data["country"]),
+        "country_written": _counts(data["country_written"]),
+        "countries_by_source": {
+            c: _counts(g) for c, g in data.groupby("country")["country_written"]
+        },
+        "phone_styles": _counts(phones),
+        "phone_national_share": round(float(phones.isin(NATIONAL_STYLES).mean()), 4)
+        if len(phones)
+        else 0.0,
     }
     (out / "truth.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     return summary
@@ -906,8 +1030,12 @@ def generate(
     seed: int = 42,
     sample_format: str = "semicolon",
     gzip: bool = False,
+    multinational: bool = False,
 ) -> dict:
-    """Write DIR/warehouse, DIR/sample and DIR/truth.*; the same arguments give the same bytes."""
+    """Write DIR/warehouse, DIR/sample and DIR/truth.*; the same arguments give the same bytes.
+
+    multinational: the sample is several files as sellers write them (jobs.demo_intl), not
+    one file of `sample_format`."""
     if sample_format not in FORMATS:
         raise ValueError(f"sample_format must be one of {sorted(FORMATS)}")
     if hot_names > len(HOT_NAMES):
@@ -937,15 +1065,27 @@ def generate(
     n_fab = sample_lines - n_broken - n_planted
     srng = np.random.default_rng(s_sample)
     planted_ids = np.sort(srng.choice(n, n_planted, replace=False)) + 1
-    picked, counts = _write_warehouse(out, vocab, cust, planted_ids, s_chunks)
+    picked, counts, addr_keys = _write_warehouse(out, vocab, cust, planted_ids, s_chunks)
     truth = _write_sample(
-        out, vocab, cust, picked, n_fab, n_broken, fuzzy_share, sample_format, gzip, srng
+        out,
+        vocab,
+        cust,
+        picked,
+        addr_keys,
+        n_fab,
+        n_broken,
+        fuzzy_share,
+        sample_format,
+        gzip,
+        multinational,
+        srng,
     )
     return {
         "customers": n,
         **counts,
         "warehouse": str(out / "warehouse"),
         "sample": str(out / truth["sample"]),
+        "sample_files": [str(out / "sample" / f) for f in truth["files"]],
         "truth": str(out / "truth.csv"),
         "sample_lines": truth["lines"],
         "planted": n_planted,
@@ -971,6 +1111,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--fabricated-only", action="store_true")
     ap.add_argument("--sample-format", choices=sorted(FORMATS), default="semicolon")
     ap.add_argument("--gzip", action="store_true")
+    ap.add_argument(
+        "--multinational",
+        action="store_true",
+        help="several sample files as sellers write them: no country column in some, "
+        "country names in the address, national phone layouts (--sample-format is ignored)",
+    )
     a = ap.parse_args(argv)
     t0 = time.monotonic()
     s = generate(
@@ -985,6 +1131,7 @@ def main(argv: list[str] | None = None) -> None:
         a.seed,
         a.sample_format,
         a.gzip,
+        a.multinational,
     )
     print(
         f"demo: {s['customers']} customers, {s['addresses']} addresses, {s['orders']} orders; "
