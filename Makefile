@@ -31,7 +31,7 @@ $(JARS): $(STAMP)
 jars: $(JARS) ## Fetch Delta's jars once into .cache/ivy (later runs start offline)
 
 $(DEMO): $(STAMP)
-	$(PY) -m jobs.demo --out demo_data --customers 20000 --sample-lines 2000 --planted-share 0.05 --broken 12
+	$(PY) -m jobs.demo --out demo_data --customers 20000 --sample-lines 2000 --planted-share 0.05 --broken 12 --multinational
 
 demo: $(DEMO) ## Make the demo warehouse and sample under demo_data/
 
