@@ -424,21 +424,24 @@ def _orders(
     loc = cust["loc"][sl]
     o_cust = np.repeat(np.arange(len(loc)), rng.poisson(1.5, len(loc)))
     o, o_loc, at = len(o_cust), loc[o_cust], pa.array(pick_addr(o_cust))
-    other = _join(
-        vocab.take("first", vocab.pick(rng, "first", o_loc)),
-        vocab.take("last", vocab.pick(rng, "last", o_loc)),
-        sep=" ",
-    )
+    ofg, olg = vocab.pick(rng, "first", o_loc), vocab.pick(rng, "last", o_loc)
+    other = _join(vocab.take("first", ofg), vocab.take("last", olg), sep=" ")
     own = _join(customers["first_name"].take(o_cust), customers["last_name"].take(o_cust), sep=" ")
     phone = format_phones(
         cust["phone"][sl][o_cust], o_loc, np.where(cust["e164"][sl][o_cust], 1, 2)
     )
     ts = np.minimum(cust["created"][sl][o_cust] + rng.integers(0, 86400 * 900, o), T1)
+    shipped_to_other = rng.random(o) < 0.1
+    # names of other people the warehouse holds (gift orders): a sample line naming one of
+    # them names someone in our data too
+    cust.setdefault("ship_names", []).append(
+        np.stack([ofg[shipped_to_other], olg[shipped_to_other]])
+    )
     return pa.table(
         {
             "order_id": pa.array(np.arange(first_id, first_id + o)),
             "customer_id": customers["customer_id"].take(o_cust),
-            "ship_name": pc.if_else(pa.array(rng.random(o) < 0.1), other, own),
+            "ship_name": pc.if_else(pa.array(shipped_to_other), other, own),
             "ship_phone": pc.if_else(pa.array(rng.random(o) < 0.1), _NULL, phone),
             **{
                 f"ship_{c}": addresses[c].take(at) for c in ("line1", "city", "postcode", "country")
@@ -736,7 +739,17 @@ class _NameIndex:
 
 
 def _hits(owner: list[int], cands: list[int], cust: dict[str, np.ndarray], nl: int, k: int):
-    wh = np.sort(cust["fg"].astype(np.int64) * nl + cust["lg"])
+    """Which of k sample names (owner -> candidate pair codes) are a name the warehouse holds:
+    a customer's own, or an order's ship-to name of another person."""
+    others = np.concatenate([np.zeros((2, 0), np.int64), *cust.get("ship_names", [])], axis=1)
+    wh = np.sort(
+        np.concatenate(
+            [
+                cust["fg"].astype(np.int64) * nl + cust["lg"],
+                others[0].astype(np.int64) * nl + others[1],
+            ]
+        )
+    )
     hit = np.zeros(k, bool)
     hit[np.asarray(owner, np.int64)[_isin_sorted(np.asarray(cands, np.int64), wh)]] = True
     return hit
