@@ -128,6 +128,16 @@ class NormaliseConf:
     plus_tag_domains: tuple[str, ...]
     phone_countries: Mapping[str, tuple[str, str]]
     abbreviations: Mapping[str, str]
+    # phone_numbering: national number lengths, pattern and international prefix per country
+    phone_lengths: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    phone_patterns: Mapping[str, str] = field(default_factory=dict)
+    phone_idd: Mapping[str, str] = field(default_factory=dict)
+    # address: postcode shapes, country names, city and region words
+    postcodes: Mapping[str, str] = field(default_factory=dict)
+    postcode_any: tuple[str, ...] = ()
+    countries: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    city_prefixes: tuple[str, ...] = ()
+    region_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -219,7 +229,28 @@ def _normalise_conf(raw: dict[str, Any]) -> NormaliseConf:
         plus_tag_domains=tuple(email.get("plus_tag_domains", ())),
         phone_countries={k: (str(v[0]), str(v[1])) for k, v in raw["phone_countries"].items()},
         abbreviations=dict(raw.get("address", {}).get("abbreviations", {})),
+        **_numbering_and_places(raw),
     )
+
+
+def _numbering_and_places(raw: dict[str, Any]) -> dict[str, Any]:
+    """The `phone_numbering` section and the address reference data besides abbreviations."""
+    numbering = raw.get("phone_numbering") or {}
+    address = raw.get("address") or {}
+    return {
+        "phone_lengths": {
+            k: tuple(int(n) for n in v.get("lengths", ())) for k, v in numbering.items()
+        },
+        "phone_patterns": {k: str(v["pattern"]) for k, v in numbering.items() if "pattern" in v},
+        "phone_idd": {k: str(v["idd"]) for k, v in numbering.items() if v.get("idd")},
+        "postcodes": {k: str(v) for k, v in (address.get("postcodes") or {}).items()},
+        "postcode_any": tuple(str(v) for v in address.get("postcode_any") or ()),
+        "countries": {
+            k: tuple(str(n) for n in v) for k, v in (address.get("countries") or {}).items()
+        },
+        "city_prefixes": tuple(str(v) for v in address.get("city_prefixes") or ()),
+        "region_words": tuple(str(v) for v in address.get("region_words") or ()),
+    }
 
 
 def _provenance_conf(raw: Mapping[str, Any] | None) -> ProvenanceConf:
