@@ -159,10 +159,10 @@ def _phone_rules(
     patterns: tuple[tuple[str, str], ...],
     idds: tuple[tuple[str, str], ...],
 ) -> dict[str, str]:
-    """The reading of `phone_e164` as regexps over `<country>:<digits>` (`+<digits>` once read
-    as international), each applied once to every number: one pass per step, the country's
-    branch picked by its prefix, instead of per-country look-ups repeated in a large
-    expression. Built from `phone_countries` and `phone_numbering`."""
+    """The reading of `phone_e164` as regexps over `<country>:<calling code>:<digits>`
+    (`+<digits>` once read as international), each applied once to every number: one pass
+    per step, the country's branch picked by its prefix, instead of per-country look-ups
+    repeated in a large expression. Built from `phone_countries` and `phone_numbering`."""
     length_of = dict(lengths)
     pattern_of = dict(patterns)
     by_code: dict[str, tuple[str, set[int]]] = {}
@@ -174,7 +174,7 @@ def _phone_rules(
         """The trunk prefix, taken only when a possible national number follows it."""
         return f"{trunk}(?={_lengths(tuple(possible))})" if trunk and possible else ""
 
-    own_idd = [rf"{k}:{re.escape(p)}(?=[1-9])" for k, p in idds]
+    own_idd = [rf"{k}:[0-9]*:{re.escape(p)}(?=[1-9])" for k, p in idds]
     with_code = []
     national = []
     for country, cc, trunk in countries:
@@ -190,16 +190,16 @@ def _phone_rules(
             p = pattern_of[country]
             tests.append(rf"(?!(?:{p})$){rest}(?:{p})$")  # only the part after it is national
         if tests:
-            with_code.append(rf"{country}:(?={cc})(?={'|'.join(tests)})")
+            with_code.append(rf"{country}:{cc}:(?={cc})(?={'|'.join(tests)})")
         if trunk and possible:
-            national.append(rf"({country}:){trunk_then(trunk, possible)}")
+            national.append(rf"({country}:{cc}:){trunk_then(trunk, possible)}")
     after_code = [
         rf"({cc}){trunk_then(trunk, possible)}"
         for cc, (trunk, possible) in sorted(by_code.items())
         if trunk and possible
     ]
     return {
-        "international": rf"^(?:[A-Z]*:\+|[A-Z]*:00(?=[1-9])|{'|'.join(own_idd or ['(?!)'])})",
+        "international": rf"^(?:[A-Z]*:[0-9]*:(?:\+|00(?=[1-9]))|{'|'.join(own_idd or ['(?!)'])})",
         "with_code": rf"^(?:{'|'.join(with_code or ['(?!)'])})",
         "national": rf"^(?:{'|'.join(national or ['(?!)'])})",
         "national_to": "".join(f"${i + 1}" for i in range(len(national))),
@@ -230,17 +230,17 @@ def phone_e164(clean: Column, country: Column, conf: NormaliseConf) -> Column:
         tuple(conf.phone_idd.items()),
     )
     codes = _lit_map({k: cc for k, (cc, _) in conf.phone_countries.items()})
-    t = F.concat(F.coalesce(country, F.lit("")), F.lit(":"), clean)
+    # "<country>:<calling code>:<number>": each step below reads and rewrites it once
+    code = F.try_element_at(codes, country)
+    t = F.concat(
+        F.coalesce(country, F.lit("")), F.lit(":"), F.coalesce(code, F.lit("")), F.lit(":"), clean
+    )
     t = F.regexp_replace(t, rules["international"], "+")
     t = F.regexp_replace(t, rules["with_code"], "+")
     t = F.regexp_replace(t, rules["national"], rules["national_to"])
-    national = F.concat(F.lit("+"), F.try_element_at(codes, country), F.substring_index(t, ":", -1))
-    e164 = F.regexp_replace(
-        F.when(t.startswith("+"), t).otherwise(national),
-        rules["after_code"],
-        rules["after_code_to"],
-    )
-    return F.when(F.length(e164).between(9, 16), e164)
+    t = F.regexp_replace(t, r"^[A-Z]*:([0-9]+):", "+$1")
+    t = F.regexp_replace(t, rules["after_code"], rules["after_code_to"])
+    return F.regexp_substr(t, F.lit(r"^\+[0-9]{8,15}$"))
 
 
 def normalise_phone(col: Column, country: Column, conf: NormaliseConf) -> Column:
@@ -365,48 +365,80 @@ def regexp_guard(
     return tuple(kept), tuple(dict.fromkeys(literals))
 
 
-def _guarded(
-    s: Column, regexps: tuple[tuple[str, str], ...], probe: Column | None = None
-) -> Column:
-    """Whole-word regexp rules applied to `s`, only where it (or `probe`, an earlier form of it
-    that holds every literal it does) holds one of their literals."""
+def _guarded(s: Column, regexps: tuple[tuple[str, str], ...]) -> Column:
+    """Whole-word regexp rules applied to `s`, only where it holds one of their literals."""
     regexps, literals = regexp_guard(regexps)
     folded = s
     for pattern, repl in regexps:
         folded = F.regexp_replace(folded, rf"(?<=^| )(?:{pattern})(?= |$)", repl)
     if not regexps or literals is None:
         return folded
-    probe = s if probe is None else probe
-    found = reduce(operator.or_, [probe.contains(x) for x in literals])
+    found = reduce(operator.or_, [s.contains(x) for x in literals])
     return F.when(found, folded).otherwise(s)
+
+
+def _word_table(words: tuple[tuple[str, str], ...]) -> Column | None:
+    """Word -> its form, as a map per word length: a map look-up compares the key with every
+    entry in turn, and a token is compared only with the words of its own length."""
+    if not words:
+        return None
+    by_length: dict[int, list[tuple[str, str]]] = {}
+    for word, form in words:
+        by_length.setdefault(len(word), []).append((word, form))
+    return F.create_map(
+        *[
+            x
+            for n, pairs in sorted(by_length.items())
+            for x in (F.lit(n), F.create_map(*[F.lit(y) for kv in pairs for y in kv]))
+        ]
+    )
 
 
 def fold_street(col: Column, abbreviations: Mapping[str, str]) -> Column:
     """Street line folded: punctuation to spaces, abbreviations per language to one form,
     house numbers to one form (`fold_house_number`).
 
-    Rules of several words ("p za", from "P.za") run first, on the cleaned street; then the
-    plain words, as one map lookup per token; then the rules with regex syntax (suffixes). The
-    regexp rules run only on streets that hold one of their literals (`regexp_guard`): a rule
-    cannot match without one, so neither can the rules after it. The suffix rules' literals are
-    looked for in the cleaned street when no word or phrase rule writes one (it then holds
-    every one the street to fold holds), which keeps the expression a chain rather than a
-    tree. Each step references the one before several times; Spark evaluates such a common
-    expression once per row."""
+    The plain words of the rules become one map lookup per token; rules with regex syntax
+    (suffixes) run after it, only on streets that hold one of their literals (`regexp_guard`):
+    a rule cannot match without one, so neither can the rules after it. Rules of several words
+    ("p za", from "P.za") belong before the word map: the map runs on the cleaned street, and
+    only where its result holds such a rule's words (as the map leaves them) is it run again,
+    on the street with those rules applied. Each step's result is bound to a lambda variable
+    (`_let`) that the next step reads as often as it needs: the expression stays a chain, not
+    a tree that copies the map at every reference, and each step runs once per row."""
     clean = clean_name(col)
     words, regexps = abbreviation_plan(tuple(abbreviations.items()))
-    phrases = tuple(r for r in regexps if " " in r[0])
+    phrases, literals = regexp_guard(tuple(r for r in regexps if " " in r[0]))
     suffixes = tuple(r for r in regexps if " " not in r[0])
-    s = _guarded(clean, phrases)
-    if words:
-        table = F.create_map(*[F.lit(x) for kv in words for x in kv])
-        tokens = F.transform(F.split(s, " "), lambda t: F.coalesce(F.try_element_at(table, t), t))
-        s = F.array_join(tokens, " ")
-    written = [v for _, v in words] + [r for _, r in phrases]
-    literals = regexp_guard(suffixes)[1] or ()
-    clean_holds_all = not any(x in w for x in literals for w in written)
-    s = _guarded(s, suffixes, clean if clean_holds_all else None)
-    return fold_house_number(s, abbreviations)
+    table = _word_table(words)
+
+    def word_map(s: Column) -> Column:
+        if table is None:
+            return s
+        tokens = F.transform(
+            F.split(s, " "),
+            lambda t: F.coalesce(F.try_element_at(F.try_element_at(table, F.length(t)), t), t),
+        )
+        return F.array_join(tokens, " ")
+
+    def with_phrases(mapped: Column) -> Column:
+        folded = clean
+        for pattern, repl in phrases:
+            folded = F.regexp_replace(folded, rf"(?<=^| )(?:{pattern})(?= |$)", repl)
+        if literals is None:
+            return word_map(folded)
+        word_of = dict(words)
+        signs = {" ".join(word_of.get(w, w) for w in x.split(" ")) for x in literals}
+        found = reduce(operator.or_, [mapped.contains(x) for x in sorted(signs)])
+        return F.when(found, word_map(folded)).otherwise(mapped)
+
+    def the_rest(mapped: Column) -> Column:
+        def numbers(s: Column) -> Column:
+            return _let(_guarded(s, suffixes), lambda x: fold_house_number(x, abbreviations))
+
+        return _let(with_phrases(mapped), numbers) if phrases else numbers(mapped)
+
+    return _let(word_map(clean), the_rest)
 
 
 # Canonical words of the abbreviation rules that the house-number step reads (conf/normalise.yaml
