@@ -580,13 +580,13 @@ def _address_parts(segments: Column, given: Column, conf: NormaliseConf) -> Colu
 def _street_at(body: Column, place: Column, conf: NormaliseConf) -> Column:
     prefixes = _alternation(conf.city_prefixes) if conf.city_prefixes else None
 
-    def is_not_street(x: Column) -> Column:
-        c = clean_name(x)
+    def is_not_street(c: Column) -> Column:
         bare_code = c.rlike(r"^[0-9][0-9 ]{3,}$")
         city = c.rlike(rf"^(?:{prefixes}) \p{{L}}") if prefixes else F.lit(False)
         return bare_code | city | _is_region(c, conf)
 
-    first = F.array_position(F.transform(body, is_not_street), False)
+    flags = F.transform(F.transform(body, clean_name), is_not_street)
+    first = F.array_position(flags, False)
     at = F.when(first > 0, first - 1).otherwise(F.lit(0))  # 0-based index of the street
     return _let(at, lambda i: _street_line(body, place, i, conf))
 
