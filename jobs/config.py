@@ -139,6 +139,15 @@ class NormaliseConf:
     phone_countries: Mapping[str, tuple[str, str]]
     abbreviations: Mapping[str, str]
     countries: CountriesConf = field(default_factory=CountriesConf)
+    # phone_numbering: national number lengths, pattern and international prefix per country
+    phone_lengths: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    phone_patterns: Mapping[str, str] = field(default_factory=dict)
+    phone_idd: Mapping[str, str] = field(default_factory=dict)
+    # address: postcode shapes, city and region words (country names: `countries`)
+    postcodes: Mapping[str, str] = field(default_factory=dict)
+    postcode_any: tuple[str, ...] = ()
+    city_prefixes: tuple[str, ...] = ()
+    region_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -247,7 +256,25 @@ def _normalise_conf(raw: dict[str, Any], countries: dict[str, Any] | None = None
         plus_tag_domains=tuple(email.get("plus_tag_domains", ())),
         phone_countries={k: (str(v[0]), str(v[1])) for k, v in raw["phone_countries"].items()},
         abbreviations=dict(raw.get("address", {}).get("abbreviations", {})),
+        **_numbering_and_places(raw),
     )
+
+
+def _numbering_and_places(raw: dict[str, Any]) -> dict[str, Any]:
+    """The `phone_numbering` section and the address reference data besides abbreviations."""
+    numbering = raw.get("phone_numbering") or {}
+    address = raw.get("address") or {}
+    return {
+        "phone_lengths": {
+            k: tuple(int(n) for n in v.get("lengths", ())) for k, v in numbering.items()
+        },
+        "phone_patterns": {k: str(v["pattern"]) for k, v in numbering.items() if "pattern" in v},
+        "phone_idd": {k: str(v["idd"]) for k, v in numbering.items() if v.get("idd")},
+        "postcodes": {k: str(v) for k, v in (address.get("postcodes") or {}).items()},
+        "postcode_any": tuple(str(v) for v in address.get("postcode_any") or ()),
+        "city_prefixes": tuple(str(v) for v in address.get("city_prefixes") or ()),
+        "region_words": tuple(str(v) for v in address.get("region_words") or ()),
+    }
 
 
 def _provenance_conf(raw: Mapping[str, Any] | None) -> ProvenanceConf:

@@ -8,8 +8,6 @@ country-code domain, and last `sample.default_country`. All native Spark express
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache, reduce
@@ -18,7 +16,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from jobs.config import CountriesConf
-from jobs.normalise import LOWER_FOLDS, MULTI_CHAR_FOLDS, _fold_table, clean_name
+from jobs.normalise import clean_name, fold_name
 
 # Where a line's country came from, in the order they are tried.
 COUNTRY_SOURCES = ("column", "address", "phone", "email", "default")
@@ -32,19 +30,6 @@ class CountryTable:
     names: Mapping[str, str]
     email_tlds: Mapping[str, str]
     generic_tlds: tuple[str, ...]
-
-
-def fold_name(text: str) -> str:
-    """The Python twin of `normalise.clean_name` for reference data: lower case, accents
-    stripped, punctuation and blanks turned into single spaces (a test holds them equal)."""
-    src, dst = _fold_table()
-    s = text.translate(str.maketrans(src, dst)).lower()
-    s = s.translate(str.maketrans(*LOWER_FOLDS))
-    for a, b in MULTI_CHAR_FOLDS.items():
-        s = s.replace(a, b)
-    s = re.sub("[\u0300-\u036f]", "", s)
-    s = "".join(" " if unicodedata.category(c)[0] in "PSZ" or c.isspace() else c for c in s)
-    return " ".join(s.split())
 
 
 @lru_cache(maxsize=4)

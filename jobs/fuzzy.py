@@ -948,7 +948,7 @@ def fuzzy_sample_rows(
     parts = with_line_country(parsed, conf, default_country).select(
         "run_id",
         "line_number",
-        *sample_parts(),
+        *sample_parts(conf),
         F.lit(None).cast("string").alias("name_latin"),
     )
     countries = sorted(conf.phone_countries)

@@ -131,11 +131,11 @@ def with_line_country(df: DataFrame, conf: NormaliseConf, default_country: str |
     )
 
 
-def sample_parts() -> list[Column]:
+def sample_parts(conf: NormaliseConf) -> list[Column]:
     """A parsed line's name, email, phone, country, line1, postcode (after
     `with_line_country`): first + last name when there is no full name, a free-text address
-    split when there are no street columns."""
-    text_line1, text_postcode = split_address(F.trim(F.col("address")))
+    split when there are no street columns (postcodes sought in the line's country's shape)."""
+    text_line1, text_postcode = split_address(F.trim(F.col("address")), F.col("country"), conf)
     street = F.concat_ws(" ", F.col("street"), F.col("house_number"))
     return [
         F.coalesce(F.col("name"), full_name(F.col("first_name"), F.col("last_name"))).alias("name"),
@@ -160,7 +160,7 @@ def with_sample_keys(
         "line_number",
         "country_source",
         "country_conflict",
-        *sample_parts(),
+        *sample_parts(conf),
     )
     normalised = with_normalised(parts, conf)
     return normalised.select(

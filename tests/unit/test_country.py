@@ -7,9 +7,9 @@ from pyspark.sql import functions as F
 
 from jobs import keys
 from jobs import quality as q
-from jobs.country import country_table, fold_name
+from jobs.country import country_table
 from jobs.headers import SAMPLE_FIELDS
-from jobs.normalise import clean_name
+from jobs.normalise import clean_name, fold_name
 
 
 def lines(spark, rows):
