@@ -690,6 +690,10 @@ def names_match(
     )
 
 
+NATIVE, LATIN = (("first", "last"),), (("first_latin", "last_latin"),)
+SCRIPTS = NATIVE + LATIN
+
+
 class _NameIndex:
     """Vocabulary (first, last) pairs by the words of their names (native or romanised), and
     CJK ones by their exact text, to find every pair a written name can be (names_match)."""
@@ -714,7 +718,7 @@ class _NameIndex:
     def _codes(self, firsts, lasts) -> list[int]:
         return [a * self.nl + b for a in firsts for b in lasts]
 
-    def by_words(self, words) -> list[int]:
+    def by_words(self, words, scripts=SCRIPTS) -> list[int]:
         """Pair codes (first * nl + last) whose words, in any order, are `words`."""
         t, out = sorted(words), []
         splits = {
@@ -723,7 +727,7 @@ class _NameIndex:
             for c in itertools.combinations(range(len(t)), size)
         }
         for head, tail in splits:
-            for first, last in (("first", "last"), ("first_latin", "last_latin")):
+            for first, last in scripts:
                 firsts = self.by[first].get(head, ())
                 out += self._codes(firsts, self.by[last].get(tail, ()) if firsts else ())
         return out
@@ -738,10 +742,19 @@ class _NameIndex:
         return out
 
 
-def _hits(owner: list[int], cands: list[int], cust: dict[str, np.ndarray], nl: int, k: int):
+def _hits(
+    owner: list[int],
+    cands: list[int],
+    cust: dict[str, np.ndarray],
+    nl: int,
+    k: int,
+    ship_names: bool = True,
+):
     """Which of k sample names (owner -> candidate pair codes) are a name the warehouse holds:
-    a customer's own, or an order's ship-to name of another person."""
-    others = np.concatenate([np.zeros((2, 0), np.int64), *cust.get("ship_names", [])], axis=1)
+    a customer's own, or (`ship_names`) an order's ship-to name of another person, which the
+    warehouse keeps in its own script only."""
+    shipped = cust.get("ship_names", []) if ship_names else []
+    others = np.concatenate([np.zeros((2, 0), np.int64), *shipped], axis=1)
     wh = np.sort(
         np.concatenate(
             [
@@ -768,12 +781,24 @@ def _collisions(
     codes = fg.astype(np.int64) * ix.nl + lg
     pairs = np.sort(codes)
     pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if pairs.size else pairs
-    cands, owner = [], []
-    for k, code in enumerate(pairs.tolist()):
-        found = ix.by_words(ix.toks["first"][code // ix.nl] + ix.toks["last"][code % ix.nl])
-        cands += found
-        owner += [k] * len(found)
-    return _hits(owner, cands, cust, ix.nl, len(pairs))[np.searchsorted(pairs, codes)]
+    words = [ix.toks["first"][c // ix.nl] + ix.toks["last"][c % ix.nl] for c in pairs.tolist()]
+    hit = _held(ix, cust, lambda k, scripts: ix.by_words(words[k], scripts), len(pairs))
+    return hit[np.searchsorted(pairs, codes)]
+
+
+def _held(ix, cust: dict[str, np.ndarray], lookup, k: int) -> np.ndarray:
+    """Which of k names the warehouse holds: `lookup(i, scripts)` gives name i's candidate
+    pair codes in those scripts; native ones are looked up among customers and ship-to
+    names, romanised ones among customers only (ship-to names have no romanised form)."""
+    hit = np.zeros(k, bool)
+    for scripts, ships in ((NATIVE, True), (LATIN, False)):
+        cands, owner = [], []
+        for i in range(k):
+            found = lookup(i, scripts)
+            cands += found
+            owner += [i] * len(found)
+        hit |= _hits(owner, cands, cust, ix.nl, k, ship_names=ships)
+    return hit
 
 
 def name_collisions(vocab: Vocab, cust: dict[str, np.ndarray], names) -> np.ndarray:
@@ -781,13 +806,14 @@ def name_collisions(vocab: Vocab, cust: dict[str, np.ndarray], names) -> np.ndar
     customer's name, by names_match's rules."""
     ix = vocab.names
     distinct = list(dict.fromkeys(names))
-    cands, owner = [], []
-    for k, name in enumerate(distinct):
-        solid = _solid_cjk(name)
-        found = ix.by_solid(solid) if solid is not None else ix.by_words(name_key(name).split())
-        cands += found
-        owner += [k] * len(found)
-    hit = _hits(owner, cands, cust, ix.nl, len(distinct))
+    solids = [_solid_cjk(name) for name in distinct]
+
+    def lookup(i: int, scripts) -> list[int]:
+        if solids[i] is not None:  # CJK run together: native script only
+            return ix.by_solid(solids[i]) if scripts == NATIVE else []
+        return ix.by_words(name_key(distinct[i]).split(), scripts)
+
+    hit = _held(ix, cust, lookup, len(distinct))
     at = {name: k for k, name in enumerate(distinct)}
     return np.array([hit[at[name]] for name in names], bool)
 
