@@ -1309,7 +1309,9 @@ def fuzzy_candidates(
     pairs made only inside the planned blocks, scored by their rule's comparator, kept at or
     above its threshold, best score per (line, field, customer, source, method). With a
     `plan`, the index it was made from is read (`index_rows` is then not).
-    `broadcast_sample`: see `candidate_pairs`."""
+    `broadcast_sample`: see `candidate_pairs`. `sample_rows` should be materialised (a Delta
+    table or a checkpoint): the join reads them several times, and each read of the lazy plan
+    would redo the line's country and address split."""
     conf = rules if isinstance(rules, MatchingConf) else MatchingConf(rules=tuple(rules))
     plan = plan or plan_blocking(sample_rows, index_rows, conf, budget)
     # Duplicate pairs (a name meeting through two tokens) score alike: `best` keeps one.

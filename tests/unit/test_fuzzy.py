@@ -203,7 +203,7 @@ def test_a_value_several_roles_share_is_one_row_and_evidence_per_role(spark, nor
         KEY,
         None,
         matching,
-    )
+    ).localCheckpoint()  # the pipeline writes sample rows to Delta before the join
     evidence = fuzzy.fuzzy_candidates(sample, index, matching).collect()
     assert sorted((r.customer_id, r.source) for r in evidence) == [
         ("c1", "customers"), ("c1", "orders"), ("c9", "orders"),
@@ -235,7 +235,7 @@ def test_blocks_unrolled_or_by_lambda_are_the_same(spark, norm_conf, matching, m
     assert len(long_blocks) == 1 and len(long_blocks[0]) == 6 * len(matching.for_field("name"))
     line = {1: {"name": "Maria de los Angeles Garsia Lopez", "country": "ES"}}
     sample = fuzzy.fuzzy_sample_rows(sample_df(spark, line), norm_conf, KEY, None, matching)
-    evidence = fuzzy.fuzzy_candidates(sample, index, matching).collect()
+    evidence = fuzzy.fuzzy_candidates(sample.localCheckpoint(), index, matching).collect()
     assert {r.customer_id for r in evidence} == {"c8"}
 
 
