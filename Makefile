@@ -31,7 +31,7 @@ $(JARS): $(STAMP)
 jars: $(JARS) ## Fetch Delta's jars once into .cache/ivy (later runs start offline)
 
 $(DEMO): $(STAMP)
-	$(PY) -m jobs.demo --out demo_data --customers 20000 --sample-lines 2000 --planted-share 0.05 --broken 12 --multinational
+	$(PY) -m tools.demo --out demo_data --customers 20000 --sample-lines 2000 --planted-share 0.05 --broken 12 --multinational
 
 demo: $(DEMO) ## Make the demo warehouse and sample under demo_data/
 
@@ -48,18 +48,18 @@ integration: $(STAMP) $(JARS) ## Run the Spark + Delta round-trip tests only
 	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
 
 bench: $(STAMP) $(JARS) bench-accuracy ## Benchmark stages + DuckDB ratio; SIZE=1000000 or SIZE=1000000,10000000 (scaling); XC_ONLY=1: cross-check + report on the last index
-	$(PY) tests/bench.py --customers $${SIZE:-1000000} --sample-lines $${SAMPLE:-0} $${XC_ONLY:+--crosscheck-only}
+	$(PY) benchmarks/bench.py --customers $${SIZE:-1000000} --sample-lines $${SAMPLE:-0} $${XC_ONLY:+--crosscheck-only}
 
 bench-accuracy: $(STAMP) $(JARS) ## Exact-key recall/precision per field and country on a multinational sample (100k customers, 10k lines)
-	$(PY) tests/bench_accuracy.py
+	$(PY) benchmarks/bench_accuracy.py
 
 lint: $(STAMP) ## ruff lint + format check
-	$(VENV)/bin/ruff check jobs tests tools
-	$(VENV)/bin/ruff format --check jobs tests tools
+	$(VENV)/bin/ruff check jobs tests tools benchmarks
+	$(VENV)/bin/ruff format --check jobs tests tools benchmarks
 
 fmt: $(STAMP) ## Format the code with ruff
-	$(VENV)/bin/ruff format jobs tests tools
-	$(VENV)/bin/ruff check --fix jobs tests tools
+	$(VENV)/bin/ruff format jobs tests tools benchmarks
+	$(VENV)/bin/ruff check --fix jobs tests tools benchmarks
 
 dist: $(STAMP) ## Build dist/: the wheel, and the zip + entry script for spark-submit
 	$(PY) tools/build_dist.py --out dist

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from jobs.config import Config
+    from jobs.settings import Config
 
 if __package__ in (None, ""):  # run as a file (spark-submit): make the package importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -60,11 +60,12 @@ def _claimed(value: str) -> int | None:
 
 
 def run_job(args: argparse.Namespace) -> dict:
-    from jobs import html_report, log
-    from jobs import pipeline as pl
-    from jobs.config import load_config
-    from jobs.report import field_table
+    from jobs import log
+    from jobs import steps as pl
+    from jobs.render import html as html_report
     from jobs.session import build_session
+    from jobs.settings import load_config
+    from jobs.verdict import field_table
 
     config = load_config(args.conf, args.overrides)
     if args.job == "watch":
@@ -101,9 +102,10 @@ def run_job(args: argparse.Namespace) -> dict:
 
 
 def _watch(args: argparse.Namespace, config: Config) -> dict:
-    from jobs import log, watch
+    from jobs import log
     from jobs.errors import ConfigError
     from jobs.session import build_session
+    from jobs.steps import watch
 
     if not args.landing:
         raise ConfigError("watch needs --landing PATH (the folder where samples are dropped)")
@@ -140,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
 def _save_traceback(args: argparse.Namespace) -> str:
     """Tracebacks can quote data values: they stay inside the lakehouse, not on the console."""
     try:
-        from jobs.config import load_config
+        from jobs.settings import load_config
 
         root = load_config(args.conf, args.overrides).lakehouse
     except Exception:  # noqa: BLE001

@@ -30,6 +30,6 @@ def spark():
 
 @pytest.fixture(scope="session")
 def norm_conf():
-    from jobs.config import load_config
+    from jobs.settings import load_config
 
     return load_config().normalise

@@ -47,7 +47,10 @@ def build_pyfiles(out: Path) -> tuple[Path, Path]:
     """Write crosscheck-<version>.zip and the entry script into `out`; return both paths."""
     out.mkdir(parents=True, exist_ok=True)
     archive = out / f"crosscheck-{version()}.zip"
-    members = [(p, f"jobs/{p.name}") for p in sorted((ROOT / "jobs").glob("*.py"))]
+    members = [
+        (p, f"jobs/{p.relative_to(ROOT / 'jobs').as_posix()}")
+        for p in sorted((ROOT / "jobs").rglob("*.py"))
+    ]
     for src, dest, pattern in DATA:
         members += [(p, f"{dest}/{p.name}") for p in sorted((ROOT / src).glob(pattern))]
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:

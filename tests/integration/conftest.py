@@ -15,7 +15,7 @@ from jobs.__main__ import main
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory):
     """A small warehouse plus a planted sample (30 % planted lines, broken lines)."""
-    from jobs.demo import generate
+    from tools.demo import generate
 
     out = tmp_path_factory.mktemp("demo")
     generate(out, customers=3000, sample_lines=600, planted_share=0.3, broken=12, seed=7)
@@ -25,7 +25,7 @@ def demo(tmp_path_factory):
 @pytest.fixture(scope="session")
 def fabricated(tmp_path_factory, demo):
     """The same warehouse seed with a sample of fabricated lines only."""
-    from jobs.demo import generate
+    from tools.demo import generate
 
     out = tmp_path_factory.mktemp("fabricated")
     generate(out, customers=3000, sample_lines=400, fabricated_only=True, broken=0, seed=7)

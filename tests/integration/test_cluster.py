@@ -30,7 +30,7 @@ def standalone(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def small_demo(tmp_path_factory):
-    from jobs.demo import generate
+    from tools.demo import generate
 
     out = tmp_path_factory.mktemp("cluster_demo")
     generate(out, customers=2000, sample_lines=400, planted_share=0.3, broken=8, seed=11)

@@ -9,10 +9,10 @@ from collections import defaultdict
 import pytest
 from pyspark.sql import functions as F
 
-from jobs import crosscheck as xc
-from jobs import fuzzy, keys
 from jobs import sample as smp
-from jobs.config import load_config
+from jobs.match import exact as xc
+from jobs.match import fuzzy, keys
+from jobs.settings import load_config
 
 KEY = "fuzzy-recall-key"
 FIELDS = ("email", "phone", "name", "address")
@@ -21,7 +21,7 @@ LATIN = {"first_name_latin": "first_name_latin", "last_name_latin": "last_name_l
 
 @pytest.fixture(scope="module")
 def fuzzy_demo(tmp_path_factory):
-    from jobs.demo import generate
+    from tools.demo import generate
 
     out = tmp_path_factory.mktemp("fuzzy_demo")
     generate(out, customers=2000, sample_lines=400, fuzzy_share=0.3, planted_share=0.5, seed=5)

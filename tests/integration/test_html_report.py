@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs import html_report
+from jobs.render import html as html_report
 from tests.integration.conftest import read_truth, run_cli
 
 pytestmark = pytest.mark.slow

@@ -8,8 +8,8 @@ import shutil
 import pandas as pd
 from pyspark.sql import functions as F
 
-from jobs.config import load_config
-from jobs.pipeline import ingest_warehouse
+from jobs.settings import load_config
+from jobs.steps import ingest_warehouse
 
 
 def config_for(lakehouse, wh, *more):
@@ -35,7 +35,7 @@ def index_rows(spark, lakehouse):
 
 
 def test_refresh_only_changed_customers(spark, tmp_path):
-    from jobs.demo import generate
+    from tools.demo import generate
 
     generate(tmp_path / "d", customers=300, sample_lines=10, broken=0, seed=9)
     wh = tmp_path / "d" / "warehouse"
@@ -82,7 +82,7 @@ def test_refresh_only_changed_customers(spark, tmp_path):
 def test_fuzzy_index_without_signatures_is_rebuilt(spark, tmp_path):
     """A fuzzy index written before signatures existed is not kept as "unchanged": it is
     rebuilt whole (never merged into), and then kept again."""
-    from jobs.demo import generate
+    from tools.demo import generate
 
     generate(tmp_path / "d", customers=200, sample_lines=10, broken=0, seed=5)
     lakehouse = tmp_path / "lh"

@@ -16,7 +16,7 @@ FIELDS = ("email", "phone", "name", "address")
 
 @pytest.fixture(scope="module")
 def multinational(tmp_path_factory):
-    from jobs.demo import generate
+    from tools.demo import generate
 
     out = tmp_path_factory.mktemp("multinational")
     generate(out, customers=3000, sample_lines=600, planted_share=0.3, broken=6,

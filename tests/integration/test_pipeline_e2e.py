@@ -187,7 +187,7 @@ def name_collisions(folder):
 
     import pandas as pd
 
-    from jobs.demo import name_key
+    from tools.demo import name_key
 
     customers = pd.read_parquet(folder / "warehouse" / "customers")
     orders = pd.read_parquet(folder / "warehouse" / "orders")

@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 from pyspark.sql import functions as F
 
-from jobs.demo import name_key
 from tests.integration.conftest import find_leaks, load_report, run_cli
+from tools.demo import name_key
 
 pytestmark = pytest.mark.slow
 FAST = ("--set", "crosscheck.fuzzy=false")  # fuzzy matching plays no part in these signals

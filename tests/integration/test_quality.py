@@ -9,9 +9,9 @@ import pytest
 from pyspark.sql import functions as F
 
 from jobs import quality as q
-from jobs.config import load_config
-from jobs.delta_io import append, overwrite, read_table, write_run
 from jobs.errors import QualityGateError
+from jobs.io.delta import append, overwrite, read_table, write_run
+from jobs.settings import load_config
 
 BUILDS_SCHEMA = "built_at timestamp, key_fingerprint string, rows_per_field map<string,bigint>"
 INDEX_SCHEMA = "field string, match_key bigint, customer_id string, source string"

@@ -9,9 +9,9 @@ import pytest
 from pyspark.sql import functions as F
 
 from jobs.__main__ import main
-from jobs.config import load_config
 from jobs.errors import InputError
-from jobs.pipeline import ingest_sample
+from jobs.settings import load_config
+from jobs.steps import ingest_sample
 from tests.integration.conftest import read_truth
 
 
@@ -30,7 +30,7 @@ def ingest(spark, lakehouse, path, run_id, *overrides):
     [("csv", False), ("tsv", True), ("pipe", False), ("jsonl", False), ("semicolon", True)],
 )
 def test_every_format_reconciles_with_truth(spark, tmp_path, fmt, gz):
-    from jobs.demo import generate
+    from tools.demo import generate
 
     generate(
         tmp_path / "d",

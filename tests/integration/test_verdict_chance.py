@@ -13,7 +13,7 @@ from tests.integration.conftest import load_report, run_cli
 
 @pytest.fixture(scope="module")
 def two_percent(tmp_path_factory):
-    from jobs.demo import generate
+    from tools.demo import generate
 
     out = tmp_path_factory.mktemp("two_percent")
     generate(out, customers=3000, sample_lines=1000, planted_share=0.02, broken=0,

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
-from jobs import pipeline as pl
+from jobs import steps as pl
 from jobs.__main__ import main
-from jobs.watch import T_PROCESSED, content_hash, run_id_for
+from jobs.steps.watch import T_PROCESSED, content_hash, run_id_for
 from tests.integration.conftest import cli_args, load_report
 
 pytestmark = pytest.mark.slow

@@ -109,7 +109,7 @@ def test_every_variable_used_is_declared():
 
 
 def test_databricks_pipeline_conf_differs_only_in_deployment_settings():
-    from jobs.config import load_config
+    from jobs.settings import load_config
 
     path = ROOT / "resources" / "conf" / "pipeline.yaml"
     assert load_config(path).tables_prefix
@@ -136,7 +136,7 @@ def test_wheel_carries_entry_points_conf_and_expectations(tmp_path):
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
                     "--target", str(site), str(wheel)], check=True)  # fmt: skip
-    probe = ("import jobs, jobs.config as c; "
+    probe = ("import jobs, jobs.settings as c; "
              "print(jobs.__file__); print(c.CONF_DIR); print(c.EXPECTATIONS_DIR); "
              "print(c.load_config().crosscheck.fields)")  # fmt: skip
     env = {"PYTHONPATH": str(site)}

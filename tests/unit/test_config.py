@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from jobs.config import DEMO_HASH_KEY, load_config
 from jobs.errors import ConfigError
+from jobs.settings import DEMO_HASH_KEY, load_config
 
 
 def test_defaults_load_and_are_frozen():

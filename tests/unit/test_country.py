@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from pyspark.sql import functions as F
 
-from jobs import keys
 from jobs import quality as q
-from jobs.country import country_table
-from jobs.headers import SAMPLE_FIELDS
+from jobs.match import keys
 from jobs.normalise import clean_name, fold_name
+from jobs.normalise.country import country_table
+from jobs.settings import SAMPLE_FIELDS
 
 
 def lines(spark, rows):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from jobs import crosscheck as xc
-from jobs.keys import sample_keys_long
+from jobs.match import exact as xc
+from jobs.match.keys import sample_keys_long
 
 INDEX = [
     # field, key, customer, source

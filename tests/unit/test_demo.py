@@ -18,7 +18,7 @@ import phonenumbers
 import pyarrow.parquet as pq
 import pytest
 
-from jobs.demo import (
+from tools.demo import (
     COUNTRIES,
     FIELDS,
     FORMATS,
@@ -31,8 +31,8 @@ from jobs.demo import (
     name_key,
     names_match,
 )
-from jobs.demo_intl import FILES
-from jobs.demo_locales import COUNTRY_NAMES
+from tools.demo.intl import FILES
+from tools.demo.locales import COUNTRY_NAMES
 
 N = 3000
 

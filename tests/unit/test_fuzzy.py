@@ -10,8 +10,9 @@ import pyarrow as pa
 import pytest
 from pyspark.sql import functions as F
 
-from jobs import fuzzy, grams, keys
+from jobs import settings
 from jobs.errors import ConfigError
+from jobs.match import fuzzy, grams, keys
 
 KEY = "test-key"
 CUSTOMERS = [
@@ -607,7 +608,7 @@ def test_conf_loads_into_frozen_rules(matching):
 )
 def test_conf_rejects_bad_rules(raw, message):
     with pytest.raises(ConfigError, match=message):
-        fuzzy.matching_conf(raw)
+        settings.matching_conf(raw)
 
 
 def test_signatures_are_the_or_of_their_bits():

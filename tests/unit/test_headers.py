@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from jobs.config import load_config
-from jobs.headers import fold_header, infer_columns, map_columns
+from jobs.sample.headers import fold_header, infer_columns, map_columns
+from jobs.settings import load_config
 
 HEADERS = load_config().headers
 

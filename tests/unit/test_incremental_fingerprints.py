@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from jobs import incremental as incr
-from jobs.config import SourceConf
+from jobs.io import incremental as incr
+from jobs.settings import SourceConf
 
 CUSTOMERS = SourceConf(columns={"customer_id": "id", "email": "mail"})
 ORDERS = SourceConf(columns={"customer_id": "cid", "order_id": "oid", "name": "ship"})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from jobs import keys
+from jobs.match import keys
 
 KEY = "index-test-key"
 

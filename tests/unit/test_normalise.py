@@ -209,7 +209,7 @@ def sequential_fold_street(col, abbreviations):
 
 
 def test_street_fold_token_map_equals_rule_by_rule(spark, norm_conf):
-    from jobs.demo import _vocab
+    from tools.demo import _vocab
 
     rules = norm_conf.abbreviations
     words = [w for pattern in rules for w in pattern.split("|")]

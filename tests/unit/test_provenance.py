@@ -11,7 +11,7 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from jobs import provenance as prov
-from jobs.config import ProvenanceConf, load_config
+from jobs.settings import ProvenanceConf, load_config
 
 CONF = ProvenanceConf()
 HEADERS = load_config().headers
@@ -177,7 +177,7 @@ def test_profile_from_index_values_equals_the_one_from_rows(spark, norm_conf):
     """A full index build reads the warehouse profile's e-mail and phone off the cleaned
     index values: the customers role's only (an order's e-mail or phone is not a customer's),
     the same (dimension, value) rows as `profile_values` of the customers' rows."""
-    from jobs import keys
+    from jobs.match import keys
 
     customers = spark.createDataFrame(
         [("c1", "Anna.Smith@GoogleMail.com", "+44 20 7946 0958", "gb"),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from jobs.config import VerdictConf
-from jobs.report import build_report, to_json, to_markdown
+from jobs.settings import VerdictConf
+from jobs.verdict import build_report, to_json, to_markdown
 
 RULES = VerdictConf(match_same_record_rate=0.01, match_identifier_rate=0.01)
 
@@ -168,7 +168,7 @@ def test_schema_profile_and_claim_are_supporting_evidence_only():
 
 
 def test_provenance_sections_render_in_markdown_and_html():
-    from jobs.html_report import render
+    from jobs.render.html import render
 
     sections = provenance(canary_lines=1, recycled=("a", 0.8, "MATCH"),
                           never=[("Passwort", "password")],

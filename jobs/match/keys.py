@@ -12,16 +12,6 @@ from functools import reduce
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from jobs.config import FIELDS, NormaliseConf
-from jobs.country import (
-    address_country,
-    country_conflict,
-    country_of,
-    country_table,
-    email_country,
-    phone_country,
-    resolve_country,
-)
 from jobs.normalise import (
     address_key,
     clean_email,
@@ -39,6 +29,16 @@ from jobs.normalise import (
     phone_e164,
     split_address,
 )
+from jobs.normalise.country import (
+    address_country,
+    country_conflict,
+    country_of,
+    country_table,
+    email_country,
+    phone_country,
+    resolve_country,
+)
+from jobs.settings import FIELDS, NormaliseConf
 
 KEY_COLUMNS = [f"{f}_key" for f in FIELDS]
 PARTS = ["name", "email", "phone", "country", "line1", "postcode"]

@@ -7,20 +7,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 
-SAMPLE_FIELDS = (
-    "name",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "address",
-    "street",
-    "house_number",
-    "postcode",
-    "city",
-    "country",
-)
-IDENTIFYING = ("name", "first_name", "last_name", "email", "phone", "address", "street")
+from jobs.settings import SAMPLE_FIELDS
 
 
 def fold_header(text: str) -> str:

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from jobs.config import VerdictConf
+from jobs.settings import VerdictConf
 
 UNIQUE_IDENTIFIERS = ("email", "phone")
 

@@ -16,15 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
 from jobs.errors import ConfigError
-from jobs.headers import SAMPLE_FIELDS
-
-if TYPE_CHECKING:
-    from jobs.fuzzy import MatchingConf
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -59,6 +55,21 @@ CONF_DIR = resource_dir("conf")
 EXPECTATIONS_DIR = resource_dir("expectations")
 DEMO_HASH_KEY = "crosscheck-DEMO-KEY-do-not-use-in-production"
 FIELDS = ("email", "phone", "name", "address")
+# the sample columns a dump can be mapped onto, and those that identify a person
+SAMPLE_FIELDS = (
+    "name",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "address",
+    "street",
+    "house_number",
+    "postcode",
+    "city",
+    "country",
+)
+IDENTIFYING = ("name", "first_name", "last_name", "email", "phone", "address", "street")
 
 
 @dataclass(frozen=True)
@@ -277,6 +288,16 @@ def _numbering_and_places(raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def load_normalise(conf_dir: Path | None = None) -> NormaliseConf:
+    """normalise.yaml and countries.yaml from `conf_dir` (each falls back to the shipped one)."""
+
+    def read(name: str) -> dict[str, Any]:
+        path = (conf_dir or CONF_DIR) / name
+        return _read_yaml(path if path.exists() else CONF_DIR / name)
+
+    return _normalise_conf(read("normalise.yaml"), read("countries.yaml"))
+
+
 def _provenance_conf(raw: Mapping[str, Any] | None) -> ProvenanceConf:
     """The `provenance:` section; lists become tuples, ids strings (they compare with the
     index's string customer ids)."""
@@ -308,14 +329,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     conf_path = Path(path) if path else CONF_DIR / "pipeline.yaml"
     raw = apply_overrides(_read_yaml(conf_path), list(overrides or []))
     conf_dir = conf_path.parent
-    norm_path = conf_dir / "normalise.yaml"
     headers_path = conf_dir / "headers.yaml"
-    countries_path = conf_dir / "countries.yaml"
-    norm_raw = _read_yaml(norm_path if norm_path.exists() else CONF_DIR / "normalise.yaml")
     headers_raw = _read_yaml(headers_path if headers_path.exists() else CONF_DIR / "headers.yaml")
-    countries_raw = _read_yaml(
-        countries_path if countries_path.exists() else CONF_DIR / "countries.yaml"
-    )
 
     lakehouse = str(raw.get("lakehouse") or "lakehouse")
     sample = raw.get("sample") or {}
@@ -341,8 +356,6 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     missing = {"customers"} - set(warehouse)
     if missing:
         raise ConfigError("warehouse: the `customers` role is required")
-    from jobs.fuzzy import matching_conf  # here, not at the top: jobs.fuzzy imports this module
-
     matching_path = conf_dir / "matching.yaml"
     matching = matching_conf(
         _read_yaml(matching_path if matching_path.exists() else CONF_DIR / "matching.yaml")
@@ -370,8 +383,109 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         ),
         crosscheck=crosscheck,
         verdict=verdict,
-        normalise=_normalise_conf(norm_raw, countries_raw),
+        normalise=load_normalise(conf_dir),
         headers={k: tuple(str(x) for x in v) for k, v in headers_raw.items()},
         matching=matching,
         provenance=_provenance_conf(raw.get("provenance")),
     )
+
+
+# ---- matching rules (conf/matching.yaml) ----------------------------------------------
+
+KEYS = {
+    "token_prefix": "name",
+    "token_soundex": "name",
+    "postcode_number": "address",
+    "email_local": "email",
+    "phone_tail": "phone",
+}
+REFINES = {
+    "other_token_initial": "name",
+    "street_initials": "address",
+}
+COMPARATORS = ("name_tokens", "dice", "differs")
+
+
+@dataclass(frozen=True)
+class BlockRule:
+    """One blocking rule with its comparator: which values meet, how they are scored."""
+
+    name: str
+    field: str
+    key: str
+    comparator: str
+    threshold: float
+    method: str = "fuzzy"
+    refine: str | None = None
+    pair_budget: int = 5_000_000
+    per_country: bool = False
+    length: int = 3  # token_prefix
+    digits: int = 9  # phone_tail
+    min_length: int = 1  # email_local
+
+
+@dataclass(frozen=True)
+class MatchingConf:
+    rules: tuple[BlockRule, ...]
+    initial_score: float = 0.85
+    heaviest_keys: int = 5
+
+    def for_field(self, field: str) -> tuple[BlockRule, ...]:
+        return tuple(r for r in self.rules if r.field == field)
+
+
+def _rule(raw: Mapping[str, Any], default_budget: int) -> BlockRule:
+    name = str(raw.get("name") or "")
+    where = f"matching.rules[{name or '?'}]"
+    known = set(BlockRule.__dataclass_fields__)
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {sorted(unknown)}")
+    key = raw.get("key")
+    if not name or key not in KEYS:
+        raise ConfigError(f"{where}: needs a name and a key among {sorted(KEYS)}")
+    field = raw.get("field", KEYS[key])
+    if field != KEYS[key]:
+        raise ConfigError(f"{where}: key {key} works on {KEYS[key]}, not {field}")
+    refine = raw.get("refine")
+    refine = None if refine in (None, "none", "") else str(refine)
+    if refine is not None and REFINES.get(refine) != field:
+        raise ConfigError(f"{where}: refine {refine} does not apply to {field}")
+    comparator = raw.get("comparator")
+    if comparator not in COMPARATORS:
+        raise ConfigError(f"{where}: comparator must be one of {list(COMPARATORS)}")
+    if comparator == "name_tokens" and field != "name":
+        raise ConfigError(f"{where}: name_tokens compares names only")
+    return BlockRule(
+        name=name,
+        field=field,
+        key=key,
+        comparator=comparator,
+        threshold=float(raw.get("threshold", 1.0)),
+        method=str(raw.get("method", "fuzzy")),
+        refine=refine,
+        pair_budget=int(raw.get("pair_budget", default_budget)),
+        per_country=bool(raw.get("per_country", False)),
+        length=int(raw.get("length", 3)),
+        digits=int(raw.get("digits", 9)),
+        min_length=int(raw.get("min_length", 1)),
+    )
+
+
+def matching_conf(raw: Mapping[str, Any]) -> MatchingConf:
+    """Parsed YAML (a mapping) -> MatchingConf, with every rule validated."""
+    budget = int(raw.get("pair_budget", 5_000_000))
+    rules = tuple(_rule(r, budget) for r in raw.get("rules") or [])
+    names = [r.name for r in rules]
+    if len(set(names)) != len(names):
+        raise ConfigError("matching.rules: rule names must be unique")
+    return MatchingConf(
+        rules=rules,
+        initial_score=float(raw.get("initial_score", 0.85)),
+        heaviest_keys=int(raw.get("heaviest_keys", 5)),
+    )
+
+
+def load_matching(path: str | Path | None = None) -> MatchingConf:
+    """conf/matching.yaml (or `path`) -> MatchingConf."""
+    return matching_conf(_read_yaml(Path(path) if path else CONF_DIR / "matching.yaml"))

@@ -11,7 +11,7 @@ from functools import reduce
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from jobs.config import SourceConf
+from jobs.settings import SourceConf
 
 
 def role_row_hashes(df: DataFrame, role: str, source: SourceConf) -> DataFrame:

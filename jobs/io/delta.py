@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from jobs.config import SourceConf
 from jobs.errors import InputError, MissingTableError
+from jobs.settings import SourceConf
 
 
 def _is_catalog_name(location: str) -> bool:

@@ -26,7 +26,7 @@ TARGET_RECALL, TARGET_PRECISION = 0.995, 0.999
 
 
 def ensure_data(root: Path, customers: int, lines: int, planted_share: float) -> Path:
-    from jobs.demo import generate
+    from tools.demo import generate
 
     out = root / f"multinational_c{customers}_s{lines}"
     if not (out / "truth.json").exists():
@@ -38,9 +38,9 @@ def ensure_data(root: Path, customers: int, lines: int, planted_share: float) ->
 def run_pipeline(data: Path, lakehouse: Path) -> dict:
     """The real jobs on the generated data; exact matching only (fuzzy off: not measured)."""
     from jobs import log
-    from jobs import pipeline as pl
-    from jobs.config import load_config
+    from jobs import steps as pl
     from jobs.session import build_session
+    from jobs.settings import load_config
 
     wh = data / "warehouse"
     config = load_config(

@@ -15,8 +15,8 @@ from functools import lru_cache, reduce
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from jobs.config import CountriesConf
 from jobs.normalise import clean_name, fold_name
+from jobs.settings import CountriesConf
 
 # Where a line's country came from, in the order they are tried.
 COUNTRY_SOURCES = ("column", "address", "phone", "email", "default")

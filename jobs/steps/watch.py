@@ -19,11 +19,12 @@ from typing import Any
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from jobs import html_report, log
-from jobs import pipeline as pl
-from jobs.config import Config
-from jobs.delta_io import append, read_table, table_exists
+from jobs import log
+from jobs import steps as pl
 from jobs.errors import ConfigError, CrosscheckError
+from jobs.io.delta import append, read_table, table_exists
+from jobs.render import html as html_report
+from jobs.settings import Config
 
 T_PROCESSED = "processed_samples"
 PROCESSED_SCHEMA = (

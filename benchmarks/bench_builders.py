@@ -1,7 +1,7 @@
 """Per-builder cost of the normalisation (µs per row) and of the exact and fuzzy index rows, on
 demo data.
 
-    python tests/bench_builders.py DATA_DIR            # DATA_DIR = a `python -m jobs.demo` output
+    python tests/bench_builders.py DATA_DIR            # DATA_DIR = a `python -m tools.demo` output
 
 The cleaned values both indexes are made from are persisted and counted first (one run,
 timed alone); each other figure is the best of three runs into Spark's `noop` sink in one warm
@@ -33,12 +33,12 @@ def main() -> None:
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from pyspark.sql import functions as F
 
-    from jobs import fuzzy, keys
     from jobs import normalise as N
-    from jobs import pipeline as pl
-    from jobs.config import load_config
-    from jobs.delta_io import read_source
+    from jobs import steps as pl
+    from jobs.io.delta import read_source
+    from jobs.match import fuzzy, keys
     from jobs.session import build_session
+    from jobs.settings import load_config
 
     wh = Path(sys.argv[1]) / "warehouse"
     config = load_config(

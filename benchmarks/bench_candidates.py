@@ -23,9 +23,9 @@ def main() -> None:
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from pyspark.sql import functions as F
 
-    from jobs import fuzzy
-    from jobs.config import load_config
+    from jobs.match import fuzzy
     from jobs.session import build_session
+    from jobs.settings import load_config
 
     lakehouse = sys.argv[1]
     config = load_config(

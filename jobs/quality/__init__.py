@@ -55,11 +55,11 @@ from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from jobs import keys, log
-from jobs.config import EXPECTATIONS_DIR, Config, NormaliseConf
-from jobs.delta_io import read_source, read_table, table_exists, write_run
+from jobs import log
 from jobs.errors import ConfigError, QualityGateError
-from jobs.headers import IDENTIFYING, SAMPLE_FIELDS
+from jobs.io.delta import read_source, read_table, table_exists, write_run
+from jobs.match import keys
+from jobs.settings import EXPECTATIONS_DIR, IDENTIFYING, SAMPLE_FIELDS, Config, NormaliseConf
 
 SUITES_DIR = EXPECTATIONS_DIR  # the checkout's expectations/, or the copy a wheel carries
 SUITES_ENV = "CROSSCHECK_EXPECTATIONS"

@@ -366,7 +366,7 @@ def _countries(countries: Mapping[str, Any] | None) -> str:
     """Where each line's country came from (national phones are read with it)."""
     if not countries:
         return ""
-    from jobs.report import COUNTRY_SOURCE_TEXT
+    from jobs.verdict import COUNTRY_SOURCE_TEXT
 
     rows = [
         [COUNTRY_SOURCE_TEXT.get(k, k), n] for k, n in countries.get("lines_by_source", {}).items()

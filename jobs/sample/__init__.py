@@ -19,9 +19,9 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import MapType, StringType
 
-from jobs.config import SampleConf
 from jobs.errors import InputError
-from jobs.headers import IDENTIFYING, SAMPLE_FIELDS, infer_columns, map_columns
+from jobs.sample.headers import infer_columns, map_columns
+from jobs.settings import IDENTIFYING, SAMPLE_FIELDS, SampleConf
 
 JSON_EXTENSIONS = (".json", ".jsonl", ".ndjson")
 QUOTED_FIELD_RE = r'"(?:[^"]|"")*"'

@@ -20,9 +20,9 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import MapType, StringType
 
-from jobs.config import FIELDS, NormaliseConf, ProvenanceConf
-from jobs.headers import fold_header, synonym_index
 from jobs.normalise import clean_email, clean_phone, email_key, normalise_country, phone_e164
+from jobs.sample.headers import fold_header, synonym_index
+from jobs.settings import FIELDS, NormaliseConf, ProvenanceConf
 
 OTHER = "(other)"  # bucket of rare profile values: never a domain, code or country
 DIMENSIONS = ("email_domain", "phone_code", "country")

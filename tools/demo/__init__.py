@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from faker import Faker
 
-from jobs.demo_locales import (
+from tools.demo.locales import (
     ABBREVIATIONS,
     BR_CITIES,
     DOMAINS,
@@ -987,7 +987,7 @@ def _write_sample(
     src = _source_rows(vocab, cust, picked, addr_keys, n_fab, n_broken, rng)
     kind = src["kind"].to_numpy()
     if multinational:
-        from jobs import demo_intl
+        from tools.demo import intl as demo_intl
 
         specs = list(demo_intl.FILES)
         file_of = rng.choice(len(specs), len(src), p=demo_intl.FILE_SHARES)
@@ -1134,7 +1134,7 @@ def generate(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """CLI: `python -m jobs.demo --out DIR [...]`, prints a one-line summary."""
+    """CLI: `python -m tools.demo --out DIR [...]`, prints a one-line summary."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, required=True)
     for flag, default in (

@@ -17,7 +17,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from jobs.demo import (
+from tools.demo import (
     CODES,
     COUNTRIES,
     FIELDS,
@@ -34,7 +34,7 @@ from jobs.demo import (
     _typo,
     format_phones,
 )
-from jobs.demo_locales import COUNTRY_NAMES, LETTERED, flip_street
+from tools.demo.locales import COUNTRY_NAMES, LETTERED, flip_street
 
 # name, delimiter, header, every field quoted; a 5th header column is the country
 FILES = (

@@ -16,15 +16,13 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from jobs import crosscheck as xc
-from jobs import fuzzy, keys, log, quality
-from jobs import incremental as incr
+from jobs import log, quality
 from jobs import provenance as prov
-from jobs import report as rep
 from jobs import sample as smp
-from jobs.config import Config
-from jobs.country import country_counts, country_section
-from jobs.delta_io import (
+from jobs import verdict as rep
+from jobs.errors import ConfigError, MissingTableError
+from jobs.io import incremental as incr
+from jobs.io.delta import (
     append,
     overwrite,
     read_source,
@@ -34,7 +32,10 @@ from jobs.delta_io import (
     table_exists,
     write_run,
 )
-from jobs.errors import ConfigError, MissingTableError
+from jobs.match import exact as xc
+from jobs.match import fuzzy, keys
+from jobs.normalise.country import country_counts, country_section
+from jobs.settings import Config
 
 T_SAMPLE_RAW = "sample_raw"
 T_QUARANTINE = "sample_quarantine"

@@ -17,16 +17,13 @@ from functools import lru_cache, reduce
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-from jobs.config import NormaliseConf
+from jobs.settings import NormaliseConf, load_normalise
 
 
 @lru_cache(maxsize=1)
 def default_conf() -> NormaliseConf:
     """conf/normalise.yaml as shipped: the reference data of the builders called without one."""
-    from jobs.config import CONF_DIR, _normalise_conf, _read_yaml
-
-    countries = _read_yaml(CONF_DIR / "countries.yaml")
-    return _normalise_conf(_read_yaml(CONF_DIR / "normalise.yaml"), countries)
+    return load_normalise()
 
 
 EMAIL_RE = (

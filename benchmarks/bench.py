@@ -63,7 +63,7 @@ class PeakMemory:
 
 
 def ensure_data(root: Path, customers: int, sample_lines: int) -> Path:
-    from jobs.demo import generate
+    from tools.demo import generate
 
     out = root / f"c{customers}_s{sample_lines}"
     if not (out / "truth.json").exists():
@@ -107,9 +107,9 @@ class StageLog(io.TextIOBase):
 def run_size(args: argparse.Namespace, customers: int, sample_lines: int) -> tuple[dict, dict]:
     """One pipeline run at one size; per stage (wall seconds, peak RSS bytes)."""
     from jobs import log
-    from jobs import pipeline as pl
-    from jobs.config import load_config
+    from jobs import steps as pl
     from jobs.session import build_session
+    from jobs.settings import load_config
 
     data = ensure_data(Path(args.data), customers, sample_lines)
     lakehouse = Path(args.data) / f"lakehouse_c{customers}_s{sample_lines}"

@@ -1,0 +1,1 @@
+"""Reads and writes at the edges: Delta tables and files."""

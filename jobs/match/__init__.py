@@ -1,0 +1,1 @@
+"""Matching a sample against the index: exact keys and fuzzy blocks."""
