@@ -108,15 +108,16 @@ def new_run_id() -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
 
 
-# Raised whenever the match keys a value gives change (normalisation rules, key layout):
-# an index built under another scheme is then rebuilt whole, as for a new hash key.
-KEY_SCHEME = b"keys-v2"
+# The index format: raised whenever the keys a value gives or the index tables' layout change
+# (normalisation rules, key or block layout). An index of another format is rebuilt whole, as
+# for a new hash key: nothing reads an older layout.
+INDEX_FORMAT = b"index-v3"
 
 
 def key_fingerprint(key: str) -> str:
     """Identifies the hash key and the key scheme without revealing the key, so a stale
     index is caught."""
-    message = b"crosscheck-key-check|" + KEY_SCHEME
+    message = b"crosscheck-key-check|" + INDEX_FORMAT
     return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()[:16]
 
 
@@ -487,9 +488,9 @@ def _fuzzy_crosscheck(
 
     Returns per-field counts of lines matched only this way, and the same-record count and its
     chance baseline once fuzzy matches join the exact ones."""
-    sample_rows = read_table(spark, config.table(T_SAMPLE_FUZZY)).transform(fuzzy.with_sig)
+    sample_rows = read_table(spark, config.table(T_SAMPLE_FUZZY))
     sample_rows = sample_rows.filter(F.col("run_id") == run_id)
-    index = read_table(spark, config.table(T_FUZZY_INDEX)).transform(fuzzy.current_index)
+    index = read_table(spark, config.table(T_FUZZY_INDEX))
     with log.stage("fuzzy-blocking") as st:
         plan = fuzzy.plan_blocking(sample_rows, index, config.matching).persist()
         blocked = plan.key_pairs.agg(
