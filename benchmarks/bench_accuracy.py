@@ -37,7 +37,7 @@ def ensure_data(root: Path, customers: int, lines: int, planted_share: float) ->
 
 def run_pipeline(data: Path, lakehouse: Path) -> dict:
     """The real jobs on the generated data; exact matching only (fuzzy off: not measured)."""
-    from jobs import log
+    from jobs import log, tables
     from jobs import steps as pl
     from jobs.session import build_session
     from jobs.settings import load_config
@@ -58,12 +58,12 @@ def run_pipeline(data: Path, lakehouse: Path) -> dict:
     pl.ingest_sample(spark, config, str(data / "sample"), "accuracy")
     pl.run_crosscheck(spark, config, "accuracy")
     report = pl.make_report(spark, config, "accuracy")
-    raw = spark.read.format("delta").load(config.table(pl.T_SAMPLE_RAW))
+    raw = spark.read.format("delta").load(config.table(tables.SAMPLE_RAW))
     where = {
         r.line_number: (r.source_file.rsplit("/", 1)[-1], r.file_line)
         for r in raw.select("line_number", "source_file", "file_line").collect()
     }
-    evidence = spark.read.format("delta").load(config.table(pl.T_EVIDENCE))
+    evidence = spark.read.format("delta").load(config.table(tables.EVIDENCE))
     found = defaultdict(set)  # (file, line) -> fields found exactly
     for r in evidence.select("line_number", "field").distinct().collect():
         found[where[r.line_number]].add(r.field)

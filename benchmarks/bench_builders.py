@@ -34,11 +34,11 @@ def main() -> None:
     from pyspark.sql import functions as F
 
     from jobs import normalise as N
-    from jobs import steps as pl
     from jobs.io.delta import read_source
     from jobs.match import fuzzy, keys
     from jobs.session import build_session
     from jobs.settings import load_config
+    from jobs.steps.ingest_warehouse import _index_values
 
     wh = Path(sys.argv[1]) / "warehouse"
     config = load_config(
@@ -93,14 +93,14 @@ def main() -> None:
         print(f"{label:<24}{'':>8}{best / len(arr) * 1e6:>10.2f}  (Arrow batch, Python only)")
     roles = {role: (read_source(spark, role, src), src) for role, src in config.warehouse.items()}
     customers = cust.count()
-    values = pl._index_values(roles, config)  # persisted
+    values = _index_values(roles, config)  # persisted
     start = time.perf_counter()
     for v in values.values():
         v.count()
     print(f"cleaned index values, {customers:,} customers: {time.perf_counter() - start:.1f} s")
     seconds = best_of(keys.keys_of(values, "k"))
     print(f"exact index keys, {customers:,} customers: {seconds:.1f} s")
-    seconds = best_of(pl._fuzzy_rows(values, config, "k"))
+    seconds = best_of(fuzzy.fuzzy_index_of(values, "k", config.matching))
     print(f"fuzzy index rows, {customers:,} customers: {seconds:.1f} s")
     spark.stop()
 

@@ -1,4 +1,4 @@
-"""Reading a breach sample: find its files, sniff each one's layout (delimiter, header, JSON),
+"""Reading a breach sample: sniff each file's layout (delimiter, header, JSON),
 then parse every physical line into a row or a quarantine row with a reason.
 
 Lines are numbered as in the file (header = line 1), so on-call can point at a line, and
@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import MapType, StringType
 
@@ -36,40 +36,6 @@ class FileLayout:
     width: int
     has_header: bool
     mapping: tuple[tuple[str, str], ...]  # field -> column position (as str) or JSON key
-
-
-def list_files(spark: SparkSession, path: str) -> list[str]:
-    """Files of a sample path (a file or a folder; hidden and `_` files skipped)."""
-    if "://" not in path or path.startswith("file:"):
-        local = path.removeprefix("file://")
-        if os.path.isfile(local):
-            return [os.path.abspath(local)]
-        if os.path.isdir(local):
-            found = [
-                os.path.join(root, name)
-                for root, _, names in os.walk(local)
-                for name in names
-                if not name.startswith((".", "_"))
-            ]
-            if found:
-                return sorted(os.path.abspath(f) for f in found)
-            raise InputError(f"sample folder {path} holds no files")
-        raise InputError(f"sample path {path} does not exist")
-    jvm = spark._jvm  # remote file systems (s3a://, abfss://, dbfs:/) through Hadoop
-    hpath = jvm.org.apache.hadoop.fs.Path(path)
-    fs = hpath.getFileSystem(spark._jsc.hadoopConfiguration())
-    if not fs.exists(hpath):
-        raise InputError(f"sample path {path} does not exist")
-    files, it = [], fs.listFiles(hpath, True)
-    while it.hasNext():
-        p = it.next().getPath()
-        if not p.getName().startswith((".", "_")):
-            files.append(p.toString())
-    return sorted(files)
-
-
-def head_lines(spark: SparkSession, path: str, n: int = 200) -> list[str]:
-    return [r.value for r in spark.read.text(path).limit(n).collect()]
 
 
 def detect_delimiter(lines: Sequence[str], candidates: Sequence[str]) -> tuple[str | None, int]:
@@ -269,7 +235,7 @@ def parsed_rows(classified: DataFrame, run_id: str) -> DataFrame:
     )
 
 
-def quarantine_rows(classified: DataFrame, run_id: str) -> DataFrame:
+def parse_quarantine_rows(classified: DataFrame, run_id: str) -> DataFrame:
     """Quarantined lines keep their raw text (inside the lakehouse only) for the fix-up."""
     return classified.filter(F.col("reason").isNotNull()).select(
         F.lit(run_id).alias("run_id"),

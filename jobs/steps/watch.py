@@ -21,16 +21,12 @@ from pyspark.sql import functions as F
 
 from jobs import log
 from jobs import steps as pl
+from jobs import tables as T
 from jobs.errors import ConfigError, CrosscheckError
 from jobs.io.delta import append, read_table, table_exists
 from jobs.render import html as html_report
 from jobs.settings import Config
 
-T_PROCESSED = "processed_samples"
-PROCESSED_SCHEMA = (
-    "content_hash string, run_id string, file_name string, bytes bigint, state string, "
-    "recorded_at timestamp, verdict string, error string"
-)
 # Files still being uploaded or written by other tools: skipped until they get their final name.
 PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".filepart")
 
@@ -72,7 +68,7 @@ def run_id_for(digest: str) -> str:
 
 
 def done_hashes(spark: SparkSession, config: Config) -> set[str]:
-    location = config.table(T_PROCESSED)
+    location = config.table(T.PROCESSED)
     if not table_exists(spark, location):
         return set()
     done = read_table(spark, location).filter(F.col("state") == "done").select("content_hash")
@@ -81,7 +77,7 @@ def done_hashes(spark: SparkSession, config: Config) -> set[str]:
 
 def _record(spark: SparkSession, config: Config, row: dict[str, Any]) -> None:
     row = {"verdict": None, "error": None, **row, "recorded_at": datetime.now(timezone.utc)}
-    append(spark.createDataFrame([row], schema=PROCESSED_SCHEMA), config.table(T_PROCESSED))
+    append(spark.createDataFrame([row], schema=T.PROCESSED_SCHEMA), config.table(T.PROCESSED))
 
 
 def run_sample(spark: SparkSession, config: Config, path: Path, run_id: str) -> dict:

@@ -10,6 +10,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from jobs import sample as smp
+from jobs.io import files as files_io
 from jobs.match import exact as xc
 from jobs.match import fuzzy, keys
 from jobs.settings import load_config
@@ -32,9 +33,9 @@ def fuzzy_demo(tmp_path_factory):
 
 def parsed_sample(spark, config, folder):
     """sample_raw rows exactly as ingest-sample parses them, without writing Delta tables."""
-    files = smp.list_files(spark, str(folder))
+    files = files_io.list_files(spark, str(folder))
     layouts = {
-        f: smp.sniff_layout(f, smp.head_lines(spark, f), config.sample, config.headers)
+        f: smp.sniff_layout(f, files_io.head_lines(spark, f), config.sample, config.headers)
         for f in files
     }
     parts = []

@@ -11,8 +11,9 @@ import pytest
 from pyspark.sql import functions as F
 
 from jobs import steps as pl
+from jobs import tables
 from jobs.__main__ import main
-from jobs.steps.watch import T_PROCESSED, content_hash, run_id_for
+from jobs.steps.watch import content_hash, run_id_for
 from tests.integration.conftest import cli_args, load_report
 
 pytestmark = pytest.mark.slow
@@ -34,7 +35,7 @@ def watch(lakehouse: Path, demo: Path, landing: Path) -> int:
 
 
 def states(spark, lakehouse: Path) -> list[tuple[str, str]]:
-    df = spark.read.format("delta").load(str(lakehouse / T_PROCESSED))
+    df = spark.read.format("delta").load(str(lakehouse / tables.PROCESSED))
     return sorted((r.content_hash, r.state) for r in df.select("content_hash", "state").collect())
 
 

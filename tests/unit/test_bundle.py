@@ -148,3 +148,18 @@ def test_wheel_carries_entry_points_conf_and_expectations(tmp_path):
     assert sorted(p.name for p in Path(out[2]).glob("*.json")) == sorted(
         p.name for p in (ROOT / "expectations").glob("*.json")
     )
+
+
+def test_every_package_of_jobs_is_in_the_wheel():
+    """A new folder under jobs/ must be listed in pyproject.toml, or the wheel and the
+    spark-submit zip's users get an ImportError the checkout never shows."""
+    root = Path(__file__).resolve().parents[2]
+    listed = set(
+        tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(p.parent.relative_to(root).parts)
+        for p in (root / "jobs").rglob("__init__.py")
+        if "__pycache__" not in p.parts
+    }
+    assert found - listed == set()

@@ -1,0 +1,109 @@
+"""conf/matching.yaml: the fuzzy blocking rules and their comparators."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jobs.errors import ConfigError
+from jobs.settings.files import CONF_DIR, read_yaml
+
+KEYS = {
+    "token_prefix": "name",
+    "token_soundex": "name",
+    "postcode_number": "address",
+    "email_local": "email",
+    "phone_tail": "phone",
+}
+REFINES = {
+    "other_token_initial": "name",
+    "street_initials": "address",
+}
+COMPARATORS = ("name_tokens", "dice", "differs")
+
+
+@dataclass(frozen=True)
+class BlockRule:
+    """One blocking rule with its comparator: which values meet, how they are scored."""
+
+    name: str
+    field: str
+    key: str
+    comparator: str
+    threshold: float
+    method: str = "fuzzy"
+    refine: str | None = None
+    pair_budget: int = 5_000_000
+    per_country: bool = False
+    length: int = 3  # token_prefix
+    digits: int = 9  # phone_tail
+    min_length: int = 1  # email_local
+
+
+@dataclass(frozen=True)
+class MatchingConf:
+    rules: tuple[BlockRule, ...]
+    initial_score: float = 0.85
+    heaviest_keys: int = 5
+
+    def for_field(self, field: str) -> tuple[BlockRule, ...]:
+        return tuple(r for r in self.rules if r.field == field)
+
+
+def _rule(raw: Mapping[str, Any], default_budget: int) -> BlockRule:
+    name = str(raw.get("name") or "")
+    where = f"matching.rules[{name or '?'}]"
+    known = set(BlockRule.__dataclass_fields__)
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {sorted(unknown)}")
+    key = raw.get("key")
+    if not name or key not in KEYS:
+        raise ConfigError(f"{where}: needs a name and a key among {sorted(KEYS)}")
+    field = raw.get("field", KEYS[key])
+    if field != KEYS[key]:
+        raise ConfigError(f"{where}: key {key} works on {KEYS[key]}, not {field}")
+    refine = raw.get("refine")
+    refine = None if refine in (None, "none", "") else str(refine)
+    if refine is not None and REFINES.get(refine) != field:
+        raise ConfigError(f"{where}: refine {refine} does not apply to {field}")
+    comparator = raw.get("comparator")
+    if comparator not in COMPARATORS:
+        raise ConfigError(f"{where}: comparator must be one of {list(COMPARATORS)}")
+    if comparator == "name_tokens" and field != "name":
+        raise ConfigError(f"{where}: name_tokens compares names only")
+    return BlockRule(
+        name=name,
+        field=field,
+        key=key,
+        comparator=comparator,
+        threshold=float(raw.get("threshold", 1.0)),
+        method=str(raw.get("method", "fuzzy")),
+        refine=refine,
+        pair_budget=int(raw.get("pair_budget", default_budget)),
+        per_country=bool(raw.get("per_country", False)),
+        length=int(raw.get("length", 3)),
+        digits=int(raw.get("digits", 9)),
+        min_length=int(raw.get("min_length", 1)),
+    )
+
+
+def matching_conf(raw: Mapping[str, Any]) -> MatchingConf:
+    """Parsed YAML (a mapping) -> MatchingConf, with every rule validated."""
+    budget = int(raw.get("pair_budget", 5_000_000))
+    rules = tuple(_rule(r, budget) for r in raw.get("rules") or [])
+    names = [r.name for r in rules]
+    if len(set(names)) != len(names):
+        raise ConfigError("matching.rules: rule names must be unique")
+    return MatchingConf(
+        rules=rules,
+        initial_score=float(raw.get("initial_score", 0.85)),
+        heaviest_keys=int(raw.get("heaviest_keys", 5)),
+    )
+
+
+def load_matching(path: str | Path | None = None) -> MatchingConf:
+    """conf/matching.yaml (or `path`) -> MatchingConf."""
+    return matching_conf(read_yaml(Path(path) if path else CONF_DIR / "matching.yaml"))

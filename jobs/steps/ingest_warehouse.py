@@ -1,0 +1,222 @@
+"""ingest-warehouse: the warehouse roles -> the match index (exact keys), the fuzzy index and
+our customers' profile.
+
+Unchanged sources (same Delta versions / same files) -> nothing to do. Changed sources -> only
+customers whose rows changed are normalised again and MERGEd, unless more than
+`index.full_rebuild_share` of them changed, the hash key or index format changed, or a rebuild
+is asked for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from jobs import log, quality
+from jobs import provenance as prov
+from jobs import tables as T
+from jobs.io import incremental as incr
+from jobs.io.delta import (
+    append,
+    overwrite,
+    read_source,
+    read_table,
+    replace_customers,
+    source_snapshot,
+    table_exists,
+)
+from jobs.match import fuzzy, keys
+from jobs.settings import Config
+from jobs.steps.common import field_of, hash_key, key_fingerprint
+
+Roles = dict[str, tuple[DataFrame, Any]]
+
+
+@dataclass
+class Build:
+    """What this build does: whole or for the changed customers only."""
+
+    fingerprint: str
+    snapshots: dict[str, str]
+    full: bool
+    fuzzy_current: bool  # the fuzzy index exists and can be merged into
+    changed: DataFrame | None = None  # customer_id of the customers to refresh
+    customers: int = 0
+    refreshed: int = 0
+
+
+def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False) -> dict:
+    """Warehouse roles -> the match index (field, match_key, customer_id, sources)."""
+    key = hash_key(config)
+    build = _plan(spark, config, key, rebuild)
+    if build is None:
+        log.info(
+            "warehouse unchanged since the last index build; index kept", stage="ingest-warehouse"
+        )
+        return {"mode": "unchanged"}
+    with log.stage("ingest-warehouse") as st:
+        roles = {r: (read_source(spark, r, src), src) for r, src in config.warehouse.items()}
+        current = _fingerprints(spark, config, roles, build)
+        values = _index_values(_refreshed(roles, build), config)
+        counts = _write_exact(spark, config, roles, values, key, build)
+        if config.crosscheck.fuzzy:
+            values = _write_fuzzy(spark, config, roles, values, key, build)
+        overwrite(current, config.table(T.INDEX_FPS))
+        current.unpersist()
+        # a full build's values hold every customer: the profile reads e-mail and phone there
+        _write_warehouse_profile(config, roles["customers"], values if build.full else None)
+        _unpersist(values)
+        mode = "full" if build.full else "incremental"
+        st.update(rows=sum(counts.values()), mode=mode, customers_refreshed=build.refreshed)
+    row = {"built_at": datetime.now(timezone.utc), "key_fingerprint": build.fingerprint,
+           "rows_per_field": counts, "source_snapshots": build.snapshots, "mode": mode,
+           "customers_refreshed": build.refreshed, "customers": build.customers}  # fmt: skip
+    append(spark.createDataFrame([row], T.INDEX_BUILDS_SCHEMA), config.table(T.INDEX_BUILDS))
+    return {"mode": mode, "rows_per_field": counts, "customers_refreshed": build.refreshed}
+
+
+def _plan(spark: SparkSession, config: Config, key: str, rebuild: bool) -> Build | None:
+    """None when nothing changed since the last build; else whether to build whole."""
+    fingerprint = key_fingerprint(key)
+    snapshots = {role: source_snapshot(spark, src) for role, src in config.warehouse.items()}
+    names = (T.INDEX, T.INDEX_BUILDS, T.INDEX_FPS)
+    last = None
+    if all(table_exists(spark, config.table(n)) for n in names):
+        builds = read_table(spark, config.table(T.INDEX_BUILDS))
+        last = builds.orderBy(F.col("built_at").desc()).first()
+    stale = last is None or last.key_fingerprint != fingerprint
+    full = rebuild or config.rebuild_index or stale
+    fuzzy_current = config.crosscheck.fuzzy and table_exists(spark, config.table(T.FUZZY_INDEX))
+    known = "unknown" not in snapshots.values()
+    unchanged = dict(field_of(last, "source_snapshots") or {}) == snapshots
+    if not full and known and unchanged and (fuzzy_current or not config.crosscheck.fuzzy):
+        return None
+    return Build(fingerprint, snapshots, full, fuzzy_current)
+
+
+def _fingerprints(spark: SparkSession, config: Config, roles: Roles, build: Build) -> DataFrame:
+    """Every customer's fingerprint (persisted); sets the customers to refresh, and turns an
+    incremental build into a full one when too many changed."""
+    with log.stage("index-fingerprints") as sub:
+        current = incr.customer_fingerprints(roles).persist(StorageLevel.MEMORY_AND_DISK)
+        build.customers = build.refreshed = sub["rows"] = current.count()
+    if not build.full:
+        previous = read_table(spark, config.table(T.INDEX_FPS))
+        changed = incr.changed_customers(previous, current)
+        build.changed = changed.persist(StorageLevel.MEMORY_AND_DISK)
+        build.refreshed = build.changed.count()
+        build.full = build.refreshed > config.index_full_rebuild_share * max(build.customers, 1)
+    return current
+
+
+def _refreshed(roles: Roles, build: Build) -> Roles:
+    """The roles' rows of the customers this build normalises."""
+    if build.full:
+        return roles
+    return {r: (incr.restrict(df, src, build.changed), src) for r, (df, src) in roles.items()}
+
+
+def _role_values(roles: Roles) -> list[DataFrame]:
+    return [
+        keys.role_values(role, df, src.columns)
+        for role, (df, src) in roles.items()
+        if role in keys.SOURCES
+    ]
+
+
+def _index_values(roles: Roles, config: Config) -> dict[str, DataFrame]:
+    """Per field, the roles' distinct values cleaned (`keys.index_values`), persisted: the
+    exact index, the fuzzy index and the warehouse profile are made from them, so each value is
+    cleaned once."""
+    values = keys.index_values(_role_values(roles), config.normalise)
+    return {f: v.persist(StorageLevel.MEMORY_AND_DISK) for f, v in values.items()}
+
+
+def _unpersist(values: dict) -> None:
+    for v in values.values():
+        v.unpersist()
+
+
+def _write_exact(
+    spark: SparkSession, config: Config, roles: Roles, values: dict, key: str, build: Build
+) -> dict[str, int]:
+    """The exact keys, checked (exit 4 before the index is replaced), then written whole or
+    merged for the refreshed customers. Returns rows per field."""
+    location = config.table(T.INDEX)
+    new_rows = keys.keys_of(values, key).persist(StorageLevel.MEMORY_AND_DISK)
+    index = new_rows
+    if not build.full:
+        kept = read_table(spark, location).join(build.changed, on="customer_id", how="left_anti")
+        index = kept.unionByName(new_rows)
+    with log.stage("index-keys", mode="full" if build.full else "incremental") as sub:
+        index = index.persist(StorageLevel.MEMORY_AND_DISK)
+        per_field = index.groupBy("field").agg(F.count(F.lit(1)).alias("n")).collect()
+        counts = {r.field: r.n for r in per_field}
+        sub["rows"] = sum(counts.values())
+    _check_index(spark, config, roles, index, counts)
+    with log.stage("index-write"):
+        if build.full:
+            overwrite(index, location, ["field"], config.index_max_records_per_file)
+        else:
+            replace_customers(spark, location, build.changed, new_rows)
+        new_rows.unpersist()
+        index.unpersist()
+    return counts
+
+
+def _check_index(
+    spark: SparkSession, config: Config, roles: Roles, index: DataFrame, counts: dict
+) -> None:
+    builds = config.table(T.INDEX_BUILDS)
+    check_run = quality.index_run_id(datetime.now(timezone.utc))
+    customers_df, customers_src = roles["customers"]
+    previous = read_table(spark, builds) if table_exists(spark, builds) else None
+    customers = quality.customers_view(customers_df, customers_src.columns)
+    checks = quality.check_index(index, counts, previous, check_run, customers)
+    quality.write_results(spark, config, check_run, checks)
+    quality.enforce(checks)
+
+
+def _write_fuzzy(
+    spark: SparkSession, config: Config, roles: Roles, values: dict, key: str, build: Build
+) -> dict[str, DataFrame]:
+    """The fuzzy index, from the same cleaned values: merged for the refreshed customers, or
+    written whole (rebuilt from every customer when the exact index was only merged into)."""
+    location = config.table(T.FUZZY_INDEX)
+    with log.stage("fuzzy-index"):
+        if build.full or not build.fuzzy_current:
+            if not build.full:
+                _unpersist(values)
+                values = _index_values(roles, config)
+            rows = fuzzy.fuzzy_index_of(values, key, config.matching)
+            overwrite(rows, location, ["field"], config.index_max_records_per_file)
+        else:
+            rows = fuzzy.fuzzy_index_of(values, key, config.matching)
+            replace_customers(spark, location, build.changed, rows)
+    return values
+
+
+def _write_warehouse_profile(
+    config: Config, customers: tuple[DataFrame, Any], index_values: dict | None
+) -> None:
+    """Our customers' e-mail domains, calling codes and countries as bucketed counts: what
+    each sample's profile is compared with. With a full build's `index_values` (persisted),
+    e-mail and phone are read there instead of being cleaned again."""
+    df, src = customers
+    people = df.select(
+        *[
+            (F.col(src.columns[c]) if c in src.columns else F.lit(None)).cast("string").alias(c)
+            for c in ("email", "phone", "country")
+        ]
+    )
+    if index_values is not None:
+        bit = 1 << keys.SOURCES.index("customers")
+        values = prov.index_profile_values(index_values, people, bit, config.normalise)
+    else:
+        values = prov.profile_values(people, config.normalise)
+    counts = prov.profile_counts(values, config.provenance.profile_min_count)
+    overwrite(counts, config.table(T.WAREHOUSE_PROFILE))
