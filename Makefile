@@ -10,7 +10,7 @@ export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYSPARK_PYTHON := $(abspath $(PY))
 
 .DEFAULT_GOAL := help
-.PHONY: help run test unit integration bench bench-accuracy lint fmt demo clean jars venv dist cluster-up \
+.PHONY: help run test chromium unit integration bench bench-accuracy lint fmt demo clean jars venv dist cluster-up \
 	cluster-down run-cluster watch
 
 help: ## List the targets
@@ -38,8 +38,17 @@ demo: $(DEMO) ## Make the demo warehouse and sample under demo_data/
 run: $(STAMP) $(JARS) $(DEMO) ## Run the whole pipeline locally on the demo data, print the verdict
 	$(PY) -m jobs run $(ARGS)
 
-test: $(STAMP) $(JARS) ## Run the full test suite
+test: $(STAMP) $(JARS) chromium ## Run the full test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+chromium: ## Install headless Chromium (Debian package) for the report.html checks, if missing
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -q && apt-get install -y -q chromium; \
+	  else \
+	    echo "report.html is checked in headless Chromium: run 'sudo apt-get install -y chromium'"; \
+	    exit 1; \
+	  fi; }
 
 unit: $(STAMP) $(JARS) ## Run the unit tests only
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
