@@ -32,6 +32,36 @@ def fabricated(tmp_path_factory, demo):
     return out
 
 
+PLANTED_RUN_ID = "planted"
+
+
+@pytest.fixture(scope="session")
+def planted_run(demo, tmp_path_factory):
+    """One `run` of the CLI on the demo sample, shared by every module that only reads its
+    outputs: (lakehouse, exit code, what it logged)."""
+    import io
+    import logging
+
+    from jobs import log
+
+    lakehouse = tmp_path_factory.mktemp("lakehouse")
+    stream = io.StringIO()
+    log.setup_logging(stream)
+    try:
+        code = run_planted(lakehouse, demo)
+    finally:
+        log.setup_logging()
+        logging.getLogger("crosscheck").handlers.clear()
+    return lakehouse, code, stream.getvalue()
+
+
+def run_planted(lakehouse: Path, demo: Path) -> int:
+    sample = str(demo / "sample")
+    return run_cli(
+        "run", lakehouse, demo / "warehouse", "--sample", sample, "--run-id", PLANTED_RUN_ID
+    )
+
+
 def read_truth(folder: Path) -> list[dict]:
     with open(folder / "truth.csv", newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))

@@ -14,20 +14,17 @@ from pathlib import Path
 import pytest
 
 from jobs.render import html as html_report
-from tests.integration.conftest import read_truth, run_cli
+from tests.integration.conftest import PLANTED_RUN_ID, read_truth
 
 pytestmark = pytest.mark.slow
-RUN_ID = "html"
 MATCH_RED = (0xB4, 0x23, 0x18)  # html_report.COLOURS["MATCH"]
 
 
 @pytest.fixture(scope="module")
-def report_dir(demo, tmp_path_factory, spark) -> Path:
-    lakehouse = tmp_path_factory.mktemp("html_lakehouse")
-    code = run_cli("run", lakehouse, demo / "warehouse", "--sample", str(demo / "sample"),
-                   "--run-id", RUN_ID)  # fmt: skip
+def report_dir(planted_run) -> Path:
+    lakehouse, code, _ = planted_run
     assert code == 0
-    return lakehouse / "reports" / RUN_ID
+    return lakehouse / "reports" / PLANTED_RUN_ID
 
 
 @pytest.fixture(scope="module")

@@ -2,47 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 from pyspark.sql import functions as F
 
-from tests.integration.conftest import find_leaks, load_report, read_truth, run_cli
+from tests.integration.conftest import find_leaks, load_report, read_truth, run_cli, run_planted
 
 FIELDS = ("email", "phone", "name", "address")
-
-
-def run_planted(lakehouse, demo) -> int:
-    return run_cli(
-        "run",
-        lakehouse,
-        demo / "warehouse",
-        "--sample",
-        str(demo / "sample"),
-        "--run-id",
-        "planted",
-    )
-
-
-@pytest.fixture(scope="module")
-def planted_run(demo, tmp_path_factory, capfd_module):
-    lakehouse = tmp_path_factory.mktemp("lakehouse")
-    code = run_planted(lakehouse, demo)
-    out, err = capfd_module()
-    return lakehouse, code, out + err
-
-
-@pytest.fixture(scope="module")
-def capfd_module():
-    """Module-scoped stand-in for capfd: collect what the CLI printed and logged."""
-    import io
-    import logging
-
-    from jobs import log
-
-    stream = io.StringIO()
-    log.setup_logging(stream)
-    yield lambda: ("", stream.getvalue())
-    log.setup_logging()
-    logging.getLogger("crosscheck").handlers.clear()
 
 
 def expected_counts(truth):
