@@ -184,6 +184,18 @@ def _provenance_conf(raw: Mapping[str, Any] | None) -> ProvenanceConf:
     return conf
 
 
+def _with_base(raw: dict[str, Any], path: Path) -> dict[str, Any]:
+    """`extends: default` (the shipped conf/pipeline.yaml) or `extends: <file>` (beside this
+    one): the base file's sections, each section this file gives replacing the base's whole."""
+    base = raw.pop("extends", None)
+    if base is None:
+        return raw
+    base_path = CONF_DIR / "pipeline.yaml" if base == "default" else path.parent / str(base)
+    if base_path.resolve() == path.resolve():
+        raise ConfigError(f"{path}: `extends` names the file itself")
+    return {**_with_base(read_yaml(base_path), base_path), **raw}
+
+
 def _crosscheck_conf(raw: dict[str, Any], conf_path: Path) -> tuple[CrosscheckConf, VerdictConf]:
     """The `crosscheck:` and `verdict:` sections, numbers coerced, fields checked."""
     try:
@@ -209,7 +221,7 @@ def _crosscheck_conf(raw: dict[str, Any], conf_path: Path) -> tuple[CrosscheckCo
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
     """Load pipeline.yaml (plus normalise.yaml and headers.yaml beside it) into a Config."""
     conf_path = Path(path) if path else CONF_DIR / "pipeline.yaml"
-    raw = apply_overrides(read_yaml(conf_path), list(overrides or []))
+    raw = apply_overrides(_with_base(read_yaml(conf_path), conf_path), list(overrides or []))
     conf_dir = conf_path.parent
     headers_path = conf_dir / "headers.yaml"
     headers_raw = read_yaml(headers_path if headers_path.exists() else CONF_DIR / "headers.yaml")

@@ -108,15 +108,30 @@ def test_every_variable_used_is_declared():
     assert used <= declared
 
 
-def test_databricks_pipeline_conf_differs_only_in_deployment_settings():
+def test_databricks_pipeline_conf_holds_only_deployment_settings():
+    """resources/conf/pipeline.yaml extends the shipped conf with where things are; every
+    other setting is the shipped one."""
     from jobs.settings import load_config
 
     path = ROOT / "resources" / "conf" / "pipeline.yaml"
-    assert load_config(path).tables_prefix
     ours = yaml.safe_load(path.read_text())
-    local = yaml.safe_load((ROOT / "conf" / "pipeline.yaml").read_text())
-    shared = (set(ours) | set(local)) - DEPLOYMENT_KEYS
-    assert {k: ours.get(k) for k in shared} == {k: local.get(k) for k in shared}
+    assert set(ours) - {"extends"} <= DEPLOYMENT_KEYS
+    databricks, local = load_config(path), load_config()
+    assert databricks.tables_prefix and databricks.spark_master is None
+    assert databricks.warehouse["customers"].table == "main.crm.customers"
+    for section in ("crosscheck", "verdict", "provenance", "normalise", "matching"):
+        assert getattr(databricks, section) == getattr(local, section), section
+    assert databricks.index_max_records_per_file == local.index_max_records_per_file
+
+
+def test_a_conf_cannot_extend_itself(tmp_path):
+    from jobs.errors import ConfigError
+    from jobs.settings import load_config
+
+    path = tmp_path / "pipeline.yaml"
+    path.write_text("extends: pipeline.yaml\n")
+    with pytest.raises(ConfigError, match="itself"):
+        load_config(path)
 
 
 def test_wheel_carries_entry_points_conf_and_expectations(tmp_path):
