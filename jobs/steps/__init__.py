@@ -36,6 +36,7 @@ from jobs.match import exact as xc
 from jobs.match import fuzzy, keys
 from jobs.normalise.country import country_counts, country_section
 from jobs.settings import Config
+from jobs.steps.validate import read_results, write_results
 
 T_SAMPLE_RAW = "sample_raw"
 T_QUARANTINE = "sample_quarantine"
@@ -187,9 +188,9 @@ def ingest_sample(
         checks = quality.check_sample(
             parsed_rows, config.normalise, run_id, config.sample.default_country, suites
         )
-        quality.write_results(spark, config, run_id, checks)
+        write_results(spark, config, run_id, checks)
         quality.enforce(checks)  # exit 4 before anything is written
-        kept, held = quality.quarantine_rows(parsed_rows, suites.get("sample_raw"), run_id)
+        kept, held = quality.quality_quarantine_rows(parsed_rows, suites.get("sample_raw"), run_id)
         held_reasons = quality.reason_counts(held)
         write_run(spark, kept, config.table(T_SAMPLE_RAW), run_id)
         all_held = smp.quarantine_rows(classified, run_id).unionByName(held)
@@ -389,7 +390,7 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
             check_run,
             quality.customers_view(customers_df, customers_src.columns),
         )
-        quality.write_results(spark, config, check_run, checks)
+        write_results(spark, config, check_run, checks)
         quality.enforce(checks)  # exit 4 before the index is replaced
         with log.stage("index-write"):
             if full:
@@ -828,7 +829,7 @@ def make_report(
             "blocking": blocking,
             "fuzzy_blocking": fuzzy_blocking,
             "inputs": inputs,
-            "quality": quality.read_results(spark, config, run_id),
+            "quality": read_results(spark, config, run_id),
         }
         sections = _provenance_sections(spark, config, run_id, claimed_records)
         report = rep.build_report(run_id, sample, fields, lines, config.verdict, extra, sections)
