@@ -85,8 +85,9 @@ def run_job(args: argparse.Namespace) -> dict:
         result = pl.ingest_sample(spark, config, args.sample, run_id)
     if args.job == "validate":
         from jobs import quality
+        from jobs.steps.validate import validate_run
 
-        results = quality.validate_run(spark, config, run_id, enforce_gate=False)
+        results = validate_run(spark, config, run_id, enforce_gate=False)
         print(quality.markdown_section(quality.summary(results)))
         quality.enforce(results)
         result = {"quality": quality.summary(results)}

@@ -73,3 +73,8 @@ PROCESSED_SCHEMA = (
     "content_hash string, run_id string, file_name string, bytes bigint, state string, "
     "recorded_at timestamp, verdict string, error string"
 )
+QUALITY_SCHEMA = (
+    "run_id string, table string, expectation string, column string, severity string, "
+    "success boolean, observed_value string, unexpected_count bigint, "
+    "unexpected_percent double, threshold string, checked_at timestamp"
+)

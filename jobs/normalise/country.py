@@ -15,12 +15,19 @@ from functools import lru_cache, reduce
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from jobs.normalise import clean_name, fold_name
+from jobs.normalise.text import clean_name, fold_name
 from jobs.settings import CountriesConf
 
 # Where a line's country came from, in the order they are tried.
 COUNTRY_SOURCES = ("column", "address", "phone", "email", "default")
 NO_SOURCE = "none"
+
+
+def normalise_country(col: Column) -> Column:
+    """ISO 3166 alpha-2 upper case; anything else is null."""
+    c = F.upper(F.trim(col))
+    c = F.when(c == "UK", F.lit("GB")).otherwise(c)
+    return F.when(c.rlike("^[A-Z]{2}$"), c)
 
 
 @dataclass(frozen=True)

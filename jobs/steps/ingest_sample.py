@@ -20,6 +20,7 @@ from jobs.io.files import file_size, head_lines, list_files
 from jobs.match import fuzzy, keys
 from jobs.settings import Config
 from jobs.steps.common import hash_key, key_fingerprint, one_row
+from jobs.steps.validate import write_results
 
 Layouts = dict[smp.FileLayout, list[str]]
 
@@ -98,9 +99,9 @@ def _gate_and_write(
     checks = quality.check_sample(
         parsed_rows, config.normalise, run_id, config.sample.default_country, suites
     )
-    quality.write_results(spark, config, run_id, checks)
+    write_results(spark, config, run_id, checks)
     quality.enforce(checks)
-    kept, held = quality.quarantine_rows(parsed_rows, suites.get("sample_raw"), run_id)
+    kept, held = quality.quality_quarantine_rows(parsed_rows, suites.get("sample_raw"), run_id)
     held_reasons = quality.reason_counts(held)
     write_run(spark, kept, config.table(T.SAMPLE_RAW), run_id)
     all_held = smp.parse_quarantine_rows(classified, run_id).unionByName(held)

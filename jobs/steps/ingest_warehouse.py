@@ -32,6 +32,7 @@ from jobs.io.delta import (
 from jobs.match import fuzzy, keys
 from jobs.settings import Config
 from jobs.steps.common import field_of, hash_key, key_fingerprint
+from jobs.steps.validate import write_results
 
 Roles = dict[str, tuple[DataFrame, Any]]
 
@@ -177,7 +178,7 @@ def _check_index(
     previous = read_table(spark, builds) if table_exists(spark, builds) else None
     customers = quality.customers_view(customers_df, customers_src.columns)
     checks = quality.check_index(index, counts, previous, check_run, customers)
-    quality.write_results(spark, config, check_run, checks)
+    write_results(spark, config, check_run, checks)
     quality.enforce(checks)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from jobs import log, quality
+from jobs import log
 from jobs import provenance as prov
 from jobs import tables as T
 from jobs import verdict as rep
@@ -19,6 +19,7 @@ from jobs.io.delta import read_table, table_exists, write_run
 from jobs.normalise.country import country_counts, country_section
 from jobs.settings import Config
 from jobs.steps.common import one_row, run_rows, run_table
+from jobs.steps.validate import read_results
 
 FIELD_FIGURES = (
     "lines_with_value", "lines_matched", "match_rate", "distinct_keys_matched",
@@ -46,7 +47,7 @@ def make_report(
             "inputs": {
                 "files": [{k: f[k] for k in ("name", "bytes", "format")} for f in run.files]
             },
-            "quality": quality.read_results(spark, config, run_id),
+            "quality": read_results(spark, config, run_id),
         }
         sections = _provenance_sections(spark, config, run_id, claimed_records)
         report = rep.build_report(

@@ -9,9 +9,11 @@ import pytest
 from pyspark.sql import functions as F
 
 from jobs import quality as q
+from jobs import tables
 from jobs.errors import QualityGateError
 from jobs.io.delta import append, overwrite, read_table, write_run
 from jobs.settings import load_config
+from jobs.steps import validate as v
 
 BUILDS_SCHEMA = "built_at timestamp, key_fingerprint string, rows_per_field map<string,bigint>"
 INDEX_SCHEMA = "field string, match_key bigint, customer_id string, source string"
@@ -38,8 +40,8 @@ def config(tmp_path):
 
 def write_builds(spark, config, *counts):
     rows = [(T0 + timedelta(days=i), "fp", dict(c)) for i, c in enumerate(counts)]
-    append(spark.createDataFrame(rows, BUILDS_SCHEMA), config.table("index_builds"))
-    return read_table(spark, config.table("index_builds"))
+    append(spark.createDataFrame(rows, BUILDS_SCHEMA), config.table(tables.INDEX_BUILDS))
+    return read_table(spark, config.table(tables.INDEX_BUILDS))
 
 
 def test_index_that_lost_rows_since_the_previous_build_fails(spark, config):
@@ -125,18 +127,18 @@ def test_quality_results_round_trip_with_replace_per_run(spark, config):
             "checked_at": T0,
         },
     ]
-    q.write_results(spark, config, "r1", results)
-    q.write_results(spark, config, "r1", results)  # re-run: replaces, never duplicates
-    q.write_results(spark, config, "r2", results[:1])
-    stored = read_table(spark, config.table(q.T_QUALITY))
+    v.write_results(spark, config, "r1", results)
+    v.write_results(spark, config, "r1", results)  # re-run: replaces, never duplicates
+    v.write_results(spark, config, "r2", results[:1])
+    stored = read_table(spark, config.table(v.T_QUALITY))
     assert stored.filter(F.col("run_id") == "r1").count() == 2
     assert stored.filter(F.col("run_id") == "r2").count() == 1
-    assert stored.columns == [c.split()[0] for c in q.QUALITY_SCHEMA.split(", ")]
+    assert stored.columns == [c.split()[0] for c in tables.QUALITY_SCHEMA.split(", ")]
 
     # a later job of the same run writes another table: the run's other rows stay
     later = [{**results[0], "table": "match_index", "checked_at": T0 + timedelta(hours=1)}]
-    q.write_results(spark, config, "r1", later)
-    back = q.read_results(spark, config, "r1")
+    v.write_results(spark, config, "r1", later)
+    back = v.read_results(spark, config, "r1")
     assert [(r["table"], r["success"]) for r in back] == [
         ("sample_raw", False),
         ("sample_normalised", True),
@@ -160,15 +162,15 @@ def test_report_shows_the_index_build_in_use_not_a_rejected_one(spark, config):
     write_builds(spark, config, {"email": 10})  # only the accepted build is recorded
     for built_at, ok in ((in_use, True), (rejected, False)):
         row = {**base, "table": "match_index", "checked_at": built_at, "success": ok}
-        q.write_results(spark, config, q.index_run_id(built_at), [row])
+        v.write_results(spark, config, q.index_run_id(built_at), [row])
     sample_row = {**base, "table": "sample_raw", "checked_at": T0, "success": True}
-    q.write_results(spark, config, "r9", [sample_row])
-    back = q.read_results(spark, config, "r9")
+    v.write_results(spark, config, "r9", [sample_row])
+    back = v.read_results(spark, config, "r9")
     assert [(r["table"], r["success"]) for r in back] == [
         ("sample_raw", True),
         ("match_index", True),
     ]
-    assert [r["table"] for r in q.read_results(spark, config, "r9", with_index=False)] == [
+    assert [r["table"] for r in v.read_results(spark, config, "r9", with_index=False)] == [
         "sample_raw"
     ]
 
@@ -208,9 +210,11 @@ def test_validate_job_rechecks_stored_tables(spark, config, tmp_path):
             "US",
         ),
     ]
-    write_run(spark, spark.createDataFrame(lines, RAW_SCHEMA), config.table("sample_raw"), "r1")
+    write_run(
+        spark, spark.createDataFrame(lines, RAW_SCHEMA), config.table(tables.SAMPLE_RAW), "r1"
+    )
     index = spark.createDataFrame([("email", 1, "c1", "customers")], INDEX_SCHEMA)
-    overwrite(index, config.table("match_index"), partition_by=["field"])
+    overwrite(index, config.table(tables.INDEX), partition_by=["field"])
     write_builds(spark, config, {"email": 1}, {"email": 1})
     customers = spark.createDataFrame(
         [
@@ -223,8 +227,8 @@ def test_validate_job_rechecks_stored_tables(spark, config, tmp_path):
     customers.write.parquet(str(tmp_path / "customers"))
     # sample_normalised runs on the same rows as sample_raw; left out to keep the test short
     suites = {n: s for n, s in q.load_suites().items() if n != "sample_normalised"}
-    results = q.validate_run(spark, config, "r1", suites=suites)
+    results = v.validate_run(spark, config, "r1", suites=suites)
     assert {r["table"] for r in results} == {"sample_raw", "match_index", "warehouse_customers"}
     assert all(r["success"] for r in results), [q.describe(r) for r in results if not r["success"]]
-    stored = read_table(spark, config.table(q.T_QUALITY)).filter(F.col("run_id") == "r1")
+    stored = read_table(spark, config.table(v.T_QUALITY)).filter(F.col("run_id") == "r1")
     assert stored.count() == len(results)

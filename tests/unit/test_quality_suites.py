@@ -13,6 +13,7 @@ from pyspark.sql import functions as F
 
 from jobs import quality as q
 from jobs.errors import ConfigError, QualityGateError
+from jobs.quality.results import _num
 
 RAW_SCHEMA = (
     "run_id string, source_file string, line_number bigint, name string, first_name string, "
@@ -293,7 +294,7 @@ def test_quarantine_moves_lines_without_identifying_fields_and_counts_reconcile(
     raw = raw_df(spark, lines).withColumn(
         "city", F.when(F.col("name").isNull(), F.lit("Springfield"))
     )
-    kept, quarantined = q.quarantine_rows(raw, suites["sample_raw"], "r1")
+    kept, quarantined = q.quality_quarantine_rows(raw, suites["sample_raw"], "r1")
     assert kept.columns == raw.columns
     assert quarantined.columns == QUARANTINE_COLUMNS
     kept_lines = {r.line_number for r in kept.collect()}
@@ -305,7 +306,7 @@ def test_quarantine_moves_lines_without_identifying_fields_and_counts_reconcile(
         "expect_column_values_to_be_between(identifying_fields)": 2
     }
     assert json.loads(held[0].raw_line)["city"] == "Springfield"
-    all_kept, none_held = q.quarantine_rows(raw, None, "r1")  # no suite file: nothing moves
+    all_kept, none_held = q.quality_quarantine_rows(raw, None, "r1")  # no suite file: nothing moves
     assert all_kept.count() == raw.count() and none_held.count() == 0
 
 
@@ -338,7 +339,7 @@ def test_quarantine_uses_a_raw_line_column_when_given(spark, suites):
     raw = raw_df(spark, CLEAN[:2] + [(None, None, None, None)]).withColumn(
         "raw_line", F.concat_ws(";", F.col("name"), F.col("email"))
     )
-    kept, quarantined = q.quarantine_rows(raw, suites["sample_raw"], "r1")
+    kept, quarantined = q.quality_quarantine_rows(raw, suites["sample_raw"], "r1")
     assert "raw_line" not in kept.columns and kept.count() == 2
     assert [r.raw_line for r in quarantined.collect()] == [""]
 
@@ -371,6 +372,6 @@ def test_summary_and_markdown_hold_counts_only(swapped_results):
 
 
 def test_number_formatting():
-    assert q._num(38.2) == "38.2" and q._num(5.0) == "5" and q._num(0.004) == "<0.01"
-    assert q._num(14.285999) == "14.29" and q._num(7) == "7"
+    assert _num(38.2) == "38.2" and _num(5.0) == "5" and _num(0.004) == "<0.01"
+    assert _num(14.285999) == "14.29" and _num(7) == "7"
     assert Path(q.suites_dir()).name == "expectations"

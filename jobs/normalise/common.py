@@ -1,0 +1,40 @@
+"""Helpers the column builders share: the shipped reference data and small expression tools
+that keep generated Spark plans small."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+
+from pyspark.sql import Column
+from pyspark.sql import functions as F
+
+from jobs.settings import NormaliseConf, load_normalise
+
+
+@lru_cache(maxsize=1)
+def default_conf() -> NormaliseConf:
+    """conf/normalise.yaml as shipped: the reference data of the builders called without one."""
+    return load_normalise()
+
+
+def blank_to_null(col: Column) -> Column:
+    return F.when(F.length(col) > 0, col)
+
+
+def lit_map(pairs: Mapping[str, object]) -> Column:
+    return F.create_map(*[F.lit(x) for kv in pairs.items() for x in kv])
+
+
+def let(value: Column, body: Callable[[Column], Column]) -> Column:
+    """`body(value)` with `value` bound to a lambda variable: however often `body` uses it, the
+    expression holds it once (a nested builder that reuses its input several times would
+    otherwise copy a large input into a tree too big to analyse)."""
+    return F.get(F.transform(F.array(value), body), 0)
+
+
+def alternation(words: tuple[str, ...]) -> str:
+    """Words (as `clean_name` leaves them: no regex syntax) as one alternation, longest
+    first, so "поселок городского типа" wins over "поселок"."""
+    return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
