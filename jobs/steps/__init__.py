@@ -35,6 +35,7 @@ from jobs.io.delta import (
 from jobs.match import exact as xc
 from jobs.match import fuzzy, keys
 from jobs.normalise.country import country_counts, country_section
+from jobs.render.markdown import to_markdown
 from jobs.settings import Config
 
 T_SAMPLE_RAW = "sample_raw"
@@ -840,6 +841,6 @@ def make_report(
         out = Path(config.reports_dir.removeprefix("file:")) / run_id
         out.mkdir(parents=True, exist_ok=True)
         (out / "report.json").write_text(rep.to_json(report), encoding="utf-8")
-        (out / "report.md").write_text(rep.to_markdown(report), encoding="utf-8")
+        (out / "report.md").write_text(to_markdown(report), encoding="utf-8")
     report["_dir"] = str(out)
     return report
