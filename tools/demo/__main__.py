@@ -1,5 +1,5 @@
 """`python -m tools.demo`: the demo generator's command line."""
 
-from tools.demo import main
+from tools.demo.cli import main
 
 main()
