@@ -63,9 +63,9 @@ def run_job(args: argparse.Namespace) -> dict:
     from jobs import log
     from jobs import steps as pl
     from jobs.render import html as html_report
+    from jobs.render.markdown import field_table
     from jobs.session import build_session
     from jobs.settings import load_config
-    from jobs.verdict import field_table
 
     config = load_config(args.conf, args.overrides)
     if args.job == "watch":

@@ -17,6 +17,7 @@ from jobs import verdict as rep
 from jobs.errors import MissingTableError
 from jobs.io.delta import read_table, table_exists, write_run
 from jobs.normalise.country import country_counts, country_section
+from jobs.render.markdown import to_markdown
 from jobs.settings import Config
 from jobs.steps.common import one_row, run_rows, run_table
 from jobs.steps.validate import read_results
@@ -68,7 +69,7 @@ def make_report(
         out = Path(config.reports_dir.removeprefix("file:")) / run_id
         out.mkdir(parents=True, exist_ok=True)
         (out / "report.json").write_text(rep.to_json(report), encoding="utf-8")
-        (out / "report.md").write_text(rep.to_markdown(report), encoding="utf-8")
+        (out / "report.md").write_text(to_markdown(report), encoding="utf-8")
     report["_dir"] = str(out)
     return report
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
+from jobs.render.markdown import to_markdown
 from jobs.settings import VerdictConf
-from jobs.verdict import build_report, to_json, to_markdown
+from jobs.verdict import build_report, to_json
 
 RULES = VerdictConf(match_same_record_rate=0.01, match_identifier_rate=0.01)
 

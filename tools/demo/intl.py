@@ -1,4 +1,4 @@
-"""The multinational sample of jobs.demo: several files as breach sellers write them.
+"""The multinational sample of tools.demo: several files as breach sellers write them.
 
 One CSV with every field quoted and no country column, one semicolon file with a country
 column, one tab-separated file with German headers and no country column. Countries are
@@ -17,24 +17,11 @@ import re
 import numpy as np
 import pandas as pd
 
-from tools.demo import (
-    CODES,
-    COUNTRIES,
-    FIELDS,
-    FORMATS,
-    NON_LATIN,
-    PATTERNS,
-    STYLES,
-    Vocab,
-    _absent_fuzzy,
-    _fuzz_name,
-    _noisy_emails,
-    _recase,
-    _styled_names,
-    _typo,
-    format_phones,
-)
 from tools.demo.locales import COUNTRY_NAMES, LETTERED, flip_street
+from tools.demo.noise import absent_fuzzy, fuzz_name, noisy_emails, recase, styled_names, typo
+from tools.demo.phones import PATTERNS, STYLES, format_phones
+from tools.demo.sample import FORMATS, blank_absent
+from tools.demo.vocab import CODES, COUNTRIES, NON_LATIN, Vocab
 
 # name, delimiter, header, every field quoted; a 5th header column is the country
 FILES = (
@@ -107,7 +94,7 @@ def _names(
     fold = ~np.isin(loc, NON_LATIN) & (rng.random(n) < 0.3)
     f = pd.Series(np.where(fold, vocab.obj["first_fold"][fg], vocab.obj["first"][fg]))
     la = pd.Series(np.where(fold, vocab.obj["last_fold"][lg], vocab.obj["last"][lg]))
-    name = _styled_names(f, la, rng)
+    name = styled_names(f, la, rng)
     fl = pd.Series(vocab.obj["first_latin"][fg]).fillna("")
     ll = pd.Series(vocab.obj["last_latin"][lg]).fillna("")
     style = rng.choice(3, n, p=[0.5, 0.3, 0.2])  # Taro Tanaka, TANAKA Taro, Tanaka Taro
@@ -139,60 +126,25 @@ def render_rows(
     cust: dict[str, np.ndarray],
 ) -> tuple[pd.DataFrame, np.ndarray, dict[str, np.ndarray]]:
     """Values as sellers write them; per-field status matrix; the truth's per-line notes."""
-    n, loc, fg, lg = len(df), df["loc"].to_numpy(), df["fg"].to_numpy(), df["lg"].to_numpy()
-    kind, code = df["kind"].to_numpy(), np.array(CODES, dtype=object)[loc]
-    iso = np.array(COUNTRIES, dtype=object)[loc]
-    absent, fuzzy = _absent_fuzzy(kind, rng, fuzzy_share)
+    loc, fg, lg = df["loc"].to_numpy(), df["fg"].to_numpy(), df["lg"].to_numpy()
+    kind = df["kind"].to_numpy()
+    absent, fuzzy = absent_fuzzy(kind, rng, fuzzy_share)
     r = random.Random(int(rng.integers(2**62)))
 
     name, name_form = _names(df, vocab, cust, rng)
     for i in np.flatnonzero(fuzzy[:, 0]):
-        name[i] = _fuzz_name(r, vocab.obj["first"][fg[i]], vocab.obj["last"][lg[i]], loc[i])
+        name[i] = fuzz_name(r, vocab.obj["first"][fg[i]], vocab.obj["last"][lg[i]], loc[i])
         name_form[i] = "native"
-    email = _noisy_emails(df, rng)
-
-    # address: street type flipped, house letter and postcode respelled, country segment
-    line1, street_form = df["line1"].to_numpy(object).copy(), np.full(n, "as_stored", object)
-    for i in np.flatnonzero(rng.random(n) < 0.5):
-        line1[i], street_form[i] = flip_street(line1[i], code[i])
-    house_form = _draw(rng, HOUSE_FORMS, n)
-    for i in np.flatnonzero(np.isin(code, LETTERED)):
-        line1[i] = _house(line1[i], house_form[i])
-    for i in np.flatnonzero(fuzzy[:, 3]):
-        line1[i] = _typo(r, line1[i])
-    pc_form = _draw(rng, POSTCODE_FORMS, n)
-    postcode = np.array([_postcode(p, f) for p, f in zip(df["postcode"], pc_form, strict=True)])
-    city = df["city"].to_numpy(object)
-    layout = rng.random(n) < 0.5
-    address = pd.Series(
-        np.where(layout, line1 + ", " + city + " " + postcode, line1 + ", " + postcode + " " + city)
+    email = noisy_emails(df, rng)
+    address, street_form = _addresses(df, rng, r, fuzzy[:, 3])
+    address, column, written, country_form = _countries(
+        address, loc, ~absent[:, 3], has_column, rng
     )
-    segment = ~absent[:, 3] & (rng.random(n) < np.where(has_column, 0.3, 0.8))
-    seg_form = np.array(COUNTRY_FORMS, dtype=object)[rng.choice(4, n, p=[0.2, 0.15, 0.35, 0.3])]
-    col_form = np.array(COUNTRY_FORMS, dtype=object)[rng.choice(4, n, p=[0.6, 0.1, 0.15, 0.15])]
-    u_seg, u_col = rng.random(n), rng.random(n)
-    seg = [country_text(c, f, u) for c, f, u in zip(iso, seg_form, u_seg, strict=True)]
-    address = pd.Series(np.where(segment, address + ", " + pd.Series(seg, dtype=object), address))
-    address = _recase(address, rng.random(n), 0.05, 0.05)
-    column = [country_text(c, f, u) for c, f, u in zip(iso, col_form, u_col, strict=True)]
-    written = np.where(has_column, "column", np.where(segment, "address", "none")).astype(object)
-    country_form = np.where(has_column, col_form, np.where(segment, seg_form, "")).astype(object)
-
-    # phones: national layouts only where the line tells the country
-    told = written != "none"
-    style = np.where(told, _draw(rng, TOLD_STYLES, n), _draw(rng, UNTOLD_STYLES, n))
-    trunk_ok = np.array(["intl_trunk" in PATTERNS[c] for c in COUNTRIES])[loc]
-    style[(style == "intl_trunk") & ~trunk_ok] = "intl"
-    index = np.array([STYLES.index(s) for s in style])
-    phone = format_phones(df["phone"].to_numpy(), loc, index).to_numpy(zero_copy_only=False)
+    style, phone = _phones(df, written != "none", rng)
 
     values = pd.DataFrame(
         {"name": name, "email": email, "phone": phone, "address": address, "country": column}
     )
-    for j, field in enumerate(FIELDS):
-        values.loc[absent[:, j], field] = ""
-    status = np.where(absent, "absent", np.where(fuzzy, "fuzzy", "exact"))
-    status[kind != "planted"] = "none"
     notes = {
         "country_written": written,
         "country_form": country_form,
@@ -200,6 +152,64 @@ def render_rows(
         "name_form": name_form,
         "street_form": street_form,
     }
-    for note, j in (("phone_style", 2), ("name_form", 0), ("street_form", 3)):
-        notes[note][absent[:, j]] = ""
-    return values, status, notes
+    return blank_absent(values, notes, absent, fuzzy, kind)
+
+
+def _addresses(
+    df: pd.DataFrame, rng: np.random.Generator, r: random.Random, fuzzy: np.ndarray
+) -> tuple[pd.Series, np.ndarray]:
+    """Street type flipped, house letter and postcode respelled, `fuzzy` streets retyped;
+    also each line's street form for the truth."""
+    n, code = len(df), np.array(CODES, dtype=object)[df["loc"].to_numpy()]
+    line1, street_form = df["line1"].to_numpy(object).copy(), np.full(n, "as_stored", object)
+    for i in np.flatnonzero(rng.random(n) < 0.5):
+        line1[i], street_form[i] = flip_street(line1[i], code[i])
+    house_form = _draw(rng, HOUSE_FORMS, n)
+    for i in np.flatnonzero(np.isin(code, LETTERED)):
+        line1[i] = _house(line1[i], house_form[i])
+    for i in np.flatnonzero(fuzzy):
+        line1[i] = typo(r, line1[i])
+    pc_form = _draw(rng, POSTCODE_FORMS, n)
+    postcode = np.array([_postcode(p, f) for p, f in zip(df["postcode"], pc_form, strict=True)])
+    city = df["city"].to_numpy(object)
+    layout = rng.random(n) < 0.5
+    address = pd.Series(
+        np.where(layout, line1 + ", " + city + " " + postcode, line1 + ", " + postcode + " " + city)
+    )
+    return address, street_form
+
+
+def _countries(
+    address: pd.Series,
+    loc: np.ndarray,
+    has_address: np.ndarray,
+    has_column: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[pd.Series, list[str], np.ndarray, np.ndarray]:
+    """The country as a last address segment on some lines and in the column where the file
+    has one; the address with it, the column, and where and how each line writes it."""
+    n, iso = len(loc), np.array(COUNTRIES, dtype=object)[loc]
+    segment = has_address & (rng.random(n) < np.where(has_column, 0.3, 0.8))
+    seg_form = np.array(COUNTRY_FORMS, dtype=object)[rng.choice(4, n, p=[0.2, 0.15, 0.35, 0.3])]
+    col_form = np.array(COUNTRY_FORMS, dtype=object)[rng.choice(4, n, p=[0.6, 0.1, 0.15, 0.15])]
+    u_seg, u_col = rng.random(n), rng.random(n)
+    seg = [country_text(c, f, u) for c, f, u in zip(iso, seg_form, u_seg, strict=True)]
+    address = pd.Series(np.where(segment, address + ", " + pd.Series(seg, dtype=object), address))
+    address = recase(address, rng.random(n), 0.05, 0.05)
+    column = [country_text(c, f, u) for c, f, u in zip(iso, col_form, u_col, strict=True)]
+    written = np.where(has_column, "column", np.where(segment, "address", "none")).astype(object)
+    country_form = np.where(has_column, col_form, np.where(segment, seg_form, "")).astype(object)
+    return address, column, written, country_form
+
+
+def _phones(
+    df: pd.DataFrame, told: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Phone styles and numbers: national layouts only where the line tells the country."""
+    n, loc = len(df), df["loc"].to_numpy()
+    style = np.where(told, _draw(rng, TOLD_STYLES, n), _draw(rng, UNTOLD_STYLES, n))
+    trunk_ok = np.array(["intl_trunk" in PATTERNS[c] for c in COUNTRIES])[loc]
+    style[(style == "intl_trunk") & ~trunk_ok] = "intl"
+    index = np.array([STYLES.index(s) for s in style])
+    phone = format_phones(df["phone"].to_numpy(), loc, index).to_numpy(zero_copy_only=False)
+    return style, phone

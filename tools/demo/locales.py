@@ -1,4 +1,4 @@
-"""Per-locale reference data of the demo generator (jobs.demo): phone plans, street types and
+"""Per-locale reference data of the demo generator (tools.demo): phone plans, street types and
 their abbreviations, cities Faker lacks, country names, and the Faker-backed street and postcode
 drawers. Plain data and string functions; nothing here depends on numpy or the rest of jobs.
 """

@@ -1,0 +1,264 @@
+"""report.md: the report for analysts, as Markdown, from report.json's dict alone.
+
+The report dict holds counts only, so every table here does too.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from jobs.quality import markdown_section
+from jobs.verdict import exact_lines, pct
+
+COUNTRY_SOURCE_TEXT = {
+    "column": "a country column",
+    "address": "the address's last part",
+    "phone": "the phone's international prefix",
+    "email": "the e-mail's country domain",
+    "default": "sample.default_country",
+    "none": "nothing (national phone numbers on them cannot be read)",
+}
+
+
+def field_table(report: Mapping[str, Any]) -> str:
+    """The per-field table, as printed by `make run` and embedded in report.md."""
+    rows = ["| field | lines with value | lines matched | match rate | exact | fuzzy | weak only "
+            "| distinct keys matched |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for name, f in report["fields"].items():
+        rows.append(
+            f"| {name} | {f['lines_with_value']} | {f['lines_matched']} | "
+            f"{pct(f['match_rate'])} | {exact_lines(f)} | {f.get('lines_matched_fuzzy', 0)} | "
+            f"{f.get('lines_matched_weak', 0)} | {f.get('distinct_keys_matched', 0)} |"
+        )
+    return "\n".join(rows)
+
+
+def _md_section(title: str, header: str, align: str, rows: list[str]) -> list[str]:
+    return [f"## {title}", "", header, align, *rows, ""] if rows else []
+
+
+def blocking_section(blocking: list[Mapping[str, Any]]) -> list[str]:
+    """Blocking diagnostics: pairs per rule and what was done about hot keys (hashes only)."""
+    rows = [
+        f"| {b['field']} | {b['candidate_pairs']} | {b['expanded_pairs']} | "
+        f"{b['hot_keys']} | {b['action']} |"
+        for b in blocking
+    ]
+    header = "| field | candidate pairs | pairs expanded | hot keys | action |"
+    return _md_section("Blocking diagnostics", header, "|---|---:|---:|---:|---|", rows)
+
+
+def fuzzy_blocking_section(rules: list[Mapping[str, Any]]) -> list[str]:
+    """Fuzzy blocking rules: candidate pairs against the pair budget, and what was done."""
+    rows = [
+        f"| {r['rule']} | {r['field']} | {r['candidate_pairs']} | {r['pair_budget']} | "
+        f"{r['pairs_run']} | {r['action']} | {r['note']} |"
+        for r in rules
+    ]
+    header = "| rule | field | candidate pairs | budget | pairs run | action | note |"
+    return _md_section("Fuzzy blocking", header, "|---|---|---:|---:|---:|---|---|", rows)
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def evidence_list(verdict: Mapping[str, Any]) -> list[str]:
+    """The verdict's evidence items, one bullet each, canary first."""
+    items = verdict.get("evidence") or []
+    return [f"- **{e['signal']}** ({e['direction']}): {e['text']}" for e in items] + (
+        [""] if items else []
+    )
+
+
+def provenance_markdown(report: Mapping[str, Any]) -> list[str]:
+    """Canaries, claimed size, earlier samples, profile and schema fingerprints (counts only),
+    each section only when the report has it."""
+    out: list[str] = []
+    if report.get("canaries") is not None:
+        out += _canaries(report["canaries"])
+    if report.get("claimed_size") is not None:
+        out += _claimed_size(report["claimed_size"])
+    if report.get("recycled") is not None:
+        out += _recycled(report["recycled"])
+    if report.get("profile") is not None:
+        out += _profile(report["profile"])
+    sch = report.get("schema")
+    if sch is not None and sch["columns"]:
+        out += _schema(sch)
+    return out
+
+
+def _canaries(c: Mapping[str, Any]) -> list[str]:
+    out = ["## Canary records", ""]
+    if not c["lines"]:
+        return out + [f"No line matches any of the {c['canary_ids_listed']} canary records.", ""]
+    fields = ", ".join(f"{f}: {n}" for f, n in c["fields"].items())
+    return out + [
+        f"**{c['lines']} line(s) match canary records** (fields: {fields}; canary "
+        f"customer ids: {', '.join(c['canary_ids_hit'])}; lines: "
+        f"{', '.join(map(str, c['line_numbers']))}).",
+        "",
+    ]
+
+
+def _claimed_size(claim: Mapping[str, Any]) -> list[str]:
+    out = ["## Claimed size", ""]
+    if claim.get("impossible") is None:
+        have = claim["warehouse_customers"]
+        return out + [f"No claimed size given; we hold {have} customers.", ""]
+    flag = "**impossible**" if claim["impossible"] else "possible"
+    return out + [
+        f"- claimed records: {claim['claimed_records']}",
+        f"- our customers: {claim['warehouse_customers']}",
+        f"- {flag}" + (f": {claim['excess']} more than we hold" if claim["excess"] else ""),
+        "",
+    ]
+
+
+def _recycled(r: Mapping[str, Any]) -> list[str]:
+    out = ["## Earlier samples (recycled)", ""]
+    if not r["earlier_runs"]:
+        return out + ["No key of this sample was in an earlier sample.", ""]
+    fields = sorted({f for e in r["earlier_runs"] for f in e["share"]})
+    out += [
+        f"Share of this sample's distinct keys seen in each earlier sample; RECYCLED from "
+        f"{pct(r['threshold'])} over {'/'.join(r['fields'])} "
+        f"(at least {r['min_keys']} keys).",
+        "",
+        "| earlier run | ingested | " + " | ".join(fields) + " | overlap | its verdict |",
+        "|---|---|" + "---:|" * len(fields) + "---:|---|",
+    ]
+    for e in r["earlier_runs"]:
+        shares = " | ".join(pct(e["share"][f]) if f in e["share"] else "" for f in fields)
+        out.append(
+            f"| {_cell(e['run_id'])} | {_cell(e['ingested_at'])} | {shares} | "
+            f"{pct(e['overlap'])} | {_cell(e['verdict'])} |"
+        )
+    return out + [""]
+
+
+def _profile(p: Mapping[str, Any]) -> list[str]:
+    out = [
+        "## Profile fingerprint",
+        "",
+        f"Sample against our customers; values seen fewer than {p['min_count']} times are "
+        f"counted as (other). Divergence: Jensen-Shannon, 0 = same, 1 = disjoint, flagged "
+        f"from {p['divergence_threshold']}.",
+        "",
+    ]
+    for dim, d in p["dimensions"].items():
+        div = "n/a" if d["divergence"] is None else f"{d['divergence']:.3f}"
+        flag = " **(flagged)**" if d["flagged"] else ""
+        out += [
+            f"### {dim}: divergence {div}{flag}",
+            "",
+            "| value | sample | sample share | ours | our share |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        out += [
+            f"| {_cell(t['value'])} | {t['sample_n']} | {pct(t['sample_share'])} | "
+            f"{t['warehouse_n']} | {pct(t['warehouse_share'])} |"
+            for t in d["top"]
+        ]
+        out.append("")
+    return out
+
+
+def _schema(sch: Mapping[str, Any]) -> list[str]:
+    statuses = Counter(c["status"] for c in sch["columns"])
+    counts = ", ".join(f"{k.replace('_', ' ')}: {n}" for k, n in statuses.items())
+    out = [
+        "## Schema fingerprint",
+        "",
+        f"Columns of the sample by kind ({counts}).",
+        "",
+        "| column | header | kind | by header | by content | share | status |",
+        "|---|---|---|---|---|---:|---|",
+    ]
+    for col in sch["columns"]:
+        share = "" if col["content_share"] is None else pct(col["content_share"])
+        out.append(
+            f"| {_cell(col['column'])} | {_cell(col['header'])} | {_cell(col['kind'])} | "
+            f"{_cell(col['by_header'])} | {_cell(col['by_content'])} | {share} | "
+            f"{col['status']} |"
+        )
+    return out + [""]
+
+
+def country_markdown(countries: Mapping[str, Any] | None) -> list[str]:
+    """Where the lines' countries came from: national phone numbers are read with them."""
+    if not countries:
+        return []
+    by_source = countries.get("lines_by_source", {})
+    told = [f"{COUNTRY_SOURCE_TEXT.get(k, k)}: {n}" for k, n in by_source.items() if n]
+    top = ", ".join(f"{c} {n}" for c, n in list(countries.get("lines_by_country", {}).items())[:12])
+    return [
+        f"- country of each line told by: {'; '.join(told) or 'no line'}",
+        f"- lines whose sources name different countries (kept as the first source says): "
+        f"{countries.get('conflicts', 0)}",
+        f"- lines per country: {top or 'none'}",
+    ]
+
+
+def to_markdown(report: Mapping[str, Any]) -> str:
+    """report.md: the verdict and its evidence first, then the counts behind it."""
+    s, ln, v = report["sample"], report["lines"], report["verdict"]
+    parts = [
+        f"# crosscheck report — run `{report['run_id']}`",
+        "",
+        f"## Verdict: **{v['code']}**",
+        "",
+        v["text"],
+        "",
+        *evidence_list(v),
+        *provenance_markdown(report),
+        "## Sample",
+        "",
+        f"- lines read: {s['lines_read']}",
+        f"- lines parsed: {s['lines_parsed']}",
+        f"- lines quarantined: {s['lines_quarantined']}"
+        + (
+            " (" + ", ".join(f"{k}: {n}" for k, n in s.get("quarantine_reasons", {}).items()) + ")"
+            if s.get("quarantine_reasons")
+            else ""
+        ),
+        *country_markdown(s.get("countries")),
+        "",
+        "## Matches per field",
+        "",
+        field_table(report),
+        "",
+        "Exact: equal canonical keys. Fuzzy: a retyped, transliterated or reordered name, or a "
+        "reworded street at the same postcode and house number, and no exact match on that field. "
+        "Weak only: the same e-mail local part at another domain, or the same national number "
+        "under another country code; never counted as a match.",
+        "",
+        *_lines_section(ln),
+        *blocking_section(report.get("blocking", [])),
+        *fuzzy_blocking_section(report.get("fuzzy_blocking", [])),
+        markdown_section(report.get("quality", [])),
+        "Evidence (line numbers, fields and customer ids) is in the `evidence` Delta table "
+        f"under run_id `{report['run_id']}`. This report holds counts only.",
+        "",
+    ]
+    return "\n".join(parts)
+
+
+def _lines_section(ln: Mapping[str, Any]) -> list[str]:
+    return [
+        "## Lines",
+        "",
+        f"- matching at least one field: {ln['matched_any_field']}",
+        f"- matching one customer on two or more fields: {ln['same_record_2plus']}",
+        f"- matching on e-mail or phone: {ln.get('matched_unique_identifier', 0)}",
+        f"- same-record lines expected by chance alone: "
+        f"{ln.get('same_record_expected_by_chance', 0.0):.2f}",
+        f"- matching one customer on two or more fields, fuzzy matches included: "
+        f"{ln.get('same_record_2plus_with_fuzzy', ln['same_record_2plus'])} "
+        f"(chance alone: {ln.get('same_record_expected_with_fuzzy', 0.0):.2f})",
+        "",
+    ]
