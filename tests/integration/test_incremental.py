@@ -79,24 +79,18 @@ def test_refresh_only_changed_customers(spark, tmp_path):
     assert builds.filter(F.col("mode") == "incremental").first().customers_refreshed == 5
 
 
-def test_fuzzy_index_without_signatures_is_rebuilt(spark, tmp_path):
-    """A fuzzy index written before signatures existed is not kept as "unchanged": it is
-    rebuilt whole (never merged into), and then kept again."""
+def test_an_index_of_another_format_is_rebuilt_whole(spark, tmp_path):
+    """An index built under another format (or hash key) has another fingerprint in
+    index_builds: it is rebuilt whole, never merged into or read, and then kept."""
     from tools.demo import generate
 
     generate(tmp_path / "d", customers=200, sample_lines=10, broken=0, seed=5)
     lakehouse = tmp_path / "lh"
     config = config_for(lakehouse, tmp_path / "d" / "warehouse")
     assert ingest_warehouse(spark, config)["mode"] == "full"
-    location = str(lakehouse / "fuzzy_index")
-    fresh = spark.read.format("delta").load(location)
-    n = fresh.count()
-    old = fresh.drop("sig").localCheckpoint()
-    old.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(location)
+    builds = str(lakehouse / "index_builds")
+    older = spark.read.format("delta").load(builds).withColumn("key_fingerprint", F.lit("older"))
+    older.localCheckpoint().write.format("delta").mode("overwrite").save(builds)
 
-    assert ingest_warehouse(spark, config)["mode"] == "incremental"
-    again = spark.read.format("delta").load(location)
-    assert "sig" in again.columns and again.count() == n
-    names = again.filter(F.col("field") == "name")
-    assert names.count() > 0 and names.filter(F.col("sig").isNull()).count() == 0
+    assert ingest_warehouse(spark, config)["mode"] == "full"
     assert ingest_warehouse(spark, config)["mode"] == "unchanged"
