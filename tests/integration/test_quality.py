@@ -130,7 +130,7 @@ def test_quality_results_round_trip_with_replace_per_run(spark, config):
     v.write_results(spark, config, "r1", results)
     v.write_results(spark, config, "r1", results)  # re-run: replaces, never duplicates
     v.write_results(spark, config, "r2", results[:1])
-    stored = read_table(spark, config.table(v.T_QUALITY))
+    stored = read_table(spark, config.table(tables.QUALITY))
     assert stored.filter(F.col("run_id") == "r1").count() == 2
     assert stored.filter(F.col("run_id") == "r2").count() == 1
     assert stored.columns == [c.split()[0] for c in tables.QUALITY_SCHEMA.split(", ")]
@@ -230,5 +230,5 @@ def test_validate_job_rechecks_stored_tables(spark, config, tmp_path):
     results = v.validate_run(spark, config, "r1", suites=suites)
     assert {r["table"] for r in results} == {"sample_raw", "match_index", "warehouse_customers"}
     assert all(r["success"] for r in results), [q.describe(r) for r in results if not r["success"]]
-    stored = read_table(spark, config.table(v.T_QUALITY)).filter(F.col("run_id") == "r1")
+    stored = read_table(spark, config.table(tables.QUALITY)).filter(F.col("run_id") == "r1")
     assert stored.count() == len(results)
