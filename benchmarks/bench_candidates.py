@@ -38,7 +38,6 @@ def main() -> None:
     spark = build_session(master="local[2]", conf=config.spark_conf)
     conf = config.matching
     index = spark.read.format("delta").load(config.table("fuzzy_index"))
-    index = index.transform(fuzzy.current_index)
     sample = spark.read.format("delta").load(config.table("sample_fuzzy"))
     sample = sample.filter(F.col("run_id") == "bench")
     plan = fuzzy.plan_blocking(sample, index, conf).persist()

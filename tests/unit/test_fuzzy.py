@@ -240,22 +240,6 @@ def test_blocks_unrolled_or_by_lambda_are_the_same(spark, norm_conf, matching, m
     assert {r.customer_id for r in evidence} == {"c8"}
 
 
-def test_an_index_with_a_row_per_role_reads_as_sources(sample_rows, index, evidence_df, matching):
-    """An index written by an older version (one row per block and role, `source`) gives
-    the same evidence through `current_index`."""
-    per_block = fuzzy.index_blocks(index, "field", "customer_id", "sources", "payload", "sig")
-    per_role = keys.explode_sources(
-        per_block.withColumnRenamed("sources", "_sources"),
-        ["field", "rule", "block_key", "refine_keys", "customer_id"],
-        ["payload", "sig"],
-    )
-    assert "sources" not in per_role.columns
-    old = fuzzy.current_index(per_role)
-    assert old.filter(F.col("sources").isNull()).count() == 0
-    again = fuzzy.fuzzy_candidates(sample_rows, old, matching)
-    assert sorted(again.collect()) == sorted(evidence_df.collect())
-
-
 @pytest.mark.parametrize(
     "line, customer",
     [

@@ -55,9 +55,7 @@ from jobs.match.keys import (
     cleaned,
     explode_sources,
     index_values,
-    role_values,
     sample_parts,
-    source_bit,
     with_line_country,
 )
 from jobs.normalise import CJK_ONLY_RE, HOUSE_NUMBER_TOKEN_RE, keyed_hash
@@ -234,38 +232,6 @@ def signature(payload: Column) -> Column:
     if not hasattr(F, "arrow_udf"):
         return F.lit(None).cast(SIGNATURE_TYPE)
     return F.arrow_udf(signatures, SIGNATURE_TYPE)(payload)
-
-
-def with_sig(rows: DataFrame) -> DataFrame:
-    """Rows written before signatures existed get a null `sig`: scored without a bound."""
-    if "sig" in rows.columns:
-        return rows
-    return rows.withColumn("sig", F.lit(None).cast(SIGNATURE_TYPE))
-
-
-def with_sources(index_rows: DataFrame) -> DataFrame:
-    """An index written with one row per role (`source`) read as the `sources` bitmask."""
-    if "sources" in index_rows.columns or "source" not in index_rows.columns:
-        return index_rows
-    return index_rows.withColumn("sources", source_bit(F.col("source"))).drop("source")
-
-
-def with_blocks(index_rows: DataFrame) -> DataFrame:
-    """An index written with one row per block (rule, block_key, refine_keys) read as values
-    with a `blocks` array of one entry each."""
-    if "blocks" in index_rows.columns:
-        return index_rows
-    block = F.struct(F.col("rule"), F.col("block_key"), F.col("refine_keys"))
-    return index_rows.select(
-        "field", "customer_id", "sources", F.array(block).alias("blocks"), "payload", "sig"
-    )
-
-
-def current_index(index_rows: DataFrame) -> DataFrame:
-    """A fuzzy index as this version reads it, whichever version wrote it (`with_sig`,
-    `with_sources`, `with_blocks`); `ingest-warehouse` rebuilds an older one, a cross-check
-    still reads it."""
-    return index_rows.transform(with_sig).transform(with_sources).transform(with_blocks)
 
 
 def index_blocks(index_rows: DataFrame, *columns: str) -> DataFrame:
@@ -820,18 +786,6 @@ def fuzzy_index_of(
         )
         return next(iter(values.values())).sparkSession.createDataFrame([], schema)
     return rows.select(*INDEX_COLUMNS)
-
-
-def fuzzy_index_rows(
-    role: str,
-    df: DataFrame,
-    columns: Mapping[str, str],
-    conf: NormaliseConf,
-    hash_key: str,
-    matching: MatchingConf | None = None,
-) -> DataFrame:
-    """The fuzzy index rows of one role alone (same inputs as `keys.customer_keys`)."""
-    return fuzzy_index([role_values(role, df, columns)], conf, hash_key, matching)
 
 
 def fuzzy_sample_rows(
