@@ -602,9 +602,9 @@ def run_crosscheck(
             spark, summary.withColumn("run_id", F.lit(run_id)), config.table(T_SUMMARY), run_id
         )
         per_customer.unpersist()
-        diagnostics = xc.blocking_diagnostics(line_matches, cc.max_customers_per_key).withColumn(
-            "action", _blocking_action(cc.max_customers_per_key, cc.pair_budget)
-        )
+        diagnostics = xc.exact_blocking_diagnostics(
+            line_matches, cc.max_customers_per_key
+        ).withColumn("action", _blocking_action(cc.max_customers_per_key, cc.pair_budget))
         write_run(
             spark, diagnostics.withColumn("run_id", F.lit(run_id)), config.table(T_BLOCKING), run_id
         )

@@ -74,7 +74,7 @@ INDEX_COLUMNS = ["field", "customer_id", "sources", "blocks", "payload", "sig"]
 SAMPLE_COLUMNS = [
     "run_id", "line_number", "field", "rule", "block_key", "refine_keys", "payload", "sig",
 ]  # fmt: skip
-EVIDENCE_COLUMNS = [
+FUZZY_EVIDENCE_COLUMNS = [
     "line_number", "field", "customer_id", "source", "customers_hit", "method", "score",
 ]  # fmt: skip
 
@@ -1044,7 +1044,7 @@ def _diagnostics(pairs: DataFrame, refined: DataFrame, rules_df: DataFrame, top:
     )
 
 
-def blocking_diagnostics(
+def fuzzy_blocking_diagnostics(
     sample_rows: DataFrame,
     index_rows: DataFrame,
     rules: MatchingConf | Sequence[BlockRule],
@@ -1216,4 +1216,4 @@ def drop_exact(fuzzy_evidence: DataFrame, line_matches: DataFrame, matched: Data
         matched.select("field", "match_key", "customer_id"),
         on=["field", "match_key", "customer_id"],
         how="left_anti",
-    ).select(*EVIDENCE_COLUMNS)
+    ).select(*FUZZY_EVIDENCE_COLUMNS)
