@@ -49,6 +49,8 @@ class BlockingPlan:
 
     @property
     def diagnostics(self) -> DataFrame:
+        """Per rule: keys, pairs, budget, hot keys and what was done about them (the
+        `fuzzy_blocking` table)."""
         return _diagnostics(self.key_pairs, self.sub_key_pairs, self.rules, self.heaviest)
 
     def persist(self) -> BlockingPlan:
