@@ -18,7 +18,9 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-EVIDENCE_COLUMNS = ["line_number", "field", "customer_id", "source", "customers_hit", "method"]
+EXACT_EVIDENCE_COLUMNS = [
+    "line_number", "field", "customer_id", "source", "customers_hit", "method",
+]  # fmt: skip
 
 
 def matched_index_rows(index: DataFrame, sample_keys: DataFrame, broadcast: bool) -> DataFrame:
@@ -95,7 +97,7 @@ def evidence_rows(line_matches: DataFrame, matched: DataFrame) -> DataFrame:
         .unionByName(found.select(*cols))
         .unionByName(unconfirmed)
         .withColumn("method", F.lit("exact"))
-        .select(*EVIDENCE_COLUMNS)
+        .select(*EXACT_EVIDENCE_COLUMNS)
     )
 
 
@@ -226,7 +228,9 @@ def chance_same_record(per_customer: DataFrame, lines_parsed: int) -> DataFrame:
     return pairs.agg((total / F.lit(max(lines_parsed, 1))).cast("double").alias("expected"))
 
 
-def blocking_diagnostics(line_matches: DataFrame, max_per_key: int, top: int = 5) -> DataFrame:
+def exact_blocking_diagnostics(
+    line_matches: DataFrame, max_per_key: int, top: int = 5
+) -> DataFrame:
     """Per field: candidate pairs an unrestricted join would make (sum over keys of sample
     lines x customers), the pairs actually expanded (`with_expansion`: a listed (line, field)
     counts its customers, any other one row), the hot keys, and the heaviest keys as hashes

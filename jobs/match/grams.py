@@ -4,8 +4,9 @@ Why not native Spark. The grams of a token are an array, and Spark evaluates the
 higher-order functions (`transform`) interpreted, not in generated code: hashing every gram of
 every token that way cost about 1.5 µs of CPU per gram, most of the fuzzy index build. Here a
 whole Arrow batch is hashed at once with numpy index arithmetic (`make bench` prints the
-difference, `tests/bench_builders.py` the builder alone). The values are exactly those of
-`fuzzy.gram_hash` on `fuzzy.token_grams`; a unit test holds the two together.
+difference, `benchmarks/bench_builders.py` the builder alone). The values are exactly those
+of `fuzzy.payloads.native_token_gram_hashes` (`fuzzy.hashes.gram_hash` on each gram); a unit
+test holds the two together.
 
 Only numpy and pyarrow here: executors import this module (it travels with the package).
 """
@@ -19,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-SEP = "\u001f"  # same as fuzzy.SEP: cannot occur in a cleaned value
+SEP = "\u001f"  # cannot occur in a cleaned value
 GRAM_ALPHABET = "^$abcdefghijklmnopqrstuvwxyz0123456789" + SEP
 _N = len(GRAM_ALPHABET)
 _POS = np.zeros(256, dtype=np.int64)  # byte -> 1-based position in the alphabet, 0: not in it
@@ -123,8 +124,8 @@ def sha_gram_hash(gram: str, tag: str, prefix: bytes) -> int:
 
 
 def py_token_grams(token: str, cjk: bool) -> list[str]:
-    """The grams of one token, as `fuzzy.token_grams` makes them: the bigrams of "^token$"
-    then the letters (SEP + letter); a CJK token its letters only."""
+    """The grams of one token, as `fuzzy.payloads.native_token_gram_hashes` makes them: the
+    bigrams of "^token$" then the letters (SEP + letter); a CJK token its letters only."""
     padded = f"^{token}$"
     bigrams = [] if cjk else [padded[i : i + 2] for i in range(len(padded) - 1)]
     letters = [SEP + c for c in token] or [SEP]  # Spark splits "" into [""]

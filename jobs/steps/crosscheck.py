@@ -78,7 +78,7 @@ def _exact(spark: SparkSession, config: Config, run_id: str, lines_parsed: int, 
     write_run(spark, summary.withColumn("run_id", F.lit(run_id)), config.table(T.SUMMARY), run_id)
     per_customer.unpersist()
     action = blocking_action(cc.max_customers_per_key, cc.exact_pairs_flagged)
-    diagnostics = xc.blocking_diagnostics(line_matches, cc.max_customers_per_key)
+    diagnostics = xc.exact_blocking_diagnostics(line_matches, cc.max_customers_per_key)
     diagnostics = diagnostics.withColumn("action", action).withColumn("run_id", F.lit(run_id))
     write_run(spark, diagnostics, config.table(T.BLOCKING), run_id)
     for df in (sample_keys, matched, line_matches):

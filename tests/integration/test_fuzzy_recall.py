@@ -13,7 +13,7 @@ from jobs import sample as smp
 from jobs.io import files as files_io
 from jobs.match import exact as xc
 from jobs.match import fuzzy, keys
-from jobs.settings import load_config
+from jobs.settings import load_config, load_matching
 
 KEY = "fuzzy-recall-key"
 FIELDS = ("email", "phone", "name", "address")
@@ -56,7 +56,7 @@ def results(spark, fuzzy_demo):
     folder, truth = fuzzy_demo
     config = load_config()
     norm, wh = config.normalise, config.warehouse
-    matching = fuzzy.load_matching()
+    matching = load_matching()
     raw = parsed_sample(spark, config, folder / "sample")
     sources = {
         role: spark.read.parquet(str(folder / "warehouse" / role))
@@ -88,7 +88,7 @@ def results(spark, fuzzy_demo):
 
 def test_every_rule_ran_within_its_budget(results):
     *_, diagnostics = results
-    assert {d.rule for d in diagnostics} == {r.name for r in fuzzy.load_matching().rules}
+    assert {d.rule for d in diagnostics} == {r.name for r in load_matching().rules}
     assert all(d.action == "run" and d.pairs_run == d.candidate_pairs for d in diagnostics)
 
 

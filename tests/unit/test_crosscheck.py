@@ -114,9 +114,11 @@ def test_chance_baseline_from_evidence_counts(spark):
     assert xc.chance_same_record(per_customer, lines_parsed=5).first().expected == 1.0
 
 
-def test_blocking_diagnostics_count_pairs_and_name_hot_keys(spark):
+def test_exact_blocking_diagnostics_count_pairs_and_name_hot_keys(spark):
     _, _, line_matches, _ = run(spark, max_per_key=3)
-    diag = {r.field: r for r in xc.blocking_diagnostics(line_matches, max_per_key=3).collect()}
+    diag = {
+        r.field: r for r in xc.exact_blocking_diagnostics(line_matches, max_per_key=3).collect()
+    }
     assert (diag["name"].candidate_pairs, diag["name"].expanded_pairs, diag["name"].hot_keys) == (
         12,
         2,

@@ -13,6 +13,7 @@ from pyspark.sql import functions as F
 from jobs import settings
 from jobs.errors import ConfigError
 from jobs.match import fuzzy, grams, keys
+from jobs.match.fuzzy import blocks, hashes, score
 
 KEY = "test-key"
 CUSTOMERS = [
@@ -90,7 +91,7 @@ def sample_df(spark, lines: dict[int, dict[str, str]]):
 
 @pytest.fixture(scope="module")
 def matching():
-    return fuzzy.load_matching()
+    return settings.load_matching()
 
 
 def index_df(spark, norm_conf, matching):
@@ -229,31 +230,15 @@ def test_blocks_unrolled_or_by_lambda_are_the_same(spark, norm_conf, matching, m
         return sorted((r.customer_id, r.blocks) for r in rows)
 
     index = fuzzy.fuzzy_index(values, norm_conf, KEY, matching).localCheckpoint()
-    monkeypatch.setattr(fuzzy, "UNROLLED_BLOCK_TOKENS", 0)
+    monkeypatch.setattr(blocks, "UNROLLED_BLOCK_TOKENS", 0)
     assert names(fuzzy.fuzzy_index(values, norm_conf, KEY, matching)) == names(index)
-    long_blocks = [blocks for customer, blocks in names(index) if customer == "c8"]
+    long_blocks = [entries for customer, entries in names(index) if customer == "c8"]
     # six distinct tokens, each coded by both name rules
     assert len(long_blocks) == 1 and len(long_blocks[0]) == 6 * len(matching.for_field("name"))
     line = {1: {"name": "Maria de los Angeles Garsia Lopez", "country": "ES"}}
     sample = fuzzy.fuzzy_sample_rows(sample_df(spark, line), norm_conf, KEY, None, matching)
     evidence = fuzzy.fuzzy_candidates(sample.localCheckpoint(), index, matching).collect()
     assert {r.customer_id for r in evidence} == {"c8"}
-
-
-def test_an_index_with_a_row_per_role_reads_as_sources(sample_rows, index, evidence_df, matching):
-    """An index written by an older version (one row per block and role, `source`) gives
-    the same evidence through `current_index`."""
-    per_block = fuzzy.index_blocks(index, "field", "customer_id", "sources", "payload", "sig")
-    per_role = keys.explode_sources(
-        per_block.withColumnRenamed("sources", "_sources"),
-        ["field", "rule", "block_key", "refine_keys", "customer_id"],
-        ["payload", "sig"],
-    )
-    assert "sources" not in per_role.columns
-    old = fuzzy.current_index(per_role)
-    assert old.filter(F.col("sources").isNull()).count() == 0
-    again = fuzzy.fuzzy_candidates(sample_rows, old, matching)
-    assert sorted(again.collect()) == sorted(evidence_df.collect())
 
 
 @pytest.mark.parametrize(
@@ -363,7 +348,7 @@ def test_unrolled_name_similarity_equals_the_lambda_form(spark, index):
         "a array<array<int>>, b array<array<int>>",
     )
     lam = F.least(
-        fuzzy._directed(F.col("a"), F.col("b"), 0.85), fuzzy._directed(F.col("b"), F.col("a"), 0.85)
+        score._directed(F.col("a"), F.col("b"), 0.85), score._directed(F.col("b"), F.col("a"), 0.85)
     )
     got = (
         pairs.unionByName(extra)
@@ -382,25 +367,25 @@ def test_unrolled_name_similarity_equals_the_lambda_form(spark, index):
 
 
 def test_gram_hash_is_keyed_and_matches_its_python_twin(spark):
-    alphabet = fuzzy.GRAM_ALPHABET
+    alphabet = grams.GRAM_ALPHABET
     listed = [a + b for a in alphabet[::5] for b in alphabet[::3]]  # from the lookup table
-    grams = ["^j", "jo", "n$", fuzzy.SEP + "a", "^й", "近", "a", "abc", "é$", *listed]
-    df = spark.createDataFrame([(g,) for g in grams], "g string")
+    cases = ["^j", "jo", "n$", grams.SEP + "a", "^й", "近", "a", "abc", "é$", *listed]
+    df = spark.createDataFrame([(g,) for g in cases], "g string")
     got = df.select(
         fuzzy.gram_hash(F.col("g"), "n2", KEY).alias("a"),
         fuzzy.gram_hash(F.col("g"), "n2", "another-key").alias("b"),
     ).collect()
-    assert [r.a for r in got] == [fuzzy.py_gram_hash(g, "n2", KEY) for g in grams]
+    assert [r.a for r in got] == [fuzzy.py_gram_hash(g, "n2", KEY) for g in cases]
     assert all(r.a != r.b for r in got)
 
 
 def test_refine_hash_is_the_gram_hash_of_the_initial(spark):
-    """The table of 128 behind `_refine_hash` gives the very values of `gram_hash("^" + c)`,
+    """The table of 128 behind `refine_hash` gives the very values of `gram_hash("^" + c)`,
     so indexes built before it still meet the sample's sub-keys."""
-    initials = ["j", "z", "0", "9", fuzzy.SEP, "", "é", "й", "近", "𠀋", "^", "A", "-", None]
+    initials = ["j", "z", "0", "9", grams.SEP, "", "é", "й", "近", "𠀋", "^", "A", "-", None]
     df = spark.createDataFrame([(c,) for c in initials], "c string")
     got = df.select(
-        fuzzy._refine_hash("name", F.col("c"), KEY).alias("fast"),
+        hashes.refine_hash("name", F.col("c"), KEY).alias("fast"),
         fuzzy.gram_hash(F.concat(F.lit("^"), F.col("c")), "rname", KEY).alias("general"),
     ).collect()
     assert [r.fast for r in got[:-1]] == [
@@ -417,7 +402,7 @@ TRICKY_TOKENS = [
     (["", "a", "o'neil", "jean-luc", "müller", "x9"],),  # empty, initial, outside the alphabet
     (["近藤", "kondo", "ab藤", "영수"],),  # CJK tokens take their characters only
     (["𠀋a", "ß"],),  # a character outside the BMP; one that upper-cases to two
-    ([fuzzy.SEP, "^$"],),
+    ([grams.SEP, "^$"],),
 ]
 
 
