@@ -1,12 +1,12 @@
 """Per-builder cost of the normalisation (µs per row) and of the exact and fuzzy index rows, on
 demo data.
 
-    python tests/bench_builders.py DATA_DIR            # DATA_DIR = a `python -m tools.demo` output
+    python benchmarks/bench_builders.py DATA_DIR   # DATA_DIR = a `python -m tools.demo` output
 
 The cleaned values both indexes are made from are persisted and counted first (one run,
 timed alone); each other figure is the best of three runs into Spark's `noop` sink in one warm
 JVM, so generated-code compilation and JIT warm-up are left out; the Arrow gram sets
-(`jobs/grams.py`) are timed alone on a batch of up to 10,000 names and streets, best of five.
+(`jobs/match/grams.py`) are timed alone on a batch of up to 10,000 names and streets, best of five.
 Figures only: nothing is asserted.
 """
 

@@ -1,6 +1,6 @@
 """What the signature bound saves in `fuzzy_candidates`, on a `make bench` lakehouse.
 
-    python tests/bench_candidates.py LAKEHOUSE      # e.g. bench_data/lakehouse_c100000_s10000
+    python benchmarks/bench_candidates.py LAKEHOUSE      # e.g. bench_data/lakehouse_c100000_s10000
 
 Prints, for the name pairs of run "bench": pairs, pairs scoring at the threshold, pairs passing
 the bound, bound violations (must be 0); then `fuzzy_candidates` into the `noop` sink, best of
@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.bench_builders import best_of  # noqa: E402
+from benchmarks.bench_builders import best_of  # noqa: E402
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """DuckDB reference for the exact-match cross-check, for `make bench` to measure a ratio.
 
-The same normalisation as jobs/normalise.py, written in DuckDB SQL, over the same files
+The same normalisation as jobs/normalise/, written in DuckDB SQL, over the same files
 (warehouse Parquet, sample CSV), giving the same per-field "lines matched" counts. It starts
 from the raw files (no prebuilt index), so it bounds from above what a single-node engine
 needs for the exact part.

@@ -14,6 +14,7 @@ from jobs import settings
 from jobs.errors import ConfigError
 from jobs.match import fuzzy, grams, keys
 from jobs.match.fuzzy import blocks, hashes, score
+from tests.plans import plan_text
 
 KEY = "test-key"
 CUSTOMERS = [
@@ -293,7 +294,7 @@ def test_no_normalisation_is_pushed_into_a_filter(spark, norm_conf, matching, bu
     over a normalised value is pushed below that grouping by the optimizer and normalises
     every raw row again, inlined (it once doubled the index build's address rows). Spark also
     infers such a filter from a generator over a column (`size(column) > 0`)."""
-    plan = build(spark, norm_conf, matching)._jdf.queryExecution().optimizedPlan().toString()
+    plan = plan_text(build(spark, norm_conf, matching), "optimized")
     filters = [line for line in plan.splitlines() if "Filter " in line]
     assert filters  # the null checks at least: the plan was read
     # clean_name / normalise_postcode translate accents; fold_street looks words up in a map
@@ -524,7 +525,7 @@ def test_broadcast_candidates_stream_the_index_without_a_shuffle(sample_rows, in
     try:
         for broadcast, joins in ((True, 0), (False, 1)):
             pairs = fuzzy.candidate_pairs(sample_rows, plan, broadcast=broadcast)
-            physical = outside_caches(pairs._jdf.queryExecution().executedPlan().toString())
+            physical = outside_caches(plan_text(pairs, "physical"))
             shuffled = physical.count("SortMergeJoin") + physical.count("ShuffledHashJoin")
             assert (shuffled > 0) == bool(joins)
     finally:
