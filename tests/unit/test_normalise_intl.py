@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 import re
 
-import pytest
+import phonenumbers
 from pyspark.sql import functions as F
 
 from jobs import normalise as N
@@ -376,7 +376,6 @@ def test_reference_names_are_written_as_cleaned(spark, norm_conf):
 
 # ---- phones ---------------------------------------------------------------------------------
 
-phonenumbers = pytest.importorskip("phonenumbers")
 PNF = phonenumbers.PhoneNumberFormat
 
 
