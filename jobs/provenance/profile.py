@@ -25,6 +25,17 @@ def calling_code(e164: Column, codes: Iterable[str]) -> Column:
     return F.when(e164.isNotNull(), F.coalesce(*tries, F.lit(OTHER)))
 
 
+def contact_columns(customers: DataFrame, columns: Mapping[str, str]) -> DataFrame:
+    """A customers role's rows -> `email`, `phone`, `country` as strings (null where the role
+    does not map the field): what `profile_values` reads."""
+    return customers.select(
+        *[
+            (F.col(columns[c]) if c in columns else F.lit(None)).cast("string").alias(c)
+            for c in ("email", "phone", "country")
+        ]
+    )
+
+
 def profile_values(
     people: DataFrame, conf: NormaliseConf, default_country: str | None = None
 ) -> DataFrame:

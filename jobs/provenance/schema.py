@@ -45,6 +45,31 @@ def header_kind(header: str | None, headers: Mapping[str, Sequence[str]]) -> str
     return synonym_index(headers).get(fold_header(header))
 
 
+def header_rows(
+    layout_no: int,
+    layout: Any,
+    basenames: list[str],
+    head: Sequence[str],
+    headers: Mapping[str, Sequence[str]],
+) -> list[tuple]:
+    """One layout's columns as `HEADER_ROWS_SCHEMA` rows (layout_no, files, column, header,
+    kind): a delimited file's columns by 1-based position, a JSON file's by key; the kind is
+    the mapped field, else the kind its header names."""
+    names = header_cells(head, layout.kind, layout.delimiter, layout.has_header)
+    mapped = {col: fld for fld, col in layout.mapping}
+    if layout.kind == "json":
+        columns = [(key, key, mapped.get(key)) for key in names or []]
+    else:
+        columns = [
+            (str(i + 1), names[i] if names and i < len(names) else None, mapped.get(str(i)))
+            for i in range(max(layout.width, 1))
+        ]
+    return [
+        (layout_no, basenames, column, header, field or header_kind(header, headers))
+        for column, header, field in columns
+    ]
+
+
 def column_values(lines: DataFrame, kind: str, delimiter: str | None, width: int) -> DataFrame:
     """Parsed data lines (`value`, header already dropped) -> (column, value), one row per
     non-blank cell: a delimited file's columns by 1-based position, a JSON file's by key."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timezone
+from functools import reduce
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
@@ -79,10 +80,7 @@ def _classify(spark: SparkSession, config: Config, groups: Layouts) -> DataFrame
         scan = smp.decode_lines(smp.tag_scan(spark.read.text(group)), config.sample.encoding)
         part = smp.classify(smp.with_line_numbers(scan), layout, config.sample.encoding)
         parts.append(part.withColumn("layout_no", F.lit(layout_no)))
-    classified = parts[0]
-    for part in parts[1:]:
-        classified = classified.unionByName(part)
-    return smp.with_sample_line_numbers(classified)
+    return smp.with_sample_line_numbers(reduce(DataFrame.unionByName, parts))
 
 
 def _gate_and_write(
@@ -150,25 +148,14 @@ def _schema_fingerprint(
     inference) and by what its values look like -> kind, and whether we store that kind."""
     header_rows, contents = [], []
     for layout_no, (layout, group) in enumerate(groups.items()):
-        names = prov.header_cells(heads[group[0]], layout.kind, layout.delimiter, layout.has_header)
-        mapped = {col: fld for fld, col in layout.mapping}
-        if layout.kind == "json":
-            columns = [(key, key, mapped.get(key)) for key in names or []]
-        else:
-            columns = [
-                (str(i + 1), names[i] if names and i < len(names) else None, mapped.get(str(i)))
-                for i in range(max(layout.width, 1))
-            ]
         basenames = [os.path.basename(f) for f in group]
-        for column, header, field in columns:
-            kind = field or prov.header_kind(header, config.headers)
-            header_rows.append((layout_no, basenames, column, header, kind))
+        header_rows += prov.header_rows(
+            layout_no, layout, basenames, heads[group[0]], config.headers
+        )
         lines = classified.filter(F.col("reason").isNull() & (F.col("layout_no") == layout_no))
         values = prov.column_values(lines, layout.kind, layout.delimiter, layout.width)
         content = prov.column_content(values, config.provenance.content_min_share)
         contents.append(content.withColumn("layout_no", F.lit(layout_no)))
-    content = contents[0]
-    for part in contents[1:]:
-        content = content.unionByName(part)
+    content = reduce(DataFrame.unionByName, contents)
     headers = spark.createDataFrame(header_rows, T.HEADER_ROWS_SCHEMA)
     return prov.schema_fingerprint(headers, content, config.provenance)

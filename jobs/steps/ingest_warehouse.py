@@ -8,7 +8,6 @@ is asked for."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -19,41 +18,31 @@ from pyspark.sql import functions as F
 from jobs import log, quality
 from jobs import provenance as prov
 from jobs import tables as T
-from jobs.io import incremental as incr
 from jobs.io.delta import (
     append,
     overwrite,
     read_source,
     read_table,
     replace_customers,
-    source_snapshot,
     table_exists,
 )
 from jobs.match import fuzzy, keys
 from jobs.settings import Config
-from jobs.steps.common import field_of, hash_key, key_fingerprint
+from jobs.steps.common import hash_key
+from jobs.steps.index_plan import (
+    Build,
+    Roles,
+    fingerprint_customers,
+    plan_build,
+    refreshed_roles,
+)
 from jobs.steps.validate import write_results
-
-Roles = dict[str, tuple[DataFrame, Any]]
-
-
-@dataclass
-class Build:
-    """What this build does: whole or for the changed customers only."""
-
-    fingerprint: str
-    snapshots: dict[str, str]
-    full: bool
-    fuzzy_current: bool  # the fuzzy index exists and can be merged into
-    changed: DataFrame | None = None  # customer_id of the customers to refresh
-    customers: int = 0
-    refreshed: int = 0
 
 
 def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False) -> dict:
     """Warehouse roles -> the match index (field, match_key, customer_id, sources)."""
     key = hash_key(config)
-    build = _plan(spark, config, key, rebuild)
+    build = plan_build(spark, config, key, rebuild)
     if build is None:
         log.info(
             "warehouse unchanged since the last index build; index kept", stage="ingest-warehouse"
@@ -61,8 +50,8 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
         return {"mode": "unchanged"}
     with log.stage("ingest-warehouse") as st:
         roles = {r: (read_source(spark, r, src), src) for r, src in config.warehouse.items()}
-        current = _fingerprints(spark, config, roles, build)
-        values = _index_values(_refreshed(roles, build), config)
+        current = fingerprint_customers(spark, config, roles, build)
+        values = _index_values(refreshed_roles(roles, build), config)
         counts = _write_exact(spark, config, roles, values, key, build)
         if config.crosscheck.fuzzy:
             values = _write_fuzzy(spark, config, roles, values, key, build)
@@ -78,47 +67,6 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
            "customers_refreshed": build.refreshed, "customers": build.customers}  # fmt: skip
     append(spark.createDataFrame([row], T.INDEX_BUILDS_SCHEMA), config.table(T.INDEX_BUILDS))
     return {"mode": mode, "rows_per_field": counts, "customers_refreshed": build.refreshed}
-
-
-def _plan(spark: SparkSession, config: Config, key: str, rebuild: bool) -> Build | None:
-    """None when nothing changed since the last build; else whether to build whole."""
-    fingerprint = key_fingerprint(key)
-    snapshots = {role: source_snapshot(spark, src) for role, src in config.warehouse.items()}
-    names = (T.INDEX, T.INDEX_BUILDS, T.INDEX_FPS)
-    last = None
-    if all(table_exists(spark, config.table(n)) for n in names):
-        builds = read_table(spark, config.table(T.INDEX_BUILDS))
-        last = builds.orderBy(F.col("built_at").desc()).first()
-    stale = last is None or last.key_fingerprint != fingerprint
-    full = rebuild or config.rebuild_index or stale
-    fuzzy_current = config.crosscheck.fuzzy and table_exists(spark, config.table(T.FUZZY_INDEX))
-    known = "unknown" not in snapshots.values()
-    unchanged = dict(field_of(last, "source_snapshots") or {}) == snapshots
-    if not full and known and unchanged and (fuzzy_current or not config.crosscheck.fuzzy):
-        return None
-    return Build(fingerprint, snapshots, full, fuzzy_current)
-
-
-def _fingerprints(spark: SparkSession, config: Config, roles: Roles, build: Build) -> DataFrame:
-    """Every customer's fingerprint (persisted); sets the customers to refresh, and turns an
-    incremental build into a full one when too many changed."""
-    with log.stage("index-fingerprints") as sub:
-        current = incr.customer_fingerprints(roles).persist(StorageLevel.MEMORY_AND_DISK)
-        build.customers = build.refreshed = sub["rows"] = current.count()
-    if not build.full:
-        previous = read_table(spark, config.table(T.INDEX_FPS))
-        changed = incr.changed_customers(previous, current)
-        build.changed = changed.persist(StorageLevel.MEMORY_AND_DISK)
-        build.refreshed = build.changed.count()
-        build.full = build.refreshed > config.index_full_rebuild_share * max(build.customers, 1)
-    return current
-
-
-def _refreshed(roles: Roles, build: Build) -> Roles:
-    """The roles' rows of the customers this build normalises."""
-    if build.full:
-        return roles
-    return {r: (incr.restrict(df, src, build.changed), src) for r, (df, src) in roles.items()}
 
 
 def _role_values(roles: Roles) -> list[DataFrame]:
@@ -208,12 +156,7 @@ def _write_warehouse_profile(
     each sample's profile is compared with. With a full build's `index_values` (persisted),
     e-mail and phone are read there instead of being cleaned again."""
     df, src = customers
-    people = df.select(
-        *[
-            (F.col(src.columns[c]) if c in src.columns else F.lit(None)).cast("string").alias(c)
-            for c in ("email", "phone", "country")
-        ]
-    )
+    people = prov.contact_columns(df, src.columns)
     if index_values is not None:
         bit = 1 << keys.SOURCES.index("customers")
         values = prov.index_profile_values(index_values, people, bit, config.normalise)
