@@ -147,10 +147,16 @@ def _signal(pids: list[int], sig: signal.Signals) -> None:
             pass
 
 
-def submit_command(cluster: Cluster, dist: Path, job_args: list[str],
-                   java_opts: str = "") -> list[str]:  # fmt: skip
+def submit_command(
+    cluster: Cluster,
+    dist: Path,
+    job_args: list[str],
+    java_opts: str = "",
+    conf: dict[str, str] | None = None,
+) -> list[str]:
     """spark-submit of the packaged pipeline: Delta's cached jars with --jars, the package zip
-    with --py-files; Delta's SQL extension and catalog are set by jobs.session."""
+    with --py-files; Delta's SQL extension and catalog are set by jobs.session. `conf`: more
+    Spark settings (small test data wants few shuffle partitions)."""
     jars = cached_jars()
     if not jars:
         raise RuntimeError("no cached Delta jars: run `make jars` first")
@@ -168,6 +174,7 @@ def submit_command(cluster: Cluster, dist: Path, job_args: list[str],
         "--conf", "spark.executor.cores=1",
         "--conf", "spark.cores.max=2",
         "--conf", "spark.ui.enabled=false",
+        *[arg for k, v in (conf or {}).items() for arg in ("--conf", f"{k}={v}")],
         "--jars", ",".join(jars),
         "--py-files", str(dist / f"crosscheck-{version()}.zip"),
         str(dist / ENTRY_NAME),

@@ -50,7 +50,8 @@ def submitted(standalone, small_demo, tmp_path_factory):
     dist = build_dist.build_pyfiles(base / "dist")[0].parent
     lakehouse = base / "lakehouse"
     args = ["run", *job_args(small_demo, lakehouse)]
-    cmd = cluster.submit_command(standalone, dist, args, java_opts=cluster.QUICK_JVM)
+    small = {"spark.sql.shuffle.partitions": "4"}  # two executors still share every stage
+    cmd = cluster.submit_command(standalone, dist, args, java_opts=cluster.QUICK_JVM, conf=small)
     done = subprocess.run(cmd, cwd=base, env=cluster.cluster_env(), capture_output=True,
                           text=True, timeout=900)  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
