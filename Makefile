@@ -6,8 +6,6 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 JARS := .cache/ivy/.resolved
 DEMO := demo_data/truth.json
-WORKERS ?= 2
-XDIST := $(if $(filter-out 0 1,$(WORKERS)),-n $(WORKERS) --dist loadgroup,)
 export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYSPARK_PYTHON := $(abspath $(PY))
 
@@ -40,8 +38,8 @@ demo: $(DEMO) ## Make the demo warehouse and sample under demo_data/
 run: $(STAMP) $(JARS) $(DEMO) ## Run the whole pipeline locally on the demo data, print the verdict
 	$(PY) -m jobs run $(ARGS)
 
-test: $(STAMP) $(JARS) chromium ## Run the full test suite, a test module per worker (WORKERS=2; 1: one process)
-	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
+test: $(STAMP) $(JARS) chromium ## Run the full test suite
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 chromium: ## Install headless Chromium (Debian package) for the report.html checks, if missing
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
@@ -53,10 +51,10 @@ chromium: ## Install headless Chromium (Debian package) for the report.html chec
 	  fi; }
 
 unit: $(STAMP) $(JARS) ## Run the unit tests only
-	$(PY) -m pytest tests/unit $(XDIST) $(PYTEST_ARGS)
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 integration: $(STAMP) $(JARS) ## Run the Spark + Delta round-trip tests only
-	$(PY) -m pytest tests/integration $(XDIST) $(PYTEST_ARGS)
+	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
 
 bench: $(STAMP) $(JARS) bench-accuracy ## Benchmark stages + DuckDB ratio; SIZE=1000000 or SIZE=1000000,10000000 (scaling); XC_ONLY=1: cross-check + report on the last index
 	$(PY) benchmarks/bench.py --customers $${SIZE:-1000000} --sample-lines $${SAMPLE:-0} $${XC_ONLY:+--crosscheck-only}

@@ -19,16 +19,6 @@ TEST_SPARK_CONF = {
 }
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items):
-    """`make test` runs under pytest-xdist with `--dist loadgroup`: every module is one group,
-    run whole on one worker, so a module-scoped pipeline run happens once. Modules sharing a
-    session fixture's run name one group (`xdist_group`)."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
-
-
 @pytest.fixture(scope="session")
 def spark():
     from jobs.session import build_session

@@ -16,7 +16,7 @@ import pytest
 from jobs.render import html as html_report
 from tests.integration.conftest import PLANTED_RUN_ID, read_truth
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("planted")]
+pytestmark = pytest.mark.slow
 MATCH_RED = (0xB4, 0x23, 0x18)  # html_report.COLOURS["MATCH"]
 
 

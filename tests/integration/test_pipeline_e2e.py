@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 from pyspark.sql import functions as F
 
 from tests.integration.conftest import find_leaks, load_report, read_truth, run_cli, run_planted
 
-pytestmark = pytest.mark.xdist_group("planted")  # shares the session's planted run
 FIELDS = ("email", "phone", "name", "address")
 
 
