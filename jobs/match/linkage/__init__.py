@@ -1,0 +1,24 @@
+"""Record-level linkage: each candidate (line, customer) pair gets a comparison vector, one
+level per field, and a Fellegi–Sunter match probability from weights trained per run."""
+
+from jobs.match.linkage.model import (
+    FieldModel,
+    LinkageModel,
+    level_shares,
+    match_probability,
+    match_weight,
+    pattern_counts,
+    probability,
+    train_em,
+)
+
+__all__ = [
+    "FieldModel",
+    "LinkageModel",
+    "level_shares",
+    "match_probability",
+    "match_weight",
+    "pattern_counts",
+    "probability",
+    "train_em",
+]

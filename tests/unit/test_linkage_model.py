@@ -1,0 +1,93 @@
+"""The Fellegi–Sunter model: weights worked out by hand, EM recovering known m and u, and
+the Spark scoring expression agreeing with the model."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+from pyspark.sql import functions as F
+
+from jobs.match import linkage as lk
+from jobs.match.linkage.model import FLOOR
+
+
+def toy_model() -> lk.LinkageModel:
+    """Three customers: Ann Lee, Anne Lee, Bob Roy, e-mails all different. Their three pairs
+    compared on name (0 else, 1 close, 2 exact) and e-mail (0 else, 1 exact): Ann/Anne close,
+    the two pairs with Bob else on name; every e-mail pair else."""
+    u_name = lk.level_shares({0: 2, 1: 1}, 3)
+    u_email = lk.level_shares({0: 3}, 2)
+    return lk.train_em(
+        ["name", "email"], [], [u_name, u_email], [[0.05, 0.15, 0.8], [0.1, 0.9]], 0.01
+    )
+
+
+def test_weights_of_a_three_customer_toy_by_hand():
+    model = toy_model()
+    name, email = model.fields
+    assert name.u == pytest.approx((2 / 3, 1 / 3, FLOOR))
+    assert email.u == pytest.approx((1 - FLOOR, FLOOR))
+    assert model.em_iterations == 0  # no pairs: the conf defaults stand
+    # name close: log2(0.15 / (1/3)) = log2(0.45); exact: log2(0.8 / 1e-6)
+    assert name.weights[1] == pytest.approx(math.log2(0.45))
+    assert name.weights[2] == pytest.approx(math.log2(0.8e6))
+    # e-mail else: log2(0.1 / (1 - 1e-6)), a penalty of about 3.3 bits
+    assert email.weights[0] == pytest.approx(math.log2(0.1 / (1 - FLOOR)))
+    # exact name + exact e-mail, missing fields weigh nothing
+    both = math.log2(0.01 / 0.99) + math.log2(0.8e6) + math.log2(0.9e6)
+    assert model.pattern_weight((2, 1)) == pytest.approx(both)
+    assert model.pattern_weight((2, -1)) == pytest.approx(both - math.log2(0.9e6))
+    assert lk.probability(model.pattern_weight((2, 1))) > 0.999999
+    assert lk.probability(model.pattern_weight((0, 0))) < 0.001
+
+
+TRUE_M = [[0.05, 0.1, 0.85], [0.2, 0.8], [0.1, 0.3, 0.6]]
+TRUE_U = [[0.9, 0.09, 0.01], [0.95, 0.05], [0.7, 0.25, 0.05]]
+
+
+def generated_patterns(n: int, prior: float, seed: int = 3) -> list[tuple[tuple[int, ...], int]]:
+    rng = random.Random(seed)
+    counts: dict[tuple[int, ...], int] = {}
+    for _ in range(n):
+        probs = TRUE_M if rng.random() < prior else TRUE_U
+        pattern = tuple(rng.choices(range(len(p)), weights=p)[0] for p in probs)
+        if rng.random() < 0.05:  # a field missing on one side now and then
+            pattern = (-1, *pattern[1:])
+        counts[pattern] = counts.get(pattern, 0) + 1
+    return sorted(counts.items())
+
+
+def test_em_recovers_known_m_and_prior():
+    patterns = generated_patterns(40_000, prior=0.2)
+    start = [[0.2, 0.3, 0.5], [0.4, 0.6], [0.3, 0.3, 0.4]]  # not the truth
+    model = lk.train_em(["a", "b", "c"], patterns, TRUE_U, start, 0.5)
+    assert model.converged and model.em_iterations > 1
+    assert model.prior == pytest.approx(0.2, abs=0.02)
+    for f, true in zip(model.fields, TRUE_M, strict=True):
+        assert f.m == pytest.approx(true, abs=0.05)
+
+
+def test_em_keeps_defaults_when_there_is_nothing_to_learn():
+    patterns = [((0, 0, 0), 50)]  # a handful of pairs that all disagree
+    start = [[0.05, 0.1, 0.85], [0.2, 0.8], [0.1, 0.3, 0.6]]
+    model = lk.train_em(["a", "b", "c"], patterns, TRUE_U, start, 0.01)
+    assert model.em_iterations == 0
+    assert [f.m for f in model.fields] == [pytest.approx(s) for s in start]
+
+
+def test_the_spark_weight_equals_the_model(spark):
+    model = lk.train_em(["a", "b", "c"], generated_patterns(5_000, 0.3), TRUE_U, TRUE_M, 0.3)
+    rows = [(0, 2, 1, 2), (1, 0, 0, 0), (2, -1, 1, 1), (3, 1, -1, -1), (4, None, 0, 1)]
+    df = spark.createDataFrame(rows, "id int, ga int, gb int, gc int")
+    gammas = ["ga", "gb", "gc"]
+    scored = df.select("id", lk.match_weight(model, gammas).alias("w"), *gammas).withColumn(
+        "p", lk.match_probability(F.col("w"))
+    )
+    for r in scored.collect():
+        pattern = tuple(-1 if r[g] is None else r[g] for g in gammas)
+        assert r.w == pytest.approx(model.pattern_weight(pattern))
+        assert r.p == pytest.approx(lk.probability(model.pattern_weight(pattern)))
+    counts = dict(lk.pattern_counts(df.fillna(-1), gammas))
+    assert counts[(2, 1, 2)] == 1 and sum(counts.values()) == len(rows)
