@@ -91,3 +91,41 @@ def test_the_spark_weight_equals_the_model(spark):
         assert r.p == pytest.approx(lk.probability(model.pattern_weight(pattern)))
     counts = dict(lk.pattern_counts(df.fillna(-1), gammas))
     assert counts[(2, 1, 2)] == 1 and sum(counts.values()) == len(rows)
+
+
+LEVELS = {
+    "name": [lk.LevelRule("exact", "exact"), lk.LevelRule("dice_0.9", "fuzzy", 0.9),
+             lk.LevelRule("dice_0.8", "fuzzy", 0.8)],
+    "email": [lk.LevelRule("exact", "exact"), lk.LevelRule("local_part", "email_local_part")],
+    "phone": [lk.LevelRule("exact", "exact")],
+}  # fmt: skip
+
+
+def test_comparison_vectors_from_evidence(spark):
+    evidence = spark.createDataFrame(
+        [
+            (1, "name", "c1", "fuzzy", 0.85),  # dice 0.8 level
+            (1, "name", "c1", "fuzzy", 0.95),  # a better score for the same pair wins
+            (1, "email", "c1", "exact", None),
+            (2, "email", "c2", "email_local_part", 1.0),
+            (2, "name", None, "exact", None),  # a key hitting no listed customer: no pair
+            (3, "phone", "c1", "exact", None),
+        ],
+        "line_number long, field string, customer_id string, method string, score double",
+    )
+    line_fields = spark.createDataFrame(
+        [(1, "name"), (1, "email"), (1, "phone"), (2, "email"), (2, "name"), (3, "phone")],
+        "line_number long, field string",
+    )
+    customer_fields = spark.createDataFrame(
+        [("c1", "name"), ("c1", "email"), ("c1", "phone"), ("c2", "email")],
+        "customer_id string, field string",
+    )
+    vectors = lk.comparison_vectors(evidence, line_fields, customer_fields, LEVELS)
+    got = {(r.line_number, r.customer_id): (r.gamma_name, r.gamma_email, r.gamma_phone)
+           for r in vectors.collect()}  # fmt: skip
+    assert got == {
+        (1, "c1"): (2, 2, 0),  # name dice >= 0.9, e-mail exact, phones both held but differ
+        (2, "c2"): (-1, 1, -1),  # c2 has no name or phone: missing, not disagreeing
+        (3, "c1"): (-1, -1, 1),  # line 3 holds a phone only
+    }

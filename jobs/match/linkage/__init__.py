@@ -11,8 +11,20 @@ from jobs.match.linkage.model import (
     probability,
     train_em,
 )
+from jobs.match.linkage.vectors import (
+    LevelRule,
+    comparison_vectors,
+    customer_fields_of,
+    gamma,
+    line_fields_of,
+)
 
 __all__ = [
+    "LevelRule",
+    "comparison_vectors",
+    "customer_fields_of",
+    "gamma",
+    "line_fields_of",
     "FieldModel",
     "LinkageModel",
     "level_shares",

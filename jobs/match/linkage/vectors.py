@@ -1,0 +1,103 @@
+"""Comparison vectors of candidate (line, customer) pairs, from the evidence the exact and
+fuzzy matchers already wrote: hashes and scores only, no value is looked at again.
+
+A field's levels are listed best first in conf (`LevelRule`): a piece of evidence reaches a
+level when its method is the level's and its score is at least the level's. A pair's level
+for a field is the best any of its evidence reaches, numbered k (the first listed) down to 1;
+0 when both sides hold the field and nothing agreed; -1 when either side has none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+PAIR = ["line_number", "customer_id"]
+
+
+@dataclass(frozen=True)
+class LevelRule:
+    """One agreeing level of a field: evidence of `method` scoring at least `min_score`."""
+
+    name: str
+    method: str
+    min_score: float = 1.0
+
+
+def gamma(field: str) -> str:
+    """The comparison vector's column for `field`."""
+    return f"gamma_{field}"
+
+
+def _level(levels: Sequence[LevelRule]) -> Column:
+    """An evidence row's level among its field's `levels` (k for the first, 0 for none)."""
+    out = F.lit(0)
+    for i, rule in reversed(list(enumerate(levels))):
+        reached = (F.col("method") == rule.method) & (
+            F.coalesce(F.col("score"), F.lit(1.0)) >= rule.min_score
+        )
+        out = F.when(reached, F.lit(len(levels) - i)).otherwise(out)
+    return out
+
+
+def comparison_vectors(
+    evidence: DataFrame,
+    line_fields: DataFrame,
+    customer_fields: DataFrame,
+    levels: Mapping[str, Sequence[LevelRule]],
+) -> DataFrame:
+    """Candidate pairs -> (line_number, customer_id, gamma_<field>...), one row per pair.
+
+    `evidence`: (line_number, field, customer_id, method, score) rows of both matchers; every
+    pair in it with a customer is a candidate. `line_fields` / `customer_fields`: (line_number,
+    field) / (customer_id, field) for every field a side holds, to tell "disagrees" (0) from
+    "missing" (-1)."""
+    fields = list(levels)
+    scored = evidence.filter(F.col("customer_id").isNotNull()).select(
+        *PAIR,
+        "field",
+        F.coalesce(
+            *[F.when(F.col("field") == f, _level(levels[f])) for f in fields], F.lit(0)
+        ).alias("level"),
+    )
+    best = scored.groupBy(*PAIR).agg(
+        *[F.max(F.when(F.col("field") == f, F.col("level"))).alias(f"_{f}") for f in fields]
+    )
+    held_line = line_fields.groupBy("line_number").agg(F.collect_set("field").alias("_line_fields"))
+    held_customer = customer_fields.groupBy("customer_id").agg(
+        F.collect_set("field").alias("_customer_fields")
+    )
+    joined = best.join(held_line, on="line_number", how="left").join(
+        held_customer, on="customer_id", how="left"
+    )
+    both = {
+        f: F.array_contains(F.coalesce(F.col("_line_fields"), F.array()), f)
+        & F.array_contains(F.coalesce(F.col("_customer_fields"), F.array()), f)
+        for f in fields
+    }
+    return joined.select(
+        *PAIR,
+        *[
+            F.coalesce(F.col(f"_{f}"), F.when(both[f], F.lit(0)).otherwise(F.lit(-1)))
+            .cast("int")
+            .alias(gamma(f))
+            for f in fields
+        ],
+    )
+
+
+def line_fields_of(normalised: DataFrame, fields: Sequence[str]) -> DataFrame:
+    """sample_normalised -> (line_number, field) for each field whose key the line holds."""
+    held = F.array(*[F.when(F.col(f"{f}_key").isNotNull(), F.lit(f)) for f in fields])
+    return normalised.select("line_number", F.explode(F.array_compact(held)).alias("field"))
+
+
+def customer_fields_of(index: DataFrame, customers: DataFrame) -> DataFrame:
+    """match_index rows of the candidate customers -> (customer_id, field) they hold."""
+    wanted = customers.select("customer_id").distinct()
+    return (
+        index.join(wanted, on="customer_id", how="inner").select("customer_id", "field").distinct()
+    )
