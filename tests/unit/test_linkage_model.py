@@ -129,3 +129,33 @@ def test_comparison_vectors_from_evidence(spark):
         (2, "c2"): (-1, 1, -1),  # c2 has no name or phone: missing, not disagreeing
         (3, "c1"): (-1, -1, 1),  # line 3 holds a phone only
     }
+
+
+def test_exact_u_from_key_frequencies(spark):
+    index = spark.createDataFrame(
+        [("name", "k1", "c1"), ("name", "k1", "c2"), ("name", "k2", "c3"),
+         ("name", "k2", "c3"),  # the same key from two roles counts once
+         ("email", "e1", "c1"), ("email", "e2", "c2")],
+        "field string, match_key string, customer_id string",
+    )  # fmt: skip
+    u = {r.field: r.u for r in lk.exact_u(index).collect()}
+    assert u["name"] == pytest.approx((2 * 2 + 1 * 1) / 3**2)
+    assert u["email"] == pytest.approx(2 / 2**2)
+
+
+def scored_pairs(spark):
+    rows = [(1, "a", 10.0), (1, "b", 9.0), (2, "a", 8.0), (2, "b", 1.0), (3, "c", -2.0),
+            (4, "a", None)]  # fmt: skip
+    df = spark.createDataFrame(rows, "line_number long, customer_id string, match_weight double")
+    return df.fillna({"match_weight": -99.0}).withColumn(
+        "match_probability", lk.match_probability(F.col("match_weight"))
+    )
+
+
+def test_best_per_line_and_one_to_one(spark):
+    pairs = scored_pairs(spark)
+    best = {r.line_number: r.customer_id for r in lk.best_per_line(pairs).collect()}
+    assert best == {1: "a", 2: "a", 3: "c", 4: "a"}
+    # greedy: (1, a) first; line 2 then gets b; line 4 had only a, already taken
+    one = {r.line_number: r.customer_id for r in lk.one_to_one(pairs).collect()}
+    assert one == {1: "a", 2: "b", 3: "c"}
