@@ -19,6 +19,8 @@ from jobs.settings.matching import (
     KEYS,
     REFINES,
     BlockRule,
+    LevelRule,
+    LinkageConf,
     MatchingConf,
     load_matching,
     matching_conf,
@@ -28,6 +30,7 @@ from jobs.settings.normalise import CountriesConf, NormaliseConf, load_normalise
 __all__ = [
     "COMPARATORS", "CONF_DIR", "DEMO_HASH_KEY", "EXPECTATIONS_DIR", "FIELDS", "IDENTIFYING",
     "KEYS", "REFINES", "SAMPLE_FIELDS", "BlockRule", "Config", "CountriesConf", "CrosscheckConf",
+    "LevelRule", "LinkageConf",
     "MatchingConf", "NormaliseConf", "ProvenanceConf", "SampleConf", "SourceConf", "VerdictConf",
     "apply_overrides", "load_config", "load_matching", "load_normalise", "matching_conf",
 ]  # fmt: skip

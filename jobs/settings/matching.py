@@ -43,10 +43,41 @@ class BlockRule:
 
 
 @dataclass(frozen=True)
+class LevelRule:
+    """One agreeing level of a field in record linkage: evidence of `method` scoring at least
+    `min_score`. `m`: EM's start (and fallback) for its share among matches; `u`: its share
+    among non-matches, for levels other than exact (whose u comes from key frequencies)."""
+
+    name: str
+    method: str
+    min_score: float = 1.0
+    m: float = 0.5
+    u: float | None = None
+
+
+@dataclass(frozen=True)
+class LinkageConf:
+    """Record linkage: levels per field (best first), the probability a link needs, EM's
+    start and the one-to-one option."""
+
+    fields: tuple[tuple[str, tuple[LevelRule, ...]], ...] = ()
+    threshold: float = 0.95
+    prior: float = 0.01
+    min_matches: float = 10.0
+    max_iterations: int = 100
+    one_to_one: bool = False
+
+    @property
+    def levels(self) -> dict[str, tuple[LevelRule, ...]]:
+        return dict(self.fields)
+
+
+@dataclass(frozen=True)
 class MatchingConf:
     rules: tuple[BlockRule, ...]
     initial_score: float = 0.85
     heaviest_keys: int = 5
+    linkage: LinkageConf = LinkageConf()
 
     def for_field(self, field: str) -> tuple[BlockRule, ...]:
         return tuple(r for r in self.rules if r.field == field)
@@ -90,6 +121,45 @@ def _rule(raw: Mapping[str, Any], default_budget: int) -> BlockRule:
     )
 
 
+def _level(raw: Mapping[str, Any], where: str) -> LevelRule:
+    known = set(LevelRule.__dataclass_fields__)
+    named = {("name" if k == "level" else k): v for k, v in raw.items()}
+    unknown = set(named) - known
+    if unknown or "name" not in named or "method" not in named:
+        raise ConfigError(f"{where}: a level needs `level` and `method`, knows {sorted(known)}")
+    level = LevelRule(
+        name=str(named["name"]),
+        method=str(named["method"]),
+        min_score=float(named.get("min_score", 1.0)),
+        m=float(named.get("m", 0.5)),
+        u=None if named.get("u") is None else float(named["u"]),
+    )
+    if not 0 < level.m < 1 or (level.u is not None and not 0 < level.u < 1):
+        raise ConfigError(f"{where}.{level.name}: m and u are probabilities between 0 and 1")
+    if level.method != "exact" and level.u is None:
+        raise ConfigError(f"{where}.{level.name}: a level other than exact needs its u")
+    return level
+
+
+def linkage_conf(raw: Mapping[str, Any]) -> LinkageConf:
+    """The `linkage` section -> LinkageConf; each field's m must leave room for "else"."""
+    fields = []
+    for field, levels in (raw.get("fields") or {}).items():
+        where = f"matching.linkage.fields.{field}"
+        parsed = tuple(_level(lv, where) for lv in levels or [])
+        if not parsed or sum(lv.m for lv in parsed) >= 1:
+            raise ConfigError(f"{where}: needs levels whose m add up to less than 1")
+        fields.append((str(field), parsed))
+    return LinkageConf(
+        fields=tuple(fields),
+        threshold=float(raw.get("threshold", 0.95)),
+        prior=float(raw.get("prior", 0.01)),
+        min_matches=float(raw.get("min_matches", 10.0)),
+        max_iterations=int(raw.get("max_iterations", 100)),
+        one_to_one=bool(raw.get("one_to_one", False)),
+    )
+
+
 def matching_conf(raw: Mapping[str, Any]) -> MatchingConf:
     """Parsed YAML (a mapping) -> MatchingConf, with every rule validated."""
     budget = int(raw.get("pair_budget", 5_000_000))
@@ -101,6 +171,7 @@ def matching_conf(raw: Mapping[str, Any]) -> MatchingConf:
         rules=rules,
         initial_score=float(raw.get("initial_score", 0.85)),
         heaviest_keys=int(raw.get("heaviest_keys", 5)),
+        linkage=linkage_conf(raw.get("linkage") or {}),
     )
 
 

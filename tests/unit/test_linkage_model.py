@@ -9,8 +9,11 @@ import random
 import pytest
 from pyspark.sql import functions as F
 
+from jobs.errors import ConfigError
 from jobs.match import linkage as lk
 from jobs.match.linkage.model import FLOOR
+from jobs.settings import LevelRule, LinkageConf, load_config
+from jobs.settings.matching import linkage_conf
 
 
 def toy_model() -> lk.LinkageModel:
@@ -94,10 +97,10 @@ def test_the_spark_weight_equals_the_model(spark):
 
 
 LEVELS = {
-    "name": [lk.LevelRule("exact", "exact"), lk.LevelRule("dice_0.9", "fuzzy", 0.9),
-             lk.LevelRule("dice_0.8", "fuzzy", 0.8)],
-    "email": [lk.LevelRule("exact", "exact"), lk.LevelRule("local_part", "email_local_part")],
-    "phone": [lk.LevelRule("exact", "exact")],
+    "name": [LevelRule("exact", "exact"), LevelRule("dice_0.9", "fuzzy", 0.9),
+             LevelRule("dice_0.8", "fuzzy", 0.8)],
+    "email": [LevelRule("exact", "exact"), LevelRule("local_part", "email_local_part")],
+    "phone": [LevelRule("exact", "exact")],
 }  # fmt: skip
 
 
@@ -159,3 +162,47 @@ def test_best_per_line_and_one_to_one(spark):
     # greedy: (1, a) first; line 2 then gets b; line 4 had only a, already taken
     one = {r.line_number: r.customer_id for r in lk.one_to_one(pairs).collect()}
     assert one == {1: "a", 2: "b", 3: "c"}
+
+
+def test_conf_levels_give_the_start_values():
+    conf = load_config().matching.linkage
+    names, us, ms = lk.start_values(conf, {"name": 0.01})
+    assert names == ["email", "phone", "name", "address"]
+    name = names.index("name")
+    # name levels: else, dice_0.8, dice_0.9, exact (the first listed is the highest)
+    assert us[name] == pytest.approx([1 - 0.001 - 0.0002 - 0.01, 0.001, 0.0002, 0.01])
+    assert ms[name] == pytest.approx([1 - 0.08 - 0.12 - 0.75, 0.08, 0.12, 0.75])
+    assert all(sum(u) == pytest.approx(1) and sum(m) == pytest.approx(1) for u, m in zip(us, ms, strict=True))
+
+
+def test_a_level_needs_its_u_and_probabilities():
+    bad = {"fields": {"name": [{"level": "close", "method": "fuzzy", "m": 0.2}]}}
+    with pytest.raises(ConfigError, match="needs its u"):
+        linkage_conf(bad)
+    over = {"fields": {"name": [{"level": "exact", "method": "exact", "m": 1.2}]}}
+    with pytest.raises(ConfigError, match="between 0 and 1"):
+        linkage_conf(over)
+
+
+def test_train_and_score_on_vectors(spark):
+    exact = LevelRule("exact", "exact", m=0.4)
+    conf = LinkageConf(
+        fields=(
+            ("a", (exact, LevelRule("near", "fuzzy", 0.8, 0.3, 0.09))),
+            ("b", (exact,)),
+            ("c", (exact, LevelRule("near", "fuzzy", 0.8, 0.4, 0.25))),
+        ),
+        prior=0.5,
+    )
+    patterns = generated_patterns(20_000, prior=0.2)
+    rows = [(i, f"c{i}", *p) for i, (p, n) in enumerate(patterns) for _ in range(n)]
+    vectors = spark.createDataFrame(
+        rows, "line_number long, customer_id string, gamma_a int, gamma_b int, gamma_c int"
+    )
+    # exact u as TRUE_U's top level: EM then has the true u for every level
+    model = lk.train(vectors, conf, {"a": 0.01, "b": 0.05, "c": 0.05})
+    assert model.prior == pytest.approx(0.2, abs=0.02)
+    assert model.fields[0].m == pytest.approx(TRUE_M[0], abs=0.05)
+    scored = lk.scored_pairs(vectors, model)
+    top = scored.filter((F.col("gamma_a") == 2) & (F.col("gamma_b") == 1) & (F.col("gamma_c") == 2))
+    assert top.first().match_probability > 0.99

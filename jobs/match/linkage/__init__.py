@@ -12,8 +12,8 @@ from jobs.match.linkage.model import (
     probability,
     train_em,
 )
+from jobs.match.linkage.train import scored_pairs, start_values, train
 from jobs.match.linkage.vectors import (
-    LevelRule,
     comparison_vectors,
     customer_fields_of,
     gamma,
@@ -25,7 +25,6 @@ __all__ = [
     "best_per_line",
     "exact_u",
     "one_to_one",
-    "LevelRule",
     "comparison_vectors",
     "customer_fields_of",
     "gamma",
@@ -37,5 +36,8 @@ __all__ = [
     "match_weight",
     "pattern_counts",
     "probability",
+    "scored_pairs",
+    "start_values",
+    "train",
     "train_em",
 ]

@@ -10,21 +10,13 @@ for a field is the best any of its evidence reaches, numbered k (the first liste
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from jobs.settings import LevelRule
+
 PAIR = ["line_number", "customer_id"]
-
-
-@dataclass(frozen=True)
-class LevelRule:
-    """One agreeing level of a field: evidence of `method` scoring at least `min_score`."""
-
-    name: str
-    method: str
-    min_score: float = 1.0
 
 
 def gamma(field: str) -> str:

@@ -1,0 +1,55 @@
+"""A run's linkage model, from its comparison vectors and the warehouse, and the scored
+pairs: conf levels -> start values, key frequencies -> exact u, EM -> m and the prior."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pyspark.sql import DataFrame
+
+from jobs.match.linkage.model import (
+    LinkageModel,
+    match_probability,
+    match_weight,
+    pattern_counts,
+    train_em,
+)
+from jobs.match.linkage.vectors import PAIR, gamma
+from jobs.settings import LinkageConf
+
+
+def start_values(
+    conf: LinkageConf, exact_u: Mapping[str, float]
+) -> tuple[list[str], list[list[float]], list[list[float]]]:
+    """(fields, u, m) per level 0..k, level k the first listed: conf's m and u, the exact
+    level's u from the warehouse (`exact_u`, per field), "else" taking what remains."""
+    names, us, ms = [], [], []
+    for field, levels in conf.fields:
+        ordered = list(reversed(levels))  # level 1 first
+        u = [exact_u.get(field, 1e-6) if lv.u is None else lv.u for lv in ordered]
+        m = [lv.m for lv in ordered]
+        names.append(field)
+        us.append([max(1.0 - sum(u), 1e-6), *u])
+        ms.append([max(1.0 - sum(m), 1e-6), *m])
+    return names, us, ms
+
+
+def train(vectors: DataFrame, conf: LinkageConf, exact_u: Mapping[str, float]) -> LinkageModel:
+    """The model of one run: EM over its vectors' pattern counts (one small collect)."""
+    names, us, ms = start_values(conf, exact_u)
+    patterns = pattern_counts(vectors, [gamma(f) for f in names])
+    return train_em(
+        names, patterns, us, ms, conf.prior, conf.max_iterations, min_matches=conf.min_matches
+    )
+
+
+def scored_pairs(vectors: DataFrame, model: LinkageModel) -> DataFrame:
+    """Vectors -> the same rows with `match_weight` (bits) and `match_probability`."""
+    gammas = [gamma(f.name) for f in model.fields]
+    weight = match_weight(model, gammas)
+    return vectors.select(
+        *PAIR,
+        *gammas,
+        weight.alias("match_weight"),
+        match_probability(weight).alias("match_probability"),
+    )
