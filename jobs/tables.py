@@ -35,6 +35,8 @@ RESULTS = _table("crosscheck_runs", "a run's line counts and chance baseline")
 BLOCKING = _table("blocking_diagnostics", "per field: exact-key pairs, hot keys, action")
 FUZZY_EVIDENCE = _table("fuzzy_evidence", "a fuzzy or weak match of a line to a customer")
 FUZZY_BLOCKING = _table("fuzzy_blocking", "per fuzzy rule: blocks, pairs, what was skipped")
+LINKS = _table("line_links", "a line's best customer: comparison vector, match probability")
+LINKAGE_MODEL = _table("linkage_model", "a run's trained m, u and weight of one field level")
 CANARY = _table("canary_evidence", "a match on a honeytoken customer")
 PRIOR = _table("prior_samples", "a sample key seen in a run (for recycled samples)")
 RECYCLED = _table("recycled_overlap", "per earlier run and field: shared keys")
@@ -63,6 +65,10 @@ PROVENANCE_RUNS_SCHEMA = (
 OVERLAP_SCHEMA = (
     "earlier_run_id string, earlier_ingested_at timestamp, field string, keys_this_run bigint, "
     "keys_seen bigint, share double"
+)
+LINKAGE_MODEL_SCHEMA = (
+    "field string, level int, level_name string, m double, u double, weight double, "
+    "prior double, em_iterations int"
 )
 COUNTS_SCHEMA = "dimension string, value string, n bigint"
 HEADER_ROWS_SCHEMA = (

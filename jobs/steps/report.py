@@ -103,6 +103,8 @@ def _lines(res: Any) -> dict:
         "same_record_expected_by_chance": round(res.same_record_expected, 3),
         "same_record_2plus_with_fuzzy": res.same_record_2plus_with_fuzzy,
         "same_record_expected_with_fuzzy": round(res.same_record_expected_with_fuzzy, 3),
+        "linked": getattr(res, "linked_lines", None),
+        "linkage_candidates": getattr(res, "linkage_candidate_lines", None),
     }
 
 

@@ -1,0 +1,66 @@
+"""Record linkage on the shared demo run: every line's best customer, checked against the
+generator's truth (which customer each planted line was made from)."""
+
+from __future__ import annotations
+
+import pytest
+from pyspark.sql import functions as F
+
+from tests.integration.conftest import PLANTED_RUN_ID, load_report, read_truth
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("planted")]
+FIELDS = ("email", "phone", "name", "address")
+
+
+@pytest.fixture(scope="module")
+def links(planted_run, demo, spark):
+    lakehouse, code, _ = planted_run
+    assert code == 0
+    raw = spark.read.format("delta").load(str(lakehouse / "sample_raw"))
+    raw = raw.filter(F.col("run_id") == PLANTED_RUN_ID)
+    where = {r.line_number: (r.source_file.rsplit("/", 1)[-1], r.file_line)
+             for r in raw.select("line_number", "source_file", "file_line").collect()}  # fmt: skip
+    table = spark.read.format("delta").load(str(lakehouse / "line_links"))
+    rows = table.filter(F.col("run_id") == PLANTED_RUN_ID).collect()
+    truth = {(t["source_file"], int(t["line_number"])): t for t in read_truth(demo)}
+    return [(r, truth[where[r.line_number]]) for r in rows], truth, lakehouse
+
+
+def test_one_link_per_line_and_linked_lines_are_right(links):
+    rows, truth, _ = links
+    assert len({r.line_number for r, _ in rows}) == len(rows)
+    linked = [(r, t) for r, t in rows if r.linked]
+    wrong = [(r.line_number, r.customer_id) for r, t in linked if r.customer_id != t["customer_id"]]
+    assert linked and not wrong
+
+
+def test_lines_with_two_exact_fields_are_linked(links):
+    """A planted line that carries two of its customer's values unchanged (as keyed) is
+    linked to that customer: the linkage never finds less than the same-record rule."""
+    rows, truth, _ = links
+    by_line = {(t["source_file"], t["line_number"]): r for r, t in rows}
+    two_exact = [
+        (t["source_file"], t["line_number"])
+        for t in truth.values()
+        if t["kind"] == "planted" and sum(t[f] == "exact" for f in FIELDS) >= 2
+    ]
+    missed = [k for k in two_exact if k not in by_line or not by_line[k].linked]
+    assert two_exact and len(missed) <= 0.005 * len(two_exact), missed[:10]
+
+
+def test_the_model_is_stored_and_weights_rise_with_the_level(links, spark):
+    _, _, lakehouse = links
+    model = spark.read.format("delta").load(str(lakehouse / "linkage_model"))
+    rows = model.filter(F.col("run_id") == PLANTED_RUN_ID).collect()
+    assert {r.field for r in rows} == set(FIELDS)
+    for field in FIELDS:
+        levels = sorted((r.level, r.weight, r.level_name) for r in rows if r.field == field)
+        assert levels[0][2] == "else" and levels[-1][2] == "exact"
+        assert levels[0][1] < 0 < levels[-1][1]  # disagreeing counts against, exact for
+
+
+def test_the_report_counts_linked_lines(links):
+    rows, _, lakehouse = links
+    lines = load_report(lakehouse, PLANTED_RUN_ID)["lines"]
+    assert lines["linked"] == sum(r.linked for r, _ in rows)
+    assert lines["linkage_candidates"] == len(rows)
