@@ -8,7 +8,7 @@ from pyspark.sql import functions as F
 
 from tests.integration.conftest import PLANTED_RUN_ID, load_report, read_truth
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("planted")]
+pytestmark = pytest.mark.slow
 FIELDS = ("email", "phone", "name", "address")
 
 
