@@ -57,12 +57,14 @@ class LevelRule:
 
 @dataclass(frozen=True)
 class LinkageConf:
-    """Record linkage: levels per field (best first), the probability a link needs, EM's
-    start and the one-to-one option."""
+    """Record linkage: levels per field (best first), the probability a link needs, the
+    share of lines assumed to be someone's (the prior: that share / customers), EM's limits
+    and the one-to-one option."""
 
     fields: tuple[tuple[str, tuple[LevelRule, ...]], ...] = ()
     threshold: float = 0.95
-    prior: float = 0.01
+    matched_share: float = 1.0
+    m_pseudo_pairs: float = 50.0
     min_matches: float = 10.0
     max_iterations: int = 100
     one_to_one: bool = False
@@ -153,7 +155,8 @@ def linkage_conf(raw: Mapping[str, Any]) -> LinkageConf:
     return LinkageConf(
         fields=tuple(fields),
         threshold=float(raw.get("threshold", 0.95)),
-        prior=float(raw.get("prior", 0.01)),
+        matched_share=float(raw.get("matched_share", 1.0)),
+        m_pseudo_pairs=float(raw.get("m_pseudo_pairs", 50.0)),
         min_matches=float(raw.get("min_matches", 10.0)),
         max_iterations=int(raw.get("max_iterations", 100)),
         one_to_one=bool(raw.get("one_to_one", False)),

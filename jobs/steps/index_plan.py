@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from pyspark import StorageLevel
@@ -31,6 +32,8 @@ class Build:
     changed: DataFrame | None = None  # customer_id of the customers to refresh
     customers: int = 0
     refreshed: int = 0
+    # the index_builds row's time, and the run id of the build's quality results with it
+    built_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
 
 def plan_build(spark: SparkSession, config: Config, key: str, rebuild: bool) -> Build | None:

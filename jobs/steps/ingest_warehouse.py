@@ -8,7 +8,7 @@ is asked for."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from pyspark import StorageLevel
@@ -62,7 +62,7 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
         _unpersist(values)
         mode = "full" if build.full else "incremental"
         st.update(rows=sum(counts.values()), mode=mode, customers_refreshed=build.refreshed)
-    row = {"built_at": datetime.now(timezone.utc), "key_fingerprint": build.fingerprint,
+    row = {"built_at": build.built_at, "key_fingerprint": build.fingerprint,
            "rows_per_field": counts, "source_snapshots": build.snapshots, "mode": mode,
            "customers_refreshed": build.refreshed, "customers": build.customers}  # fmt: skip
     append(spark.createDataFrame([row], T.INDEX_BUILDS_SCHEMA), config.table(T.INDEX_BUILDS))
@@ -106,7 +106,7 @@ def _write_exact(
         per_field = index.groupBy("field").agg(F.count(F.lit(1)).alias("n")).collect()
         counts = {r.field: r.n for r in per_field}
         sub["rows"] = sum(counts.values())
-    _check_index(spark, config, roles, index, counts)
+    _check_index(spark, config, roles, index, counts, build.built_at)
     with log.stage("index-write"):
         if build.full:
             overwrite(index, location, ["field"], config.index_max_records_per_file)
@@ -118,10 +118,15 @@ def _write_exact(
 
 
 def _check_index(
-    spark: SparkSession, config: Config, roles: Roles, index: DataFrame, counts: dict
+    spark: SparkSession,
+    config: Config,
+    roles: Roles,
+    index: DataFrame,
+    counts: dict,
+    built_at: datetime,
 ) -> None:
     builds = config.table(T.INDEX_BUILDS)
-    check_run = quality.index_run_id(datetime.now(timezone.utc))
+    check_run = quality.index_run_id(built_at)
     customers_df, customers_src = roles["customers"]
     previous = read_table(spark, builds) if table_exists(spark, builds) else None
     customers = quality.customers_view(customers_df, customers_src.columns)

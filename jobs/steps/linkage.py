@@ -42,8 +42,10 @@ def write_links(
             lk.customer_fields_of(index, customers),
             levels,
         ).persist(StorageLevel.MEMORY_AND_DISK)
-        exact_u = {r.field: r.u for r in lk.exact_u(index).collect()}
-        model = lk.train(vectors, conf, exact_u)
+        measured = lk.exact_u(index).collect()
+        customers = max((r.customers for r in measured), default=1)
+        prior = lk.random_pair_prior(conf, customers)
+        model = lk.train(vectors, conf, {r.field: r.u for r in measured}, prior)
         gammas = [lk.gamma(f) for f in levels]
         scored = lk.scored_pairs(vectors, model)
         pick = lk.one_to_one if conf.one_to_one else lk.best_per_line

@@ -25,6 +25,14 @@ def test_run_exits_zero_with_match(planted_run):
     assert load_report(lakehouse, "planted")["verdict"]["code"] == "MATCH"
 
 
+def test_report_holds_the_index_builds_quality_checks(planted_run):
+    """The index build's checks are stored under the build's own run id (from its
+    index_builds row) and the report shows them beside the sample's."""
+    lakehouse, _, _ = planted_run
+    tables = {q["table"] for q in load_report(lakehouse, "planted")["quality"]}
+    assert {"match_index", "warehouse_customers", "sample_raw", "sample_normalised"} <= tables
+
+
 def test_counts_reconcile_with_the_file(planted_run, demo):
     lakehouse, _, _ = planted_run
     report = load_report(lakehouse, "planted")

@@ -96,6 +96,7 @@ def test_the_spark_weight_equals_the_model(spark):
     assert counts[(2, 1, 2)] == 1 and sum(counts.values()) == len(rows)
 
 
+FIELDS4 = ("email", "phone", "name", "address")
 LEVELS = {
     "name": [LevelRule("exact", "exact"), LevelRule("dice_0.9", "fuzzy", 0.9),
              LevelRule("dice_0.8", "fuzzy", 0.8)],
@@ -193,7 +194,6 @@ def test_train_and_score_on_vectors(spark):
             ("b", (exact,)),
             ("c", (exact, LevelRule("near", "fuzzy", 0.8, 0.4, 0.25))),
         ),
-        prior=0.5,
     )
     patterns = generated_patterns(20_000, prior=0.2)
     rows = [(i, f"c{i}", *p) for i, (p, n) in enumerate(patterns) for _ in range(n)]
@@ -207,3 +207,27 @@ def test_train_and_score_on_vectors(spark):
     scored = lk.scored_pairs(vectors, model)
     top = scored.filter((F.col("gamma_a") == 2) & (F.col("gamma_b") == 1) & (F.col("gamma_c") == 2))
     assert top.first().match_probability > 0.99
+
+
+def test_a_lone_common_field_is_no_link_with_the_random_pair_prior():
+    """Candidates all agree somewhere: 99 lines that are customers (every field exact) and
+    208 fabricated lines whose name happens to be a customer's. With u measured over all
+    pairs and the prior of a random pair (1 / 20,000 customers), EM keeps the name-only
+    pairs apart; a prior trained on the candidates alone would link them all."""
+    conf = load_config().matching.linkage
+    names, us, ms = lk.start_values(conf, dict.fromkeys(FIELDS4, 1 / 20_000))
+    top = tuple(len(u) - 1 for u in us)
+    name_only = tuple(len(us[i]) - 1 if f == "name" else 0 for i, f in enumerate(names))
+    # name and address exact, no e-mail or phone on the line (a name + address dump)
+    name_address = tuple(
+        len(us[i]) - 1 if f in ("name", "address") else -1 for i, f in enumerate(names)
+    )
+    patterns = [(top, 99), (name_only, 208)]
+    prior = lk.random_pair_prior(conf, 20_000)
+    model = lk.train_em(names, patterns, us, ms, prior, fix_prior=True, pseudo_pairs=50)
+    assert model.prior == pytest.approx(1 / 20_000)
+    assert lk.probability(model.pattern_weight(top)) > 0.999
+    assert lk.probability(model.pattern_weight(name_only)) < 0.01
+    assert lk.probability(model.pattern_weight(name_address)) >= conf.threshold
+    trained = lk.train_em(names, patterns, us, ms, 0.5, pseudo_pairs=50)  # prior left to EM
+    assert lk.probability(trained.pattern_weight(name_only)) > conf.threshold

@@ -12,7 +12,7 @@ from jobs.match.linkage.model import (
     probability,
     train_em,
 )
-from jobs.match.linkage.train import scored_pairs, start_values, train
+from jobs.match.linkage.train import random_pair_prior, scored_pairs, start_values, train
 from jobs.match.linkage.vectors import (
     comparison_vectors,
     customer_fields_of,
@@ -36,6 +36,7 @@ __all__ = [
     "match_weight",
     "pattern_counts",
     "probability",
+    "random_pair_prior",
     "scored_pairs",
     "start_values",
     "train",

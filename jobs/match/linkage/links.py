@@ -13,15 +13,18 @@ LINK_COLUMNS = ["line_number", "customer_id", "match_weight", "match_probability
 
 
 def exact_u(index: DataFrame) -> DataFrame:
-    """match_index -> (field, u): the chance that two different customers share a key of the
-    field, sum over keys of (customers with the key / customers with the field)^2. A common
-    surname makes it larger, so an exact name weighs less in a shop of Müllers."""
+    """match_index -> (field, u, customers holding the field): u is the chance that two
+    different customers share a key of the field, sum over keys of (customers with the key /
+    customers with the field)^2. A common surname makes it larger, so an exact name weighs
+    less in a shop of Müllers."""
     per_key = index.select("field", "match_key", "customer_id").distinct()
     counts = per_key.groupBy("field", "match_key").agg(F.count(F.lit(1)).alias("n"))
     holders = per_key.select("field", "customer_id").distinct().groupBy("field").count()
     sums = counts.groupBy("field").agg(F.sum(F.col("n") * F.col("n")).alias("n2"))
     return sums.join(holders, on="field", how="inner").select(
-        "field", (F.col("n2") / (F.col("count") * F.col("count"))).alias("u")
+        "field",
+        (F.col("n2") / (F.col("count") * F.col("count"))).alias("u"),
+        F.col("count").alias("customers"),
     )
 
 

@@ -20,6 +20,7 @@ from pyspark.sql import functions as F
 
 Pattern = tuple[int, ...]
 FLOOR = 1e-6  # no probability is 0 or 1: a weight stays finite
+PRIOR_FLOOR = 1e-12  # a random pair's chance of matching: 1 / customers, at most 1e12
 
 
 @dataclass(frozen=True)
@@ -107,13 +108,21 @@ def train_em(
     max_iterations: int = 100,
     tolerance: float = 1e-5,
     min_matches: float = 10.0,
+    fix_prior: bool = False,
+    pseudo_pairs: float = 0.0,
 ) -> LinkageModel:
-    """m-probabilities and the prior by EM over (vector, pairs) counts, u held fixed.
+    """m-probabilities (and, unless `fix_prior`, the prior) by EM over (vector, pairs)
+    counts, u held fixed.
 
     Starts from `m_start` (conf); when the expected number of matches falls below
-    `min_matches`, EM has too little to learn from and the start values are kept."""
+    `min_matches`, EM has too little to learn from and the start values are kept. With u
+    measured over all pairs of people, the prior must be the chance that a random pair
+    matches (`fix_prior`): trained on candidate pairs only, which all agree somewhere, it
+    would grow until a lone common field looked like a match. `pseudo_pairs` adds that many
+    matches spread as `m_start` to every M-step, so a level no likely match happened to show
+    (all of them agreeing on e-mail) keeps a finite penalty."""
     m = [list(_clamp(row)) for row in m_start]
-    prior = min(max(prior_start, FLOOR), 1.0 - FLOOR)
+    prior = min(max(prior_start, PRIOR_FLOOR), 1.0 - FLOOR)
     total = sum(n for _, n in patterns)
     converged, iteration = False, 0
     for iteration in range(1, max_iterations + 1):  # noqa: B007 - reported below
@@ -121,16 +130,16 @@ def train_em(
         matches = sum(p * n for p, (_, n) in zip(post, patterns, strict=True))
         if total == 0 or matches < min_matches:
             m = [list(_clamp(row)) for row in m_start]
-            return _model(names, m, u, min(max(prior_start, FLOOR), 1.0 - FLOOR), 0, False)
+            return _model(names, m, u, prior if fix_prior else prior_start, 0, False)
         new_m = []
         for c, row in enumerate(m):
-            mass = [0.0] * len(row)
+            mass = [pseudo_pairs * x for x in m_start[c]]
             for p, (pattern, n) in zip(post, patterns, strict=True):
                 if pattern[c] >= 0:
                     mass[pattern[c]] += p * n
             seen = sum(mass)
             new_m.append(list(_clamp([x / seen for x in mass])) if seen > 0 else row)
-        new_prior = min(max(matches / total, FLOOR), 1.0 - FLOOR)
+        new_prior = prior if fix_prior else min(max(matches / total, FLOOR), 1.0 - FLOOR)
         moves = [abs(a - b) for old, new in zip(m, new_m, strict=True) for a, b in zip(old, new)]  # noqa: B905
         change = max(abs(new_prior - prior), *moves)
         m, prior = new_m, new_prior

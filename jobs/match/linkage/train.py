@@ -1,5 +1,5 @@
 """A run's linkage model, from its comparison vectors and the warehouse, and the scored
-pairs: conf levels -> start values, key frequencies -> exact u, EM -> m and the prior."""
+pairs: conf levels -> start values, key frequencies -> exact u, customers -> the prior, EM -> m."""
 
 from __future__ import annotations
 
@@ -34,12 +34,33 @@ def start_values(
     return names, us, ms
 
 
-def train(vectors: DataFrame, conf: LinkageConf, exact_u: Mapping[str, float]) -> LinkageModel:
-    """The model of one run: EM over its vectors' pattern counts (one small collect)."""
+def random_pair_prior(conf: LinkageConf, customers: int) -> float:
+    """The chance that a random (line, customer) pair matches, when `matched_share` of the
+    lines are some customer's: matched_share / customers."""
+    return conf.matched_share / max(customers, 1)
+
+
+def train(
+    vectors: DataFrame,
+    conf: LinkageConf,
+    exact_u: Mapping[str, float],
+    prior: float | None = None,
+) -> LinkageModel:
+    """The model of one run: EM over its vectors' pattern counts (one small collect). With
+    `prior` (a random pair's, `random_pair_prior`) EM trains m only; without, it trains the
+    prior too, from 0.5 (for vectors of pairs drawn at random, as in tests)."""
     names, us, ms = start_values(conf, exact_u)
     patterns = pattern_counts(vectors, [gamma(f) for f in names])
     return train_em(
-        names, patterns, us, ms, conf.prior, conf.max_iterations, min_matches=conf.min_matches
+        names,
+        patterns,
+        us,
+        ms,
+        0.5 if prior is None else prior,
+        conf.max_iterations,
+        min_matches=conf.min_matches,
+        fix_prior=prior is not None,
+        pseudo_pairs=conf.m_pseudo_pairs,
     )
 
 
