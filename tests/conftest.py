@@ -15,7 +15,7 @@ TEST_SPARK_CONF = {
     "spark.ui.showConsoleProgress": "false",
     "spark.databricks.delta.snapshotPartitions": "2",
     "spark.sql.adaptive.coalescePartitions.initialPartitionNum": "1",
-    "spark.driver.memory": "2g",
+    "spark.driver.memory": "4g",  # one JVM for the whole run: broadcasts of late tests need room
 }
 
 
