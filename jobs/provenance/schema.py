@@ -4,7 +4,6 @@ company stores it, never collects it, or neither."""
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,7 +12,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import MapType, StringType
 
 from jobs.provenance.content import CONTENT_KINDS, CONTENT_TESTS
-from jobs.sample.headers import fold_header, synonym_index
+from jobs.sample.headers import fold_header, json_keys, synonym_index
 from jobs.settings import ProvenanceConf
 
 
@@ -23,15 +22,7 @@ def header_cells(
     """A file's column headers from its first lines (driver side, the sniffed lines only):
     the header row of a delimited file, the keys of a JSON Lines file, None without a header."""
     if kind == "json":
-        keys: list[str] = []
-        for line in lines:
-            try:
-                obj = json.loads(line.strip().rstrip(","))
-            except ValueError:
-                continue
-            if isinstance(obj, dict):
-                keys += [k for k in obj if k not in keys]
-        return keys
+        return json_keys(lines)
     if not has_header:
         return None
     first = next((ln for ln in lines if ln.strip()), "")

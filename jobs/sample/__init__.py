@@ -8,7 +8,6 @@ Lines are numbered as in the file (header = line 1), so on-call can point at a l
 from __future__ import annotations
 
 import csv
-import json
 import os
 import re
 from collections import Counter
@@ -20,7 +19,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import MapType, StringType
 
 from jobs.errors import InputError
-from jobs.sample.headers import infer_columns, map_columns
+from jobs.sample.headers import infer_columns, json_keys, map_columns
 from jobs.settings import IDENTIFYING, SAMPLE_FIELDS, SampleConf
 
 JSON_EXTENSIONS = (".json", ".jsonl", ".ndjson")
@@ -59,14 +58,7 @@ def sniff_layout(path: str, lines: Sequence[str], conf: SampleConf, headers) -> 
     if not first:
         raise InputError(f"{name}: the file is empty")
     if path.lower().removesuffix(".gz").endswith(JSON_EXTENSIONS) or first.startswith("{"):
-        keys: list[str] = []
-        for ln in lines:
-            try:
-                obj = json.loads(ln.strip().rstrip(","))
-            except ValueError:
-                continue
-            if isinstance(obj, dict):
-                keys += [k for k in obj if k not in keys]
+        keys = json_keys(lines)
         mapping = map_columns(keys, headers, conf.mapping)
         if not set(mapping) & set(IDENTIFYING):
             raise InputError(f"{name}: no JSON key maps to a known field; set sample.mapping")

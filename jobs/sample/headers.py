@@ -3,11 +3,26 @@ by an explicit mapping in conf, or, for a headerless dump, by what the values lo
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 
 from jobs.settings import SAMPLE_FIELDS
+
+
+def json_keys(lines: Sequence[str]) -> list[str]:
+    """The keys of a JSON Lines file's objects, in first-seen order (lines that are no JSON
+    object, or end in a comma as in an array dump, are read as they can be)."""
+    keys: list[str] = []
+    for line in lines:
+        try:
+            obj = json.loads(line.strip().rstrip(","))
+        except ValueError:
+            continue
+        if isinstance(obj, dict):
+            keys += [k for k in obj if k not in keys]
+    return keys
 
 
 def fold_header(text: str) -> str:

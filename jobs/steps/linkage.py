@@ -35,16 +35,15 @@ def write_links(
     levels = conf.levels
     with log.stage("linkage") as st:
         evidence = _evidence(exact, fuzzy).filter(F.col("field").isin(list(levels)))
-        customers = evidence.filter(F.col("customer_id").isNotNull()).select("customer_id")
+        candidates = evidence.filter(F.col("customer_id").isNotNull()).select("customer_id")
         vectors = lk.comparison_vectors(
             evidence,
             lk.line_fields_of(normalised, list(levels)),
-            lk.customer_fields_of(index, customers),
+            lk.customer_fields_of(index, candidates),
             levels,
         ).persist(StorageLevel.MEMORY_AND_DISK)
         measured = lk.exact_u(index).collect()
-        customers = max((r.customers for r in measured), default=1)
-        prior = lk.random_pair_prior(conf, customers)
+        prior = lk.random_pair_prior(conf, max((r.customers for r in measured), default=1))
         model = lk.train(vectors, conf, {r.field: r.u for r in measured}, prior)
         gammas = [lk.gamma(f) for f in levels]
         scored = lk.scored_pairs(vectors, model)
