@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -36,23 +37,72 @@ PLANTED_RUN_ID = "planted"
 
 
 @pytest.fixture(scope="session")
-def planted_run(demo, tmp_path_factory):
-    """One `run` of the CLI on the demo sample, shared by every module that only reads its
-    outputs: (lakehouse, exit code, what it logged)."""
+def demo_index(demo, tmp_path_factory) -> Path:
+    """A lakehouse holding the demo warehouse's index and nothing else. Tests that run samples
+    against the demo warehouse start from a copy (`copy_lakehouse`): the index is built once,
+    and each copy finds the warehouse unchanged. What the build logged is kept beside it."""
+    return build_index(demo / "warehouse", tmp_path_factory.mktemp("demo_index"))
+
+
+@pytest.fixture(scope="session")
+def intl_demo(tmp_path_factory) -> Path:
+    """A multinational sample as sellers write it (several files, national phones, the
+    country only in some columns) against its own 3,000-customer warehouse."""
+    from tools.demo import generate
+
+    out = tmp_path_factory.mktemp("multinational")
+    generate(out, customers=3000, sample_lines=600, planted_share=0.3, broken=6,
+             multinational=True, seed=13)  # fmt: skip
+    return out
+
+
+@pytest.fixture(scope="session")
+def intl_index(intl_demo, tmp_path_factory) -> Path:
+    """The multinational warehouse's index, built once (see `demo_index`)."""
+    return build_index(intl_demo / "warehouse", tmp_path_factory.mktemp("intl_index"))
+
+
+def build_index(warehouse: Path, root: Path) -> Path:
+    """root/lakehouse after `ingest-warehouse`; root/ingest.log holds what it logged."""
+    lakehouse = root / "lakehouse"
+    code, logged = logging_to_string(lambda: run_cli("ingest-warehouse", lakehouse, warehouse))
+    (root / "ingest.log").write_text(logged, encoding="utf-8")
+    assert code == 0, logged[-2000:]
+    return lakehouse
+
+
+def copy_lakehouse(template: Path, dest: Path) -> Path:
+    """A lakehouse of its own holding the template's tables (path-based Delta tables keep
+    relative file paths, so a copied folder is a complete lakehouse)."""
+    shutil.copytree(template, dest, dirs_exist_ok=True)
+    return dest
+
+
+def logging_to_string(fn):
+    """(fn(), everything the project logged while it ran)."""
     import io
     import logging
 
     from jobs import log
 
-    lakehouse = tmp_path_factory.mktemp("lakehouse")
     stream = io.StringIO()
     log.setup_logging(stream)
     try:
-        code = run_planted(lakehouse, demo)
+        value = fn()
     finally:
         log.setup_logging()
         logging.getLogger("crosscheck").handlers.clear()
-    return lakehouse, code, stream.getvalue()
+    return value, stream.getvalue()
+
+
+@pytest.fixture(scope="session")
+def planted_run(demo, demo_index, tmp_path_factory):
+    """One `run` of the CLI on the demo sample, shared by every module that only reads its
+    outputs: (lakehouse, exit code, what it and the index build logged)."""
+    lakehouse = copy_lakehouse(demo_index, tmp_path_factory.mktemp("lakehouse"))
+    code, logged = logging_to_string(lambda: run_planted(lakehouse, demo))
+    built = (demo_index.parent / "ingest.log").read_text(encoding="utf-8")
+    return lakehouse, code, built + logged
 
 
 def run_planted(lakehouse: Path, demo: Path) -> int:

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from jobs.__main__ import main
-from tests.integration.conftest import cli_args
+from tests.integration.conftest import PLANTED_RUN_ID, cli_args
 from tools import build_dist, cluster
 
 pytestmark = [pytest.mark.slow, pytest.mark.cluster]
-RUN_ID = "cluster-vs-local"
+RUN_ID = PLANTED_RUN_ID  # the cluster's report is compared with the shared local run's
 
 
 @pytest.fixture(scope="module")
@@ -28,28 +27,19 @@ def standalone(tmp_path_factory):
     cluster.stop(started.pids)
 
 
-@pytest.fixture(scope="module")
-def small_demo(tmp_path_factory):
-    from tools.demo import generate
-
-    out = tmp_path_factory.mktemp("cluster_demo")
-    generate(out, customers=2000, sample_lines=400, planted_share=0.3, broken=8, seed=11)
-    return out
-
-
 def job_args(demo: Path, lakehouse: Path) -> list[str]:
     return [*cli_args(lakehouse, demo / "warehouse"), "--sample", str(demo / "sample"),
             "--run-id", RUN_ID]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def submitted(standalone, small_demo, tmp_path_factory):
+def submitted(standalone, demo, tmp_path_factory):
     """`spark-submit` of the zip + entry script from a folder outside the checkout (so `jobs`
     comes from the zip), with a lakehouse folder that driver and executors share on disk."""
     base = tmp_path_factory.mktemp("submit")
     dist = build_dist.build_pyfiles(base / "dist")[0].parent
     lakehouse = base / "lakehouse"
-    args = ["run", *job_args(small_demo, lakehouse)]
+    args = ["run", *job_args(demo, lakehouse)]
     small = {"spark.sql.shuffle.partitions": "4"}  # two executors still share every stage
     cmd = cluster.submit_command(standalone, dist, args, java_opts=cluster.QUICK_JVM, conf=small)
     done = subprocess.run(cmd, cwd=base, env=cluster.cluster_env(), capture_output=True,
@@ -68,9 +58,11 @@ def canonical(path: Path) -> dict:
     return report
 
 
-def test_cluster_report_equals_local_report(submitted, small_demo, tmp_path, spark):
-    local = tmp_path / "lakehouse"
-    assert main(["run", *job_args(small_demo, local)]) == 0
+def test_cluster_report_equals_local_report(submitted, planted_run):
+    """The same demo sample, run in this process (the shared `planted_run`) and on the
+    cluster from an empty lakehouse, gives the same report."""
+    local, code, _ = planted_run
+    assert code == 0
     on_cluster = canonical(submitted / "reports" / RUN_ID / "report.json")
     in_process = canonical(local / "reports" / RUN_ID / "report.json")
     assert on_cluster == in_process

@@ -9,19 +9,15 @@ import csv
 import pytest
 from pyspark.sql import functions as F
 
-from tests.integration.conftest import load_report, read_truth, run_cli
+from tests.integration.conftest import copy_lakehouse, load_report, read_truth, run_cli
 
 FIELDS = ("email", "phone", "name", "address")
 
 
 @pytest.fixture(scope="module")
-def multinational(tmp_path_factory):
-    from tools.demo import generate
-
-    out = tmp_path_factory.mktemp("multinational")
-    generate(out, customers=3000, sample_lines=600, planted_share=0.3, broken=6,
-             multinational=True, seed=13)  # fmt: skip
-    lakehouse = out / "lh"
+def multinational(intl_demo, intl_index, tmp_path_factory):
+    out = intl_demo
+    lakehouse = copy_lakehouse(intl_index, tmp_path_factory.mktemp("mn") / "lh")
     code = run_cli(
         "run", lakehouse, out / "warehouse", "--sample", str(out / "sample"), "--run-id", "mn"
     )

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pyspark.sql import functions as F
 
-from tests.integration.conftest import find_leaks, load_report, read_truth, run_cli, run_planted
+from tests.integration.conftest import (
+    copy_lakehouse,
+    find_leaks,
+    load_report,
+    read_truth,
+    run_cli,
+    run_planted,
+)
 
 FIELDS = ("email", "phone", "name", "address")
 
@@ -134,11 +141,13 @@ def test_no_raw_personal_data_in_outputs(planted_run, demo, spark):
     assert len(texts["logs"]) > 0 and "stage finished" in texts["logs"]
 
 
-def test_fabricated_sample_is_no_match(fabricated, tmp_path):
+def test_fabricated_sample_is_no_match(fabricated, demo, demo_index, tmp_path):
+    """Fabricated lines against the warehouse of the same seed (the demo's, index built)."""
+    copy_lakehouse(demo_index, tmp_path)
     code = run_cli(
         "run",
         tmp_path,
-        fabricated / "warehouse",
+        demo / "warehouse",
         "--sample",
         str(fabricated / "sample"),
         "--run-id",

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from pyspark.sql import functions as F
 
-from tests.integration.conftest import find_leaks, load_report, run_cli
+from tests.integration.conftest import copy_lakehouse, find_leaks, load_report, run_cli
 from tools.demo import name_key
 
 pytestmark = pytest.mark.slow
@@ -73,12 +73,13 @@ def logs():
 
 
 @pytest.fixture(scope="module")
-def world(fabricated, tmp_path_factory, logs):
+def world(fabricated, demo, demo_index, tmp_path_factory, logs):
     """Three runs in one lakehouse: `canary` (fabricated lines plus one canary e-mail),
     `copy` (the same lines re-shuffled), `foreign` (password and card columns, 60 % of the
     e-mails at a provider none of our customers uses, and an impossible claimed size)."""
     root = tmp_path_factory.mktemp("provenance")
-    lakehouse, warehouse = root / "lakehouse", fabricated / "warehouse"
+    lakehouse = copy_lakehouse(demo_index, root / "lakehouse")
+    warehouse = demo / "warehouse"  # the fabricated sample's warehouse: the same seed
     customers = pd.read_parquet(warehouse / "customers")
     header, rows = read_sample(fabricated)
     rows = rows[:200]

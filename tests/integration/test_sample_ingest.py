@@ -4,6 +4,7 @@ lines read = lines parsed + lines quarantined, with reasons, in every case."""
 from __future__ import annotations
 
 import gzip
+import shutil
 
 import pytest
 from pyspark.sql import functions as F
@@ -25,34 +26,55 @@ def ingest(spark, lakehouse, path, run_id, *overrides):
     return summary, reasons, parsed
 
 
-@pytest.mark.parametrize(
-    ("fmt", "gz"),
-    [("csv", False), ("tsv", True), ("pipe", False), ("jsonl", False), ("semicolon", True)],
-)
-def test_every_format_reconciles_with_truth(spark, tmp_path, fmt, gz):
+FORMATS = [("csv", False), ("tsv", True), ("pipe", False), ("jsonl", False), ("semicolon", True)]
+
+
+@pytest.fixture(scope="module")
+def every_format(spark, tmp_path_factory):
+    """One dump per format (the same seed: the same people and broken lines) in one folder,
+    ingested once: each file must be read as if it came alone."""
     from tools.demo import generate
 
-    generate(
-        tmp_path / "d",
-        customers=300,
-        sample_lines=120,
-        broken=8,
-        seed=3,
-        sample_format=fmt,
-        gzip=gz,
-    )
-    summary, reasons, parsed = ingest(spark, tmp_path / "lh", tmp_path / "d" / "sample", "r")
-    truth = read_truth(tmp_path / "d")
+    root = tmp_path_factory.mktemp("formats")
+    dump, truths = root / "dump", {}
+    dump.mkdir()
+    for fmt, gz in FORMATS:
+        made = root / fmt
+        generate(made, customers=300, sample_lines=120, broken=8, seed=3, sample_format=fmt,
+                 gzip=gz)  # fmt: skip
+        (source,) = (made / "sample").iterdir()
+        shutil.copy(source, dump / f"{fmt}-{source.name}")
+        truths[fmt] = (f"{fmt}-{source.name}", read_truth(made))
+    summary, _, parsed = ingest(spark, root / "lh", dump, "r")
+    q = spark.read.format("delta").load(str(root / "lh" / "sample_quarantine"))
+    held = [(r.source_file.rsplit("/", 1)[-1], r.file_line, r.reason) for r in q.collect()]
+    rows = [(r.source_file.rsplit("/", 1)[-1], r.file_line, r.email, r.phone)
+            for r in parsed.collect()]  # fmt: skip
+    return summary, truths, held, rows
+
+
+@pytest.mark.parametrize(("fmt", "gz"), FORMATS)
+def test_every_format_reconciles_with_truth(every_format, fmt, gz):
+    summary, truths, held, rows = every_format
+    name, truth = truths[fmt]
+    assert name.endswith(".gz") == gz
     broken = {(int(t["line_number"]), t["broken_reason"]) for t in truth if t["kind"] == "broken"}
-    assert summary["lines_read"] == len(truth)
-    assert summary["lines_read"] == summary["lines_parsed"] + summary["lines_quarantined"]
+    reasons = {(line, reason) for file, line, reason in held if file == name}
+    parsed = [r for r in rows if r[0] == name]
+    assert len(parsed) + len(reasons) == len(truth)  # every line of the file, once
     assert reasons == broken
-    assert parsed.count() == summary["lines_parsed"]
     good = {int(t["line_number"]) for t in truth if t["kind"] != "broken"}
-    assert {r.line_number for r in parsed.select("line_number").collect()} == good
+    assert {line for _, line, _, _ in parsed} == good
     # the mapping found the identifying columns
-    assert parsed.filter(F.col("email").isNotNull()).count() > 0.8 * len(good)
-    assert parsed.filter(F.col("phone").isNotNull()).count() > 0.8 * len(good)
+    assert sum(email is not None for *_, email, _ in parsed) > 0.8 * len(good)
+    assert sum(phone is not None for *_, phone in parsed) > 0.8 * len(good)
+
+
+def test_a_folder_of_every_format_reconciles_as_a_whole(every_format):
+    summary, truths, held, rows = every_format
+    assert summary["lines_read"] == sum(len(truth) for _, truth in truths.values())
+    assert summary["lines_read"] == summary["lines_parsed"] + summary["lines_quarantined"]
+    assert (len(rows), len(held)) == (summary["lines_parsed"], summary["lines_quarantined"])
 
 
 def test_folder_of_files_with_different_layouts(spark, tmp_path):

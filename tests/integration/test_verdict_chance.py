@@ -8,20 +8,23 @@ import json
 
 import pytest
 
-from tests.integration.conftest import load_report, run_cli
+from tests.integration.conftest import copy_lakehouse, load_report, run_cli
 
 
 @pytest.fixture(scope="module")
-def two_percent(tmp_path_factory):
+def two_percent(intl_demo, intl_index, tmp_path_factory):
+    """1,000 lines, 2 % planted, against the multinational warehouse (the same seed gives the
+    same warehouse: its index is built once for both modules)."""
     from tools.demo import generate
 
     out = tmp_path_factory.mktemp("two_percent")
     generate(out, customers=3000, sample_lines=1000, planted_share=0.02, broken=0,
              fuzzy_share=0.3, seed=13)  # fmt: skip
-    lakehouse = out / "lakehouse"
+    lakehouse = copy_lakehouse(intl_index, out / "lakehouse")
     code = run_cli(
-        "run", lakehouse, out / "warehouse", "--sample", str(out / "sample"), "--run-id", "two"
-    )
+        "run", lakehouse, intl_demo / "warehouse", "--sample", str(out / "sample"),
+        "--run-id", "two",
+    )  # fmt: skip
     truth = json.loads((out / "truth.json").read_text())
     return code, load_report(lakehouse, "two"), truth, lakehouse
 

@@ -14,7 +14,7 @@ from jobs import steps as pl
 from jobs import tables
 from jobs.__main__ import main
 from jobs.steps.watch import content_hash, run_id_for
-from tests.integration.conftest import cli_args, load_report
+from tests.integration.conftest import cli_args, copy_lakehouse, load_report
 
 pytestmark = pytest.mark.slow
 
@@ -46,12 +46,12 @@ def sample_runs(spark, lakehouse: Path, run_ids: list[str]) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def history(demo, tmp_path_factory, spark):
+def history(demo, demo_index, tmp_path_factory, spark):
     """Four files land (the claim, a renamed copy of it, two other samples); the first
     invocation crashes inside the second sample's cross-check, the second finishes, the third
     finds nothing new. Returns what each invocation did."""
     root = tmp_path_factory.mktemp("watch")
-    lakehouse, landing = root / "lakehouse", root / "landing"
+    lakehouse, landing = copy_lakehouse(demo_index, root / "lakehouse"), root / "landing"
     landing.mkdir()
     claim = landing / "2026-11-01-claim.csv"
     shutil.copy(sample_file(demo), claim)
