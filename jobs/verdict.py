@@ -202,6 +202,8 @@ class LineCounts(NamedTuple):
     chance: float
     same_fz: int
     chance_fz: float
+    linked: int = 0
+    chance_link: float = 0.0
 
 
 def matching_verdict(report: Mapping[str, Any], rules: VerdictConf) -> dict[str, str]:
@@ -209,7 +211,9 @@ def matching_verdict(report: Mapping[str, Any], rules: VerdictConf) -> dict[str,
 
     Exact keys decide first. Fuzzy matches (retyped names, reworded streets) count towards
     same-record lines only against their own chance baseline, since near-equal common names
-    meet far more often by chance than equal ones."""
+    meet far more often by chance than equal ones. Lines linked by the record-level model
+    (every field's agreement weighed together) count last, against what the same model links
+    with the sample's fields re-paired at random."""
     parsed = report["sample"]["lines_parsed"]
     fields = report["fields"]
     ln = report["lines"]
@@ -219,7 +223,8 @@ def matching_verdict(report: Mapping[str, Any], rules: VerdictConf) -> dict[str,
         return {"code": "INCONCLUSIVE", "text": "No line of the sample could be parsed."}
     chance = ln.get("same_record_expected_by_chance", 0.0)
     c = LineCounts(parsed, same, ident, chance, ln.get("same_record_2plus_with_fuzzy", same),
-                   ln.get("same_record_expected_with_fuzzy", chance))  # fmt: skip
+                   ln.get("same_record_expected_with_fuzzy", chance), ln.get("linked") or 0,
+                   float(ln.get("linked_by_chance") or 0))  # fmt: skip
     strong = {f: exact_lines(fields[f]) for f in fields if f != "name"}
     thresholds = (
         f"(thresholds {pct(rules.match_same_record_rate)} same-record at more than "
@@ -229,8 +234,11 @@ def matching_verdict(report: Mapping[str, Any], rules: VerdictConf) -> dict[str,
         return {"code": "MATCH", "text": _exact_match_text(c, thresholds)}
     if c.same_fz > same and _above_chance(c.same_fz, c.chance_fz, parsed, rules):
         return {"code": "MATCH", "text": _fuzzy_match_text(c, thresholds)}
+    if c.linked > max(same, c.same_fz) and _above_chance(c.linked, c.chance_link, parsed, rules):
+        return {"code": "MATCH", "text": _linked_match_text(c, thresholds)}
     fuzzy_at_chance = c.same_fz <= max(rules.chance_factor * c.chance_fz, same)
-    if same == 0 and not any(strong.values()) and fuzzy_at_chance:
+    linked_at_chance = c.linked <= max(rules.chance_factor * c.chance_link, same)
+    if same == 0 and not any(strong.values()) and fuzzy_at_chance and linked_at_chance:
         return {"code": "NO_MATCH", "text": _no_match_text(c, fields)}
     return {"code": "INCONCLUSIVE", "text": _inconclusive_text(c, strong, thresholds)}
 
@@ -253,6 +261,16 @@ def _fuzzy_match_text(c: LineCounts, thresholds: str) -> str:
     )
 
 
+def _linked_match_text(c: LineCounts, thresholds: str) -> str:
+    return (
+        f"{c.linked} of {c.parsed} parsed lines ({pct(c.linked / c.parsed)}) are linked to one of "
+        f"our customers when every field's agreement is weighed together (record linkage), "
+        f"where the same model links {c.chance_link:.0f} with the fields re-paired at random "
+        f"across lines; {c.same_fz} match one customer on two fields exactly or fuzzily, "
+        f"{c.same} exactly {thresholds}. The sample contains our customers' data, retyped."
+    )
+
+
 def _no_match_text(c: LineCounts, fields: Mapping[str, Mapping[str, Any]]) -> str:
     names = exact_lines(fields.get("name", {}))
     near = sum(f.get("lines_matched_fuzzy", 0) for f in fields.values())
@@ -266,6 +284,12 @@ def _no_match_text(c: LineCounts, fields: Mapping[str, Mapping[str, Any]]) -> st
             if near
             else "."
         )
+        + (
+            f" The record-level model links {c.linked} lines, as it links "
+            f"{c.chance_link:.0f} with the fields re-paired at random."
+            if c.linked
+            else ""
+        )
     )
 
 
@@ -274,7 +298,8 @@ def _inconclusive_text(c: LineCounts, strong: Mapping[str, int], thresholds: str
     return (
         f"Some lines match ({detail}; {c.same} same-record lines, {pct(c.same / c.parsed)}, "
         f"chance alone: {c.chance:.1f}; with fuzzy matches {c.same_fz}, chance alone: "
-        f"{c.chance_fz:.1f}), below the thresholds for a match {thresholds}. "
+        f"{c.chance_fz:.1f}; linked lines {c.linked}, at random {c.chance_link:.0f}), below the "
+        f"thresholds for a match {thresholds}. "
         "Review the evidence table."
     )
 

@@ -182,6 +182,11 @@ def _cards(report: Mapping[str, Any]) -> str:
         ("lines matching one customer on 2+ fields", ln.get("same_record_2plus")),
         ("lines with our e-mail or phone", ln.get("matched_unique_identifier")),
     ]
+    if ln.get("linked") is not None:
+        items.append(("lines linked to a customer, all fields weighed", ln.get("linked")))
+        items.append(
+            ("lines linked with the fields re-paired at random", ln.get("linked_by_chance"))
+        )
     cards = "".join(f'<div class="card"><b>{num(n)}</b>{esc(label)}</div>' for label, n in items)
     return f'<div class="cards">{cards}</div>'
 

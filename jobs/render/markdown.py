@@ -260,5 +260,14 @@ def _lines_section(ln: Mapping[str, Any]) -> list[str]:
         f"- matching one customer on two or more fields, fuzzy matches included: "
         f"{ln.get('same_record_2plus_with_fuzzy', ln['same_record_2plus'])} "
         f"(chance alone: {ln.get('same_record_expected_with_fuzzy', 0.0):.2f})",
+        *(
+            [
+                f"- linked to one customer with every field weighed (record linkage): "
+                f"{ln['linked']} of {ln.get('linkage_candidates')} candidate lines "
+                f"(with the fields re-paired at random: {ln.get('linked_by_chance')})"
+            ]
+            if ln.get("linked") is not None
+            else []
+        ),
         "",
     ]

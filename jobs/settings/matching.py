@@ -68,6 +68,7 @@ class LinkageConf:
     min_matches: float = 10.0
     max_iterations: int = 100
     one_to_one: bool = False
+    chance_seed: int = 1  # the permutation of the chance baseline (`linkage.chance`)
 
     @property
     def levels(self) -> dict[str, tuple[LevelRule, ...]]:
@@ -160,6 +161,7 @@ def linkage_conf(raw: Mapping[str, Any]) -> LinkageConf:
         min_matches=float(raw.get("min_matches", 10.0)),
         max_iterations=int(raw.get("max_iterations", 100)),
         one_to_one=bool(raw.get("one_to_one", False)),
+        chance_seed=int(raw.get("chance_seed", 1)),
     )
 
 

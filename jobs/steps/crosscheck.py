@@ -94,6 +94,7 @@ def _exact(spark: SparkSession, config: Config, run_id: str, lines_parsed: int, 
         **fuzzy_counts,
         "linked_lines": links["linked_lines"],
         "linkage_candidate_lines": links["candidate_lines"],
+        "linked_by_chance": links["linked_by_chance"],
     }
 
 

@@ -11,7 +11,7 @@ from jobs import log
 from jobs import tables as T
 from jobs.io.delta import write_run
 from jobs.match import linkage as lk
-from jobs.settings import Config
+from jobs.settings import Config, LinkageConf
 from jobs.steps.common import run_table
 
 
@@ -30,25 +30,23 @@ def write_links(
     exact: DataFrame,
     fuzzy: DataFrame | None,
 ) -> dict:
-    """line_links and linkage_model for the run; returns the linked-line counts."""
+    """line_links and linkage_model for the run; returns the linked-line counts, and the
+    lines the same model links once each field is re-paired with other lines at random."""
     conf = config.matching.linkage
     levels = conf.levels
     with log.stage("linkage") as st:
         evidence = _evidence(exact, fuzzy).filter(F.col("field").isin(list(levels)))
         candidates = evidence.filter(F.col("customer_id").isNotNull()).select("customer_id")
-        vectors = lk.comparison_vectors(
-            evidence,
-            lk.line_fields_of(normalised, list(levels)),
-            lk.customer_fields_of(index, candidates),
-            levels,
-        ).persist(StorageLevel.MEMORY_AND_DISK)
+        line_fields = lk.line_fields_of(normalised, list(levels))
+        customer_fields = lk.customer_fields_of(index, candidates).persist()
+        vectors = lk.comparison_vectors(evidence, line_fields, customer_fields, levels)
+        vectors = vectors.persist(StorageLevel.MEMORY_AND_DISK)
         measured = lk.exact_u(index).collect()
         prior = lk.random_pair_prior(conf, max((r.customers for r in measured), default=1))
         model = lk.train(vectors, conf, {r.field: r.u for r in measured}, prior)
         gammas = [lk.gamma(f) for f in levels]
-        scored = lk.scored_pairs(vectors, model)
         pick = lk.one_to_one if conf.one_to_one else lk.best_per_line
-        links = pick(scored, extra=gammas).withColumn(
+        links = pick(lk.scored_pairs(vectors, model), extra=gammas).withColumn(
             "linked", F.col("match_probability") >= conf.threshold
         )
         write_run(spark, links.withColumn("run_id", F.lit(run_id)), config.table(T.LINKS), run_id)
@@ -58,7 +56,28 @@ def write_links(
         counts = _counts(spark, config, run_id)
         st.update(rows=counts["candidate_lines"], linked=counts["linked_lines"],
                   em_iterations=model.em_iterations)  # fmt: skip
+    with log.stage("linkage-chance") as chance:
+        shuffled = _repaired_vectors(normalised, evidence, line_fields, customer_fields, conf)
+        at_random = pick(lk.scored_pairs(shuffled, model))
+        counts["linked_by_chance"] = chance["rows"] = at_random.filter(
+            F.col("match_probability") >= conf.threshold
+        ).count()
+        customer_fields.unpersist()
     return counts
+
+
+def _repaired_vectors(
+    normalised: DataFrame,
+    evidence: DataFrame,
+    line_fields: DataFrame,
+    customer_fields: DataFrame,
+    conf: LinkageConf,
+) -> DataFrame:
+    """The comparison vectors once each field's evidence and presence moved to other lines."""
+    moves = lk.permutations(normalised, list(conf.levels), conf.chance_seed)
+    return lk.comparison_vectors(
+        lk.repaired(evidence, moves), lk.repaired(line_fields, moves), customer_fields, conf.levels
+    )
 
 
 def _model_rows(

@@ -105,6 +105,7 @@ def _lines(res: Any) -> dict:
         "same_record_expected_with_fuzzy": round(res.same_record_expected_with_fuzzy, 3),
         "linked": getattr(res, "linked_lines", None),
         "linkage_candidates": getattr(res, "linkage_candidate_lines", None),
+        "linked_by_chance": getattr(res, "linked_by_chance", None),
     }
 
 

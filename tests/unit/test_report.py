@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from jobs.render import html as html_report
 from jobs.render.markdown import to_markdown
 from jobs.settings import VerdictConf
 from jobs.verdict import build_report, to_json
@@ -64,6 +65,39 @@ def test_same_record_at_chance_level_is_not_a_match():
     assert "chance alone: 10.0" in rep["verdict"]["text"]
     lines["same_record_expected_by_chance"] = 0.5
     assert build_report("r", sample, flds, lines, RULES)["verdict"]["code"] == "MATCH"
+
+
+def linked_report(linked, by_chance, same=0, same_fz=0, names=0):
+    """A retyped sample: few exact same-record lines, `linked` lines by the linkage model."""
+    sample = {"lines_read": 1000, "lines_parsed": 1000, "lines_quarantined": 0}
+    lines = {"matched_any_field": names, "same_record_2plus": same, "matched_unique_identifier": 0,
+             "same_record_expected_by_chance": 0.2, "same_record_2plus_with_fuzzy": same_fz,
+             "same_record_expected_with_fuzzy": 1.0, "linked": linked,
+             "linked_by_chance": by_chance}  # fmt: skip
+    return build_report("r", sample, fields(name=names), lines, RULES)
+
+
+def test_linked_lines_well_above_their_chance_baseline_are_a_match():
+    # 5 same-record lines (0.5 %) are below the 1 % rate; 400 linked lines against 3 at random
+    rep = linked_report(linked=400, by_chance=3, same=5, same_fz=8, names=300)
+    assert rep["verdict"]["code"] == "MATCH"
+    assert "400 of 1000" in rep["verdict"]["text"] and "links 3 with" in rep["verdict"]["text"]
+    assert "(record linkage): 400 of" in to_markdown(rep)
+    assert "<b>400</b>lines linked to a customer" in html_report.render(rep)
+
+
+def test_linked_lines_at_their_chance_baseline_are_no_match_evidence():
+    # as many lines link at random as in the sample: chance, and nothing else matched
+    rep = linked_report(linked=4, by_chance=4, names=300)
+    assert rep["verdict"]["code"] == "NO_MATCH"
+    assert "links 4 lines, as it links 4" in rep["verdict"]["text"]
+
+
+def test_linked_lines_above_chance_but_below_the_rate_forbid_no_match():
+    # 6 linked lines (0.6 %) where 0 link at random: not a match, and not "not a single line"
+    rep = linked_report(linked=6, by_chance=0, names=300)
+    assert rep["verdict"]["code"] == "INCONCLUSIVE"
+    assert "linked lines 6, at random 0" in rep["verdict"]["text"]
 
 
 # ---- provenance in the verdict -------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Record-level linkage: each candidate (line, customer) pair gets a comparison vector, one
 level per field, and a Fellegi–Sunter match probability from weights trained per run."""
 
+from jobs.match.linkage.chance import permutations, repaired
 from jobs.match.linkage.links import LINK_COLUMNS, best_per_line, exact_u, one_to_one
 from jobs.match.linkage.model import (
     FieldModel,
@@ -25,6 +26,8 @@ __all__ = [
     "best_per_line",
     "exact_u",
     "one_to_one",
+    "permutations",
+    "repaired",
     "comparison_vectors",
     "customer_fields_of",
     "gamma",
