@@ -231,11 +231,11 @@ def matching_verdict(report: Mapping[str, Any], rules: VerdictConf) -> dict[str,
         f"{rules.chance_factor:g}× chance, and {pct(rules.match_identifier_rate)} e-mail/phone)"
     )
     if _above_chance(same, chance, parsed, rules) or ident / parsed >= rules.match_identifier_rate:
-        return {"code": "MATCH", "text": _exact_match_text(c, thresholds)}
+        return {"code": "MATCH", "text": _match_text(c, "exact", thresholds)}
     if c.same_fz > same and _above_chance(c.same_fz, c.chance_fz, parsed, rules):
-        return {"code": "MATCH", "text": _fuzzy_match_text(c, thresholds)}
+        return {"code": "MATCH", "text": _match_text(c, "fuzzy", thresholds)}
     if c.linked > max(same, c.same_fz) and _above_chance(c.linked, c.chance_link, parsed, rules):
-        return {"code": "MATCH", "text": _linked_match_text(c, thresholds)}
+        return {"code": "MATCH", "text": _match_text(c, "linked", thresholds)}
     fuzzy_at_chance = c.same_fz <= max(rules.chance_factor * c.chance_fz, same)
     linked_at_chance = c.linked <= max(rules.chance_factor * c.chance_link, same)
     if same == 0 and not any(strong.values()) and fuzzy_at_chance and linked_at_chance:
@@ -243,31 +243,27 @@ def matching_verdict(report: Mapping[str, Any], rules: VerdictConf) -> dict[str,
     return {"code": "INCONCLUSIVE", "text": _inconclusive_text(c, strong, thresholds)}
 
 
-def _exact_match_text(c: LineCounts, thresholds: str) -> str:
+def _match_text(c: LineCounts, rule: str, thresholds: str) -> str:
+    """The MATCH sentence of the rule that decided: exact, fuzzy or linked lines."""
+    n, how, baseline, rest = {
+        "exact": (c.same, "match one of our customers exactly on two or more fields",
+                  f"chance alone would give {c.chance:.1f}",
+                  f"{c.ident} lines ({pct(c.ident / c.parsed)}) carry an e-mail or phone number "
+                  "we hold"),
+        "fuzzy": (c.same_fz, "match one of our customers on two or more fields once retyped "
+                  "names and reworded addresses count (fuzzy)",
+                  f"chance alone would give {c.chance_fz:.1f}", f"{c.same} of them match exactly"),
+        "linked": (c.linked, "are linked to one of our customers when every field's agreement "
+                   "is weighed together (record linkage)",
+                   f"the same model links {c.chance_link:.0f} with the fields re-paired at random "
+                   "across lines",
+                   f"{c.same_fz} match one customer on two fields exactly or fuzzily, {c.same} "
+                   "exactly"),
+    }[rule]  # fmt: skip
+    retyped = "" if rule == "exact" else ", retyped"
     return (
-        f"{c.same} of {c.parsed} parsed lines ({pct(c.same / c.parsed)}) match one of our "
-        f"customers exactly on two or more fields, where chance alone would give {c.chance:.1f}; "
-        f"{c.ident} lines ({pct(c.ident / c.parsed)}) carry an e-mail or phone number we hold "
-        f"{thresholds}. The sample contains our customers' data."
-    )
-
-
-def _fuzzy_match_text(c: LineCounts, thresholds: str) -> str:
-    return (
-        f"{c.same_fz} of {c.parsed} parsed lines ({pct(c.same_fz / c.parsed)}) match one of our "
-        f"customers on two or more fields once retyped names and reworded addresses "
-        f"count (fuzzy), where chance alone would give {c.chance_fz:.1f}; {c.same} of them "
-        f"match exactly {thresholds}. The sample contains our customers' data, retyped."
-    )
-
-
-def _linked_match_text(c: LineCounts, thresholds: str) -> str:
-    return (
-        f"{c.linked} of {c.parsed} parsed lines ({pct(c.linked / c.parsed)}) are linked to one of "
-        f"our customers when every field's agreement is weighed together (record linkage), "
-        f"where the same model links {c.chance_link:.0f} with the fields re-paired at random "
-        f"across lines; {c.same_fz} match one customer on two fields exactly or fuzzily, "
-        f"{c.same} exactly {thresholds}. The sample contains our customers' data, retyped."
+        f"{n} of {c.parsed} parsed lines ({pct(n / c.parsed)}) {how}, where {baseline}; {rest} "
+        f"{thresholds}. The sample contains our customers' data{retyped}."
     )
 
 
