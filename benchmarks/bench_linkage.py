@@ -47,9 +47,9 @@ def read_febrl(path: Path) -> pd.DataFrame:
     return df
 
 
-def write_febrl(out: Path) -> dict[tuple[str, int], int]:
+def write_febrl(out: Path) -> dict[tuple[str, int], str]:
     """out/warehouse (customers, addresses, orders) and out/sample/sample.csv; returns the
-    truth: (sample file, line) -> customer id."""
+    truth: (sample file, line) -> customer id (a string, as in the lakehouse)."""
     originals, dups = (read_febrl(febrl_folder() / f"dataset4{x}.csv") for x in "ab")
     ids = originals["n"] + 1
     none = pa.nulls(len(originals), pa.string())
@@ -85,11 +85,11 @@ def write_febrl(out: Path) -> dict[tuple[str, int], int]:
             street = f"{d.street_number} {d.address_1}".strip()
             place = ", ".join(x for x in (street, d.suburb, d.postcode) if x)
             w.writerow([f"{d.given_name} {d.surname}".strip(), place, "AU"])
-            truth[("sample.csv", i)] = d.n + 1
+            truth[("sample.csv", i)] = str(d.n + 1)  # ids are strings in the lakehouse
     return truth
 
 
-def write_demo(out: Path) -> tuple[dict[tuple[str, int], int], set[tuple[str, int]]]:
+def write_demo(out: Path) -> tuple[dict[tuple[str, int], str], set[tuple[str, int]]]:
     """The multinational demo set; (truth of its planted lines, those with two or more of
     their customer's values)."""
     from tools.demo import generate
@@ -99,7 +99,7 @@ def write_demo(out: Path) -> tuple[dict[tuple[str, int], int], set[tuple[str, in
                  fuzzy_share=0.3, multinational=True, seed=29)  # fmt: skip
     with open(out / "truth.csv", newline="", encoding="utf-8") as fh:
         planted = [t for t in csv.DictReader(fh) if t["kind"] == "planted"]
-    truth = {(t["source_file"], int(t["line_number"])): int(t["customer_id"]) for t in planted}
+    truth = {(t["source_file"], int(t["line_number"])): t["customer_id"] for t in planted}
     carried = {
         (t["source_file"], int(t["line_number"]))
         for t in planted
@@ -151,7 +151,7 @@ def run_pipeline(data: Path, lakehouse: Path, run_id: str) -> dict:
 Line = tuple[str, int]
 
 
-def rules(out: dict) -> dict[str, dict[Line, set[int]]]:
+def rules(out: dict) -> dict[str, dict[Line, set[str]]]:
     """Per rule, (file, line) -> the customers it gives the line."""
     fields = defaultdict(set)  # (line, customer) -> fields agreeing, exact or fuzzy
     exact = defaultdict(set)
@@ -161,7 +161,7 @@ def rules(out: dict) -> dict[str, dict[Line, set[int]]]:
         fields[(out["line"][p.line_number], p.customer_id)].add(p.field)
         if p.method == "exact":
             exact[(out["line"][p.line_number], p.customer_id)].add(p.field)
-    found: dict[str, dict[Line, set[int]]] = {k: defaultdict(set) for k in
+    found: dict[str, dict[Line, set[str]]] = {k: defaultdict(set) for k in
                                              ("exact, 2+ fields", "same-record (exact + fuzzy)",
                                               "any single field", "record linkage")}  # fmt: skip
     for (ln, c), fs in exact.items():
@@ -177,7 +177,7 @@ def rules(out: dict) -> dict[str, dict[Line, set[int]]]:
 
 
 def figures(
-    found: dict[Line, set[int]], truth: dict[Line, int], among: set[Line] | None = None
+    found: dict[Line, set[str]], truth: dict[Line, str], among: set[Line] | None = None
 ) -> tuple[int, int, float, float]:
     """(lines given a customer, of them right, recall, precision): a line is right when its
     true customer is among those the rule gives it; recall over `among` (default: every line
