@@ -35,9 +35,10 @@ def ensure_data(root: Path, customers: int, lines: int, planted_share: float) ->
     return out
 
 
-def run_pipeline(data: Path, lakehouse: Path) -> dict:
-    """The real jobs on the generated data; exact matching only (fuzzy off: not measured)."""
-    from jobs import log, tables
+def run_jobs(data: Path, lakehouse: Path, run_id: str, *overrides: str):
+    """The real jobs on data/warehouse (index rebuilt) and data/sample, logs discarded:
+    (spark, config, report). Also used by bench_linkage."""
+    from jobs import log
     from jobs import steps as pl
     from jobs.session import build_session
     from jobs.settings import load_config
@@ -49,21 +50,42 @@ def run_pipeline(data: Path, lakehouse: Path) -> dict:
             f"warehouse.customers.path={wh}/customers",
             f"warehouse.addresses.path={wh}/addresses",
             f"warehouse.orders.path={wh}/orders",
-            "crosscheck.fuzzy=false",
+            *overrides,
         ]
     )
     log.setup_logging(open(os.devnull, "w"))  # noqa: SIM115
     spark = build_session(master="local[2]", conf=config.spark_conf)
     pl.ingest_warehouse(spark, config, rebuild=True)
-    pl.ingest_sample(spark, config, str(data / "sample"), "accuracy")
-    pl.run_crosscheck(spark, config, "accuracy")
-    report = pl.make_report(spark, config, "accuracy")
-    raw = spark.read.format("delta").load(config.table(tables.SAMPLE_RAW))
-    where = {
+    pl.ingest_sample(spark, config, str(data / "sample"), run_id)
+    pl.run_crosscheck(spark, config, run_id)
+    return spark, config, pl.make_report(spark, config, run_id)
+
+
+def run_table(spark, config, table: str, run_id: str):
+    from pyspark.sql import functions as F
+
+    df = spark.read.format("delta").load(config.table(table))
+    return df.filter(F.col("run_id") == run_id)
+
+
+def line_places(spark, config, run_id: str) -> dict[int, tuple[str, int]]:
+    """line_number -> (sample file name, line in that file), as truth.csv names lines."""
+    from jobs import tables
+
+    raw = run_table(spark, config, tables.SAMPLE_RAW, run_id)
+    return {
         r.line_number: (r.source_file.rsplit("/", 1)[-1], r.file_line)
         for r in raw.select("line_number", "source_file", "file_line").collect()
     }
-    evidence = spark.read.format("delta").load(config.table(tables.EVIDENCE))
+
+
+def run_pipeline(data: Path, lakehouse: Path) -> dict:
+    """The real jobs on the generated data; exact matching only (fuzzy off: not measured)."""
+    from jobs import tables
+
+    spark, config, report = run_jobs(data, lakehouse, "accuracy", "crosscheck.fuzzy=false")
+    where = line_places(spark, config, "accuracy")
+    evidence = run_table(spark, config, tables.EVIDENCE, "accuracy")
     found = defaultdict(set)  # (file, line) -> fields found exactly
     for r in evidence.select("line_number", "field").distinct().collect():
         found[where[r.line_number]].add(r.field)

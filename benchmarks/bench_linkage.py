@@ -113,37 +113,18 @@ def run_pipeline(data: Path, lakehouse: Path, run_id: str) -> dict:
     each rule gives it."""
     from pyspark.sql import functions as F
 
-    from jobs import log, tables
-    from jobs import steps as pl
-    from jobs.session import build_session
-    from jobs.settings import load_config
+    from benchmarks.bench_accuracy import line_places, run_jobs, run_table
+    from jobs import tables
 
-    wh = data / "warehouse"
-    config = load_config(overrides=[
-        f"lakehouse={lakehouse}", f"warehouse.customers.path={wh}/customers",
-        f"warehouse.addresses.path={wh}/addresses", f"warehouse.orders.path={wh}/orders",
-    ])  # fmt: skip
-    log.setup_logging(open(os.devnull, "w"))  # noqa: SIM115
-    spark = build_session(master="local[2]", conf=config.spark_conf)
-    pl.ingest_warehouse(spark, config, rebuild=True)
-    pl.ingest_sample(spark, config, str(data / "sample"), run_id)
-    pl.run_crosscheck(spark, config, run_id)
-    report = pl.make_report(spark, config, run_id)
-
-    def rows(table: str):
-        df = spark.read.format("delta").load(config.table(table))
-        return df.filter(F.col("run_id") == run_id)
-
-    line = {
-        r.line_number: (r.source_file.rsplit("/", 1)[-1], r.file_line)
-        for r in rows(tables.SAMPLE_RAW).collect()
-    }
+    spark, config, report = run_jobs(data, lakehouse, run_id)
     cols = ["line_number", "field", "customer_id", "method"]
-    evidence = (
-        rows(tables.EVIDENCE).select(*cols).unionByName(rows(tables.FUZZY_EVIDENCE).select(*cols))
+    evidence = run_table(spark, config, tables.EVIDENCE, run_id).select(*cols)
+    evidence = evidence.unionByName(
+        run_table(spark, config, tables.FUZZY_EVIDENCE, run_id).select(*cols)
     )
-    pairs = [r for r in evidence.filter(F.col("customer_id").isNotNull()).collect()]
-    links = rows(tables.LINKS).filter(F.col("linked")).collect()
+    pairs = evidence.filter(F.col("customer_id").isNotNull()).collect()
+    links = run_table(spark, config, tables.LINKS, run_id).filter(F.col("linked")).collect()
+    line = line_places(spark, config, run_id)
     spark.stop()
     return {"line": line, "pairs": pairs, "links": links, "report": report}
 

@@ -202,8 +202,8 @@ class LineCounts(NamedTuple):
     chance: float
     same_fz: int
     chance_fz: float
-    linked: int = 0
-    chance_link: float = 0.0
+    linked: int
+    chance_link: float
 
 
 def matching_verdict(report: Mapping[str, Any], rules: VerdictConf) -> dict[str, str]:

@@ -35,9 +35,10 @@ def write_links(
     conf = config.matching.linkage
     levels = conf.levels
     with log.stage("linkage") as st:
-        evidence = _evidence(exact, fuzzy).filter(F.col("field").isin(list(levels)))
+        # read by both the run's vectors and the re-paired ones: kept, not read from Delta twice
+        evidence = _evidence(exact, fuzzy).filter(F.col("field").isin(list(levels))).persist()
         candidates = evidence.filter(F.col("customer_id").isNotNull()).select("customer_id")
-        line_fields = lk.line_fields_of(normalised, list(levels))
+        line_fields = lk.line_fields_of(normalised, list(levels)).persist()
         customer_fields = lk.customer_fields_of(index, candidates).persist()
         vectors = lk.comparison_vectors(evidence, line_fields, customer_fields, levels)
         vectors = vectors.persist(StorageLevel.MEMORY_AND_DISK)
@@ -62,7 +63,8 @@ def write_links(
         counts["linked_by_chance"] = chance["rows"] = at_random.filter(
             F.col("match_probability") >= conf.threshold
         ).count()
-        customer_fields.unpersist()
+        for df in (evidence, line_fields, customer_fields):
+            df.unpersist()
     return counts
 
 

@@ -69,10 +69,11 @@ def test_the_report_counts_linked_lines(links):
 def test_at_random_next_to_nothing_links(links):
     """With each field moved to another line at random, a line's fields point at one customer
     only by coincidence: the baseline is a small fraction of the planted run's linked lines
-    (30 % of its lines were made from customers), and the verdict is MATCH."""
-    _, _, lakehouse = links
+    (most of its planted lines link), and the verdict is MATCH."""
+    _, truth, lakehouse = links
     report = load_report(lakehouse, PLANTED_RUN_ID)
     lines = report["lines"]
-    assert lines["linked"] > 100
-    assert 0 <= lines["linked_by_chance"] <= 0.05 * lines["linked"]
+    planted = sum(t["kind"] == "planted" for t in truth.values())
+    assert lines["linked"] > planted / 2
+    assert lines["linked_by_chance"] <= 0.05 * lines["linked"]
     assert report["verdict"]["code"] == "MATCH"
