@@ -46,7 +46,8 @@ class BlockRule:
 class LevelRule:
     """One agreeing level of a field in record linkage: evidence of `method` scoring at least
     `min_score`. `m`: EM's start (and fallback) for its share among matches; `u`: its share
-    among non-matches, for levels other than exact (whose u comes from key frequencies)."""
+    among non-matches, for levels other than exact (whose u comes from key frequencies); for
+    name and address-part levels measured on random warehouse pairs, this is the fallback."""
 
     name: str
     method: str
@@ -69,6 +70,7 @@ class LinkageConf:
     max_iterations: int = 100
     one_to_one: bool = False
     chance_seed: int = 1  # the permutation of the chance baseline (`linkage.chance`)
+    u_pairs: int = 1_000_000  # random customer pairs the compared levels' u is measured on
 
     @property
     def levels(self) -> dict[str, tuple[LevelRule, ...]]:
@@ -162,6 +164,7 @@ def linkage_conf(raw: Mapping[str, Any]) -> LinkageConf:
         max_iterations=int(raw.get("max_iterations", 100)),
         one_to_one=bool(raw.get("one_to_one", False)),
         chance_seed=int(raw.get("chance_seed", 1)),
+        u_pairs=int(raw.get("u_pairs", 1_000_000)),
     )
 
 

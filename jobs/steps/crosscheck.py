@@ -69,14 +69,18 @@ def _exact(spark: SparkSession, config: Config, run_id: str, lines_parsed: int, 
     expected = xc.chance_same_record(per_customer, lines_parsed).first().expected
     fuzzy_counts = {"same_record_2plus_with_fuzzy": int(lines["same_record_2plus"]),
                     "same_record_expected_with_fuzzy": float(expected or 0.0)}  # fmt: skip
-    fuzzy_fields = fz = None
+    fuzzy_fields = fz = payload_rows = None
     fuzzy_tables = (config.table(T.FUZZY_INDEX), config.table(T.SAMPLE_FUZZY))
     if cc.fuzzy and all(table_exists(spark, t) for t in fuzzy_tables):
         fuzzy_fields, fuzzy_counts = _fuzzy(
             spark, config, run_id, ev, line_matches, matched, per_customer, lines_parsed
         )
         fz = run_table(spark, config, T.FUZZY_EVIDENCE, run_id)
-    links = write_links(spark, config, run_id, normalised, index, ev, fz)
+        payload_rows = (
+            run_table(spark, config, T.SAMPLE_FUZZY, run_id),
+            read_table(spark, config.table(T.FUZZY_INDEX)),
+        )
+    links = write_links(spark, config, run_id, normalised, index, ev, fz, payload_rows)
     summary = xc.field_summary(normalised, line_matches, cc.fields, fuzzy_fields)
     write_run(spark, summary.withColumn("run_id", F.lit(run_id)), config.table(T.SUMMARY), run_id)
     per_customer.unpersist()

@@ -14,11 +14,50 @@ from jobs.match import linkage as lk
 from jobs.settings import Config, LinkageConf
 from jobs.steps.common import run_table
 
+KEY_FIELDS = ("email", "phone", "name", "address")  # fields with a `<field>_key` per line
+
 
 def _evidence(exact: DataFrame, fuzzy: DataFrame | None) -> DataFrame:
     cols = ["line_number", "field", "customer_id", "method"]
     out = exact.select(*cols, F.lit(None).cast("double").alias("score"))
     return out if fuzzy is None else out.unionByName(fuzzy.select(*cols, "score"))
+
+
+def _compared(
+    config: Config,
+    normalised: DataFrame,
+    index: DataFrame,
+    evidence: DataFrame,
+    payload_rows: tuple[DataFrame, DataFrame] | None,
+) -> tuple[DataFrame, DataFrame, DataFrame]:
+    """(evidence, line fields, customer fields) of every field in the linkage levels: the
+    matchers' evidence, its address rows as parts, and each candidate pair's fields compared
+    on the payloads (`payload_rows`: the run's sample_fuzzy rows and the fuzzy index)."""
+    fields = list(config.matching.linkage.levels)
+    keyed = [f for f in KEY_FIELDS if f"{f}_key" in normalised.columns]
+    candidates = evidence.filter(F.col("customer_id").isNotNull())
+    line_fields = lk.line_fields_of(normalised, keyed)
+    customer_fields = lk.customer_fields_of(index, candidates.select("customer_id"))
+    rows = evidence.unionByName(lk.address_evidence_parts(evidence))
+    lines = line_fields.unionByName(lk.address_presence(line_fields, "line_number"))
+    customers = customer_fields.unionByName(lk.address_presence(customer_fields, "customer_id"))
+    if payload_rows is not None:
+        sample_rows, fuzzy_index = payload_rows
+        pairs = candidates.select("line_number", "customer_id").distinct()
+        line_p = lk.payloads(sample_rows, "line_number")
+        wanted = pairs.select("customer_id").distinct()
+        customer_p = lk.payloads(
+            fuzzy_index.join(wanted, on="customer_id", how="left_semi"), "customer_id"
+        )
+        initial = config.matching.initial_score
+        rows = rows.unionByName(lk.compared_pairs(pairs, line_p, customer_p, initial))
+        lines = lines.unionByName(lk.part_presence(line_p, "line_number"))
+        customers = customers.unionByName(lk.part_presence(customer_p, "customer_id"))
+
+    def kept(df: DataFrame) -> DataFrame:
+        return df.filter(F.col("field").isin(fields))
+
+    return kept(rows), kept(lines).distinct(), kept(customers).distinct()
 
 
 def write_links(
@@ -29,22 +68,31 @@ def write_links(
     index: DataFrame,
     exact: DataFrame,
     fuzzy: DataFrame | None,
+    payload_rows: tuple[DataFrame, DataFrame] | None = None,
 ) -> dict:
     """line_links and linkage_model for the run; returns the linked-line counts, and the
-    lines the same model links once each field is re-paired with other lines at random."""
+    lines the same model links once each field is re-paired with other lines at random.
+    `payload_rows`: (the run's sample_fuzzy rows, the fuzzy index), when fuzzy matching ran:
+    every candidate pair's names and address parts are then compared."""
     conf = config.matching.linkage
     levels = conf.levels
     with log.stage("linkage") as st:
         # read by both the run's vectors and the re-paired ones: kept, not read from Delta twice
-        evidence = _evidence(exact, fuzzy).filter(F.col("field").isin(list(levels))).persist()
-        candidates = evidence.filter(F.col("customer_id").isNotNull()).select("customer_id")
-        line_fields = lk.line_fields_of(normalised, list(levels)).persist()
-        customer_fields = lk.customer_fields_of(index, candidates).persist()
+        evidence, line_fields, customer_fields = (
+            df.persist(StorageLevel.MEMORY_AND_DISK)
+            for df in _compared(config, normalised, index, _evidence(exact, fuzzy), payload_rows)
+        )
         vectors = lk.comparison_vectors(evidence, line_fields, customer_fields, levels)
         vectors = vectors.persist(StorageLevel.MEMORY_AND_DISK)
         measured = lk.exact_u(index).collect()
         prior = lk.random_pair_prior(conf, max((r.customers for r in measured), default=1))
-        model = lk.train(vectors, conf, {r.field: r.u for r in measured}, prior)
+        random_u = {}
+        if payload_rows is not None:
+            random_u = lk.measured_u(
+                payload_rows[1], levels, conf.u_pairs, conf.chance_seed,
+                config.matching.initial_score,
+            )  # fmt: skip
+        model = lk.train(vectors, conf, {r.field: r.u for r in measured}, prior, random_u)
         gammas = [lk.gamma(f) for f in levels]
         pick = lk.one_to_one if conf.one_to_one else lk.best_per_line
         links = pick(lk.scored_pairs(vectors, model), extra=gammas).withColumn(

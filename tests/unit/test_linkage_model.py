@@ -167,12 +167,16 @@ def test_best_per_line_and_one_to_one(spark):
 
 def test_conf_levels_give_the_start_values():
     conf = load_config().matching.linkage
-    names, us, ms = lk.start_values(conf, {"name": 0.01})
-    assert names == ["email", "phone", "name", "address"]
+    measured = {("street", "dice_0.9"): 0.03}
+    names, us, ms = lk.start_values(conf, {"name": 0.01}, measured)
+    assert names == ["email", "phone", "name", "street", "postcode", "house_number"]
     name = names.index("name")
-    # name levels: else, dice_0.8, dice_0.9, exact (the first listed is the highest)
-    assert us[name] == pytest.approx([1 - 0.001 - 0.0002 - 0.01, 0.001, 0.0002, 0.01])
-    assert ms[name] == pytest.approx([1 - 0.08 - 0.12 - 0.75, 0.08, 0.12, 0.75])
+    # name levels: else, dice_0.7, dice_0.8, dice_0.9, exact (the first listed is the highest)
+    assert us[name] == pytest.approx([1 - 0.005 - 0.001 - 0.0002 - 0.01, 0.005, 0.001, 0.0002, 0.01])
+    assert ms[name] == pytest.approx([1 - 0.03 - 0.07 - 0.12 - 0.75, 0.03, 0.07, 0.12, 0.75])
+    # a level measured on random warehouse pairs takes that u, not conf's 0.001
+    street = names.index("street")
+    assert us[street] == pytest.approx([1 - 0.02 - 0.005 - 0.03, 0.02, 0.005, 0.03])
     assert all(sum(u) == pytest.approx(1) for u in us)
     assert all(sum(m) == pytest.approx(1) for m in ms)
 

@@ -109,12 +109,38 @@ def _name_rows(
     return _output(rows, ids)
 
 
+_POSITIONS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _postcode_set(postcode: Column, hash_key: str) -> Column:
+    """A postcode's characters, each hashed with its position (blanks dropped): one changed
+    character keeps n-1 of n, so Dice tells a retyped digit from another postcode."""
+    chars = F.split(F.regexp_replace(F.coalesce(postcode, F.lit("")), " ", ""), "")
+    chars = F.filter(F.slice(chars, 1, len(_POSITIONS)), lambda c: c != "")
+    return F.array_sort(
+        F.transform(
+            chars,
+            lambda c, i: gram_hash(
+                F.concat(F.substr(F.lit(_POSITIONS), i + 1, F.lit(1)), c), "a3", hash_key
+            ),
+        )
+    )
+
+
+def _number_set(number: Column, hash_key: str) -> Column:
+    """The house number's hash as a set of one; empty without a number."""
+    return F.when(number != "", F.array(gram_hash(number, "a4", hash_key))).otherwise(
+        F.array().cast("array<int>")
+    )
+
+
 def _address_rows(
     values: DataFrame, ids: list[str], rules: Sequence[BlockRule], hash_key: str
 ) -> DataFrame:
-    """`keys.cleaned` addresses -> postcode + house number as the block; the street line
-    (number removed) as one gram set, token order ignored; refined by the street tokens'
-    initials."""
+    """`keys.cleaned` addresses -> postcode + house number as the block; refined by the
+    street tokens' initials. The payload: the street line (number removed) as one gram set,
+    token order ignored (what the block's `dice` compares), then the postcode's positional
+    characters and the house number (what record linkage compares part by part)."""
     numbered = values.select(
         *ids,
         F.col("postcode").alias("_postcode"),
@@ -126,6 +152,7 @@ def _address_rows(
     rest = numbered.select(
         *ids,
         "_postcode",
+        "_number",
         F.concat_ws("|", F.col("_postcode"), F.col("_number")).alias("_code"),
         F.array_remove(F.split(F.col("_street"), " "), F.col("_number")).alias("_rest"),
     )
@@ -138,7 +165,11 @@ def _address_rows(
                 F.col("_rest"), lambda t: refine_hash("address", F.substring(t, 1, 1), hash_key)
             )
         ).alias("_initials"),
-        F.array(street_gram_set(F.col("_rest"), "a2", hash_key)).alias("payload"),
+        F.array(
+            street_gram_set(F.col("_rest"), "a2", hash_key),
+            _postcode_set(F.col("_postcode"), hash_key),
+            _number_set(F.col("_number"), hash_key),
+        ).alias("payload"),
     )
     # The signature in a projection of its own: once per value.
     signed = hashed.select(

@@ -2,6 +2,14 @@
 level per field, and a Fellegi–Sunter match probability from weights trained per run."""
 
 from jobs.match.linkage.chance import permutations, repaired
+from jobs.match.linkage.compare import (
+    ADDRESS_PARTS,
+    address_evidence_parts,
+    address_presence,
+    compared_pairs,
+    part_presence,
+    payloads,
+)
 from jobs.match.linkage.links import LINK_COLUMNS, best_per_line, exact_u, one_to_one
 from jobs.match.linkage.model import (
     FieldModel,
@@ -13,6 +21,7 @@ from jobs.match.linkage.model import (
     probability,
     train_em,
 )
+from jobs.match.linkage.random_u import measured_u, random_customer_pairs
 from jobs.match.linkage.train import random_pair_prior, scored_pairs, start_values, train
 from jobs.match.linkage.vectors import (
     comparison_vectors,
@@ -22,6 +31,14 @@ from jobs.match.linkage.vectors import (
 )
 
 __all__ = [
+    "ADDRESS_PARTS",
+    "address_evidence_parts",
+    "address_presence",
+    "compared_pairs",
+    "part_presence",
+    "payloads",
+    "measured_u",
+    "random_customer_pairs",
     "LINK_COLUMNS",
     "best_per_line",
     "exact_u",

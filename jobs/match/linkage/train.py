@@ -19,14 +19,21 @@ from jobs.settings import LinkageConf
 
 
 def start_values(
-    conf: LinkageConf, exact_u: Mapping[str, float]
+    conf: LinkageConf,
+    exact_u: Mapping[str, float],
+    measured_u: Mapping[tuple[str, str], float] | None = None,
 ) -> tuple[list[str], list[list[float]], list[list[float]]]:
     """(fields, u, m) per level 0..k, level k the first listed: conf's m and u, the exact
-    level's u from the warehouse (`exact_u`, per field), "else" taking what remains."""
+    level's u from the warehouse (`exact_u`, per field), a compared level's from random
+    warehouse pairs (`measured_u`, per (field, level)), "else" taking what remains."""
+    measured = measured_u or {}
     names, us, ms = [], [], []
     for field, levels in conf.fields:
         ordered = list(reversed(levels))  # level 1 first
-        u = [exact_u.get(field, 1e-6) if lv.u is None else lv.u for lv in ordered]
+        u = [
+            measured.get((field, lv.name), exact_u.get(field, 1e-6) if lv.u is None else lv.u)
+            for lv in ordered
+        ]
         m = [lv.m for lv in ordered]
         names.append(field)
         us.append([max(1.0 - sum(u), 1e-6), *u])
@@ -45,11 +52,12 @@ def train(
     conf: LinkageConf,
     exact_u: Mapping[str, float],
     prior: float | None = None,
+    measured_u: Mapping[tuple[str, str], float] | None = None,
 ) -> LinkageModel:
     """The model of one run: EM over its vectors' pattern counts (one small collect). With
     `prior` (a random pair's, `random_pair_prior`) EM trains m only; without, it trains the
     prior too, from 0.5 (for vectors of pairs drawn at random, as in tests)."""
-    names, us, ms = start_values(conf, exact_u)
+    names, us, ms = start_values(conf, exact_u, measured_u)
     patterns = pattern_counts(vectors, [gamma(f) for f in names])
     return train_em(
         names,
