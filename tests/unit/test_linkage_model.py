@@ -172,7 +172,9 @@ def test_conf_levels_give_the_start_values():
     assert names == ["email", "phone", "name", "street", "postcode", "house_number"]
     name = names.index("name")
     # name levels: else, dice_0.7, dice_0.8, dice_0.9, exact (the first listed is the highest)
-    assert us[name] == pytest.approx([1 - 0.005 - 0.001 - 0.0002 - 0.01, 0.005, 0.001, 0.0002, 0.01])
+    assert us[name] == pytest.approx(
+        [1 - 0.005 - 0.001 - 0.0002 - 0.01, 0.005, 0.001, 0.0002, 0.01]
+    )
     assert ms[name] == pytest.approx([1 - 0.03 - 0.07 - 0.12 - 0.75, 0.03, 0.07, 0.12, 0.75])
     # a level measured on random warehouse pairs takes that u, not conf's 0.001
     street = names.index("street")
