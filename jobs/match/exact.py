@@ -18,6 +18,8 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from jobs.settings import NEAR
+
 EXACT_EVIDENCE_COLUMNS = [
     "line_number", "field", "customer_id", "source", "customers_hit", "method",
 ]  # fmt: skip
@@ -135,7 +137,8 @@ def fuzzy_field_counts(evidence: DataFrame, fuzzy_evidence: DataFrame) -> DataFr
     """Per field: lines matched by a fuzzy comparison but not exactly (`lines_matched_fuzzy`),
     and lines with only a weak level (`lines_matched_weak`: e-mail local part, national number)."""
     exact = evidence.select("line_number", "field").distinct()
-    only = fuzzy_evidence.join(exact, on=["line_number", "field"], how="left_anti")
+    found = fuzzy_evidence.filter(F.col("method") != NEAR)  # candidates, not matches
+    only = found.join(exact, on=["line_number", "field"], how="left_anti")
     is_fuzzy = F.col("method") == "fuzzy"
     per_line = only.groupBy("field", "line_number").agg(F.max(is_fuzzy.cast("int")).alias("fz"))
     return per_line.groupBy("field").agg(

@@ -17,6 +17,7 @@ from jobs.settings.files import CONF_DIR, EXPECTATIONS_DIR, apply_overrides, rea
 from jobs.settings.matching import (
     COMPARATORS,
     KEYS,
+    NEAR,
     REFINES,
     BlockRule,
     LevelRule,
@@ -28,7 +29,7 @@ from jobs.settings.matching import (
 from jobs.settings.normalise import CountriesConf, NormaliseConf, load_normalise
 
 __all__ = [
-    "COMPARATORS", "CONF_DIR", "DEMO_HASH_KEY", "EXPECTATIONS_DIR", "FIELDS", "IDENTIFYING",
+    "COMPARATORS", "NEAR", "CONF_DIR", "DEMO_HASH_KEY", "EXPECTATIONS_DIR", "FIELDS", "IDENTIFYING",
     "KEYS", "REFINES", "SAMPLE_FIELDS", "BlockRule", "Config", "CountriesConf", "CrosscheckConf",
     "LevelRule", "LinkageConf",
     "MatchingConf", "NormaliseConf", "ProvenanceConf", "SampleConf", "SourceConf", "VerdictConf",

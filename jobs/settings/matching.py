@@ -22,6 +22,7 @@ REFINES = {
     "street_initials": "address",
 }
 COMPARATORS = ("name_tokens", "dice", "differs")
+NEAR = "near"  # the method of a pair under its rule's threshold kept as a linkage candidate
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,9 @@ class BlockRule:
     length: int = 3  # token_prefix
     digits: int = 9  # phone_tail
     min_length: int = 1  # email_local
+    # pairs scoring at least this, under `threshold`, are kept as record-linkage candidates
+    # (method `near`): never a match on their own, but every field of them gets compared
+    candidate_threshold: float | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ class LinkageConf:
     max_iterations: int = 100
     one_to_one: bool = False
     chance_seed: int = 1  # the permutation of the chance baseline (`linkage.chance`)
+    near_max_customers: int = 50  # a line's `near` candidates of one field, at most
     u_pairs: int = 1_000_000  # random customer pairs the compared levels' u is measured on
 
     @property
@@ -110,12 +115,18 @@ def _rule(raw: Mapping[str, Any], default_budget: int) -> BlockRule:
         raise ConfigError(f"{where}: comparator must be one of {list(COMPARATORS)}")
     if comparator == "name_tokens" and field != "name":
         raise ConfigError(f"{where}: name_tokens compares names only")
+    threshold = float(raw.get("threshold", 1.0))
+    candidate = raw.get("candidate_threshold")
+    candidate = None if candidate is None else float(candidate)
+    if candidate is not None and (comparator == "differs" or candidate > threshold):
+        raise ConfigError(f"{where}: candidate_threshold needs a scoring comparator, <= threshold")
     return BlockRule(
         name=name,
         field=field,
         key=key,
         comparator=comparator,
-        threshold=float(raw.get("threshold", 1.0)),
+        threshold=threshold,
+        candidate_threshold=candidate,
         method=str(raw.get("method", "fuzzy")),
         refine=refine,
         pair_budget=int(raw.get("pair_budget", default_budget)),
@@ -165,6 +176,7 @@ def linkage_conf(raw: Mapping[str, Any]) -> LinkageConf:
         one_to_one=bool(raw.get("one_to_one", False)),
         chance_seed=int(raw.get("chance_seed", 1)),
         u_pairs=int(raw.get("u_pairs", 1_000_000)),
+        near_max_customers=int(raw.get("near_max_customers", 50)),
     )
 
 

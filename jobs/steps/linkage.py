@@ -11,16 +11,21 @@ from jobs import log
 from jobs import tables as T
 from jobs.io.delta import write_run
 from jobs.match import linkage as lk
-from jobs.settings import Config, LinkageConf
+from jobs.settings import NEAR, Config, LinkageConf
 from jobs.steps.common import run_table
 
 KEY_FIELDS = ("email", "phone", "name", "address")  # fields with a `<field>_key` per line
 
 
-def _evidence(exact: DataFrame, fuzzy: DataFrame | None) -> DataFrame:
+def _evidence(exact: DataFrame, fuzzy: DataFrame | None, near_max: int) -> DataFrame:
+    """Both matchers' rows; a line's `near` candidates of a field only where they are few
+    (a common surname alone meets thousands of customers, and tells none of them apart)."""
     cols = ["line_number", "field", "customer_id", "method"]
     out = exact.select(*cols, F.lit(None).cast("double").alias("score"))
-    return out if fuzzy is None else out.unionByName(fuzzy.select(*cols, "score"))
+    if fuzzy is None:
+        return out
+    few = (F.col("method") != NEAR) | (F.col("customers_hit") <= near_max)
+    return out.unionByName(fuzzy.filter(few).select(*cols, "score"))
 
 
 def _compared(
@@ -80,7 +85,13 @@ def write_links(
         # read by both the run's vectors and the re-paired ones: kept, not read from Delta twice
         evidence, line_fields, customer_fields = (
             df.persist(StorageLevel.MEMORY_AND_DISK)
-            for df in _compared(config, normalised, index, _evidence(exact, fuzzy), payload_rows)
+            for df in _compared(
+                config,
+                normalised,
+                index,
+                _evidence(exact, fuzzy, conf.near_max_customers),
+                payload_rows,
+            )
         )
         vectors = lk.comparison_vectors(evidence, line_fields, customer_fields, levels)
         vectors = vectors.persist(StorageLevel.MEMORY_AND_DISK)

@@ -2,7 +2,8 @@
 
 The index is read once: its values are expanded per block entry and joined with the sample's
 rows on (rule, block key, sub-key), only in the blocks the plan joins. A pair is scored by its
-rule's comparator (`score.pair_scores`) and kept at or above the rule's threshold; the roles
+rule's comparator (`score.pair_scores`) and kept at or above the rule's threshold (as a
+`near` linkage candidate from its candidate threshold, where it has one); the roles
 the customer's value came from are expanded only then, for the few pairs that match.
 """
 
@@ -18,7 +19,7 @@ from jobs.match.fuzzy.plan import BlockingPlan, plan_blocking
 from jobs.match.fuzzy.schema import FUZZY_EVIDENCE_COLUMNS, PAIR_COLUMNS
 from jobs.match.fuzzy.score import pair_scores
 from jobs.match.keys import explode_sources
-from jobs.settings import BlockRule, MatchingConf
+from jobs.settings import NEAR, BlockRule, MatchingConf
 
 # Stands for "no sub-key" in the candidates' join: refine keys are 32-bit gram hashes.
 NO_SUB_KEY = -(1 << 40)
@@ -83,6 +84,13 @@ def _per_rule(conf: MatchingConf, value: Callable[[BlockRule], Column], kind: st
     return out
 
 
+def _kept_from(rule: BlockRule) -> float:
+    """The lowest score a pair of the rule is kept at: its candidate threshold, if any."""
+    if rule.candidate_threshold is None:
+        return rule.threshold
+    return min(rule.candidate_threshold, rule.threshold)
+
+
 def _not_pushed(condition: Column) -> Column:
     """`condition`, kept where it stands. A deterministic filter on the score would be pushed
     into the join as its condition: evaluated there, in the join's generated code, it cost
@@ -111,17 +119,18 @@ def fuzzy_candidates(
     # Duplicate pairs (a name meeting through two tokens) score alike: `best` keeps one.
     pairs = candidate_pairs(sample_rows, plan, broadcast_sample)
     threshold = _per_rule(conf, lambda r: F.lit(r.threshold), "double")
+    lowest = _per_rule(conf, lambda r: F.lit(_kept_from(r)), "double")
     method = _per_rule(conf, lambda r: F.lit(r.method), "string")
-    score = pair_scores(conf, threshold)
+    score = pair_scores(conf, lowest)
     scored = pairs.select(
         "line_number",
         "field",
         "customer_id",
         F.col("sources").alias("_sources"),
-        method.alias("method"),
+        F.when(score >= threshold, method).otherwise(F.lit(NEAR)).alias("method"),
         score.alias("score"),
-        threshold.alias("threshold"),
-    ).filter(_not_pushed(F.col("score") >= F.col("threshold")))
+        lowest.alias("lowest"),
+    ).filter(_not_pushed(F.col("score") >= F.col("lowest")))
     per_source = explode_sources(
         scored, ["line_number", "field", "customer_id"], ["method", "score"]
     )

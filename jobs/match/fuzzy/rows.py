@@ -159,7 +159,12 @@ def _address_rows(
     hashed = rest.select(
         *ids,
         "_code",
-        (F.col("_postcode").isNotNull() & (F.size(F.col("_rest")) > 0)).alias("_usable"),
+        # a postcode with a street or a house number: "16, bacchus marsh, 6019" still has
+        # parts to compare (the block's Dice then finds no street, so no fuzzy evidence)
+        (
+            F.col("_postcode").isNotNull()
+            & ((F.size(F.col("_rest")) > 0) | (F.col("_number") != ""))
+        ).alias("_usable"),
         F.array_distinct(
             F.transform(
                 F.col("_rest"), lambda t: refine_hash("address", F.substring(t, 1, 1), hash_key)
