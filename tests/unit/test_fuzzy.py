@@ -71,6 +71,8 @@ SAMPLE = {
     14: {"email": "john.smith@gmail.com", "phone": "+44 20 7946 0958"},  # exact: not weak
     15: {"street": "Dluga", "house_number": "5", "postcode": "00238", "country": "PL"},
     16: {"name": "Анна Ковальска"},  # no country at all: meets every country's block
+    17: {"name": "Smith", "country": "GB"},  # the surname alone: a linkage candidate only
+    18: {"address": "12, London, NW1 6XF", "country": "GB"},  # no street, a postcode slip
 }
 HOT_SAMPLE = {
     **{100 + i: {"name": f"Maria Q{i}", "country": "ES"} for i in range(9)},
@@ -272,6 +274,57 @@ def test_street_typo_with_same_postcode_and_number(evidence, matching):
     assert best(evidence, 15, "address").get("c6", 0.0) >= threshold
 
 
+def test_under_threshold_a_pair_is_a_near_candidate_only(evidence, matching):
+    # "Smith" against "John Smith": the mean of smith~smith (1.0) and john~smith (Dice 0.1:
+    # of 9 and 11 grams they share the letter h), 0.55; under the rules' 0.8, over their 0.5
+    assert best(evidence, 17, "name") == {}
+    near = best(evidence, 17, "name", method="near")
+    assert near == {"c1": pytest.approx(0.55)}
+    rule = matching.for_field("name")[0]
+    assert rule.candidate_threshold <= near["c1"] < rule.threshold
+    # every near row lies between its rule's candidate threshold and threshold
+    lowest = min(r.candidate_threshold for r in matching.rules if r.candidate_threshold is not None)
+    top = max(r.threshold for r in matching.rules)
+    assert all(lowest <= r.score < top for r in evidence.values() if r.method == "near")
+
+
+def test_linkage_compares_every_field_part_by_part(sample_rows, index, matching):
+    from jobs.match import linkage as lk
+
+    spark = index.sparkSession
+    pairs = spark.createDataFrame(
+        [(10, "c1"), (15, "c6"), (17, "c1"), (18, "c1"), (9, "c6"), (11, "c1")],
+        "line_number bigint, customer_id string",
+    )
+    rows = lk.compared_pairs(
+        pairs,
+        lk.payloads(sample_rows, "line_number"),
+        lk.payloads(index, "customer_id"),
+        matching.initial_score,
+    ).collect()
+    got = {(r.line_number, r.field): r.score for r in rows}
+    # "12 Bakre Street" / "12 Baker Street", NW1 6XE both: one street typo, the rest the same
+    assert 0.5 <= got[(10, "street")] < 1.0
+    assert got[(10, "postcode")] == 1.0 and got[(10, "house_number")] == 1.0
+    # "Dluga 5, 00238" / "ul. Długa 5, 00-238": the same street, postcode and number
+    assert got[(15, "postcode")] == 1.0 and got[(15, "house_number")] == 1.0
+    # no street on the line: its number and postcode still compared; NW1 6XF is one of six
+    # positional characters off NW1 6XE
+    assert (18, "street") not in got
+    assert got[(18, "house_number")] == 1.0
+    assert got[(18, "postcode")] == pytest.approx(5 / 6)
+    # a name compared although no address block made the pair meet
+    assert got[(17, "name")] == pytest.approx(0.55)
+    assert got[(9, "name")] < 0.5
+    assert not [k for k in got if k[0] == 11]  # nothing to compare
+    presence = {
+        (r.line_number, r.field)
+        for r in lk.part_presence(lk.payloads(sample_rows, "line_number"), "line_number").collect()
+    }
+    assert {(18, "postcode"), (18, "house_number")} <= presence
+    assert (18, "street") not in presence
+
+
 def test_weak_levels_are_reported_apart(evidence):
     email = evidence[(12, "email", "c1", "email_local_part")]
     phone = evidence[(13, "phone", "c1", "phone_national_number")]
@@ -282,7 +335,7 @@ def test_weak_levels_are_reported_apart(evidence):
 
 
 def test_scores_and_customers_hit(evidence):
-    assert all(0.0 < r.score <= 1.0 for r in evidence.values())
+    assert all(0.0 < r.score <= 1.0 for r in evidence.values() if r.method != "near")
     assert best(evidence, 4, "name") == {"c2": 1.0}
     initial = evidence[(3, "name", "c1", "fuzzy")]
     assert initial.score < 1.0 and initial.customers_hit == 1

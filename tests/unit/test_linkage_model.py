@@ -96,7 +96,7 @@ def test_the_spark_weight_equals_the_model(spark):
     assert counts[(2, 1, 2)] == 1 and sum(counts.values()) == len(rows)
 
 
-FIELDS4 = ("email", "phone", "name", "address")
+FIELDS4 = ("email", "phone", "name")  # the fields with an exact level
 LEVELS = {
     "name": [LevelRule("exact", "exact"), LevelRule("dice_0.9", "fuzzy", 0.9),
              LevelRule("dice_0.8", "fuzzy", 0.8)],
@@ -171,11 +171,13 @@ def test_conf_levels_give_the_start_values():
     names, us, ms = lk.start_values(conf, {"name": 0.01}, measured)
     assert names == ["email", "phone", "name", "street", "postcode", "house_number"]
     name = names.index("name")
-    # name levels: else, dice_0.7, dice_0.8, dice_0.9, exact (the first listed is the highest)
+    # name levels: else, dice_0.5, 0.7, 0.8, 0.9, exact (the first listed is the highest)
     assert us[name] == pytest.approx(
-        [1 - 0.005 - 0.001 - 0.0002 - 0.01, 0.005, 0.001, 0.0002, 0.01]
+        [1 - 0.02 - 0.005 - 0.001 - 0.0002 - 0.01, 0.02, 0.005, 0.001, 0.0002, 0.01]
     )
-    assert ms[name] == pytest.approx([1 - 0.03 - 0.07 - 0.12 - 0.75, 0.03, 0.07, 0.12, 0.75])
+    assert ms[name] == pytest.approx(
+        [1 - 0.02 - 0.03 - 0.07 - 0.12 - 0.75, 0.02, 0.03, 0.07, 0.12, 0.75]
+    )
     # a level measured on random warehouse pairs takes that u, not conf's 0.001
     street = names.index("street")
     assert us[street] == pytest.approx([1 - 0.02 - 0.005 - 0.03, 0.02, 0.005, 0.03])
@@ -226,7 +228,7 @@ def test_a_lone_common_field_is_no_link_with_the_random_pair_prior():
     name_only = tuple(len(us[i]) - 1 if f == "name" else 0 for i, f in enumerate(names))
     # name and address exact, no e-mail or phone on the line (a name + address dump)
     name_address = tuple(
-        len(us[i]) - 1 if f in ("name", "address") else -1 for i, f in enumerate(names)
+        len(us[i]) - 1 if f in ("name", *lk.ADDRESS_PARTS) else -1 for i, f in enumerate(names)
     )
     patterns = [(top, 99), (name_only, 208)]
     prior = lk.random_pair_prior(conf, 20_000)

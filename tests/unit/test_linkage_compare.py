@@ -1,0 +1,73 @@
+"""Record linkage's per-pair comparisons: address evidence as parts, and the compared levels'
+u measured on random warehouse pairs."""
+
+from __future__ import annotations
+
+import pytest
+
+from jobs.match import linkage as lk
+from jobs.settings import LevelRule
+
+PAYLOAD = "customer_id string, field string, payload array<array<int>>"
+
+
+def test_address_evidence_implies_its_parts(spark):
+    evidence = spark.createDataFrame(
+        [
+            (1, "address", "a", "exact", None),
+            (2, "address", "b", "fuzzy", 0.7),  # same postcode + number, street Dice 0.7
+            (3, "address", "c", "near", 0.2),  # a candidate only: implies nothing
+            (4, "name", "d", "exact", None),
+            (5, "address", None, "exact", None),
+        ],
+        "line_number bigint, field string, customer_id string, method string, score double",
+    )
+    got = {
+        (r.line_number, r.field): r.score
+        for r in lk.address_evidence_parts(evidence).collect()
+        if r.customer_id is not None
+    }
+    assert got == {
+        (1, "street"): 1.0, (1, "postcode"): 1.0, (1, "house_number"): 1.0,
+        (2, "street"): 0.7, (2, "postcode"): 1.0, (2, "house_number"): 1.0,
+    }  # fmt: skip
+
+
+def _customers(n: int, same_postcode: bool):
+    """n customers, each a name of two tokens and an address: street, postcode, number sets.
+    Street and number sets are each customer's own; the postcode all share, or each its own."""
+    rows = []
+    for i in range(n):
+        base = 1000 * (i + 1)
+        postcode = [1, 2, 3, 4] if same_postcode else [base + 7, base + 8, base + 9, base + 10]
+        rows.append((f"c{i}", "address", [[base + 1, base + 2, base + 3], postcode, [base + 5]]))
+        rows.append((f"c{i}", "name", [[base + 11, base + 12], [base + 13, base + 14]]))
+    rows.append(("c-none", "address", None))  # a value without payload: compared with nothing
+    return rows
+
+
+LEVELS = {
+    "street": (LevelRule("dice_0.9", "compared", 0.9, 0.8, 0.001),),
+    "postcode": (LevelRule("exact", "compared", 1.0, 0.8, 0.001),),
+    "house_number": (LevelRule("exact", "compared", 1.0, 0.8, 0.02),),
+    "name": (LevelRule("exact", "exact", m=0.7), LevelRule("dice_0.9", "fuzzy", 0.9, 0.2, 0.01)),
+}
+
+
+@pytest.mark.parametrize("same_postcode", [True, False])
+def test_u_is_measured_on_random_warehouse_pairs(spark, same_postcode):
+    n = 30
+    index = spark.createDataFrame(_customers(n, same_postcode), PAYLOAD)
+    # draws of 40 take all 31 customers (the payload-less one too)
+    u = lk.measured_u(index, LEVELS, pairs=40 * 40, seed=3, initial_score=0.85)
+    # every draw has the n customers with a payload; their n*(n-1) ordered pairs of two
+    # different customers all hold every part (the payload-less value adds no pair)
+    pairs = n * (n - 1)
+    # no two customers share a street, a number or a name token: only the +1 smoothing
+    assert u[("street", "dice_0.9")] == pytest.approx(1 / (pairs + 1))
+    assert u[("house_number", "exact")] == pytest.approx(1 / (pairs + 1))
+    assert u[("name", "dice_0.9")] == pytest.approx(1 / (pairs + 1))
+    assert ("name", "exact") not in u  # an exact level's u comes from key frequencies
+    # a postcode every customer shares says nothing: u ~ 1
+    expected = (pairs + 1) / (pairs + 1) if same_postcode else 1 / (pairs + 1)
+    assert u[("postcode", "exact")] == pytest.approx(expected)
