@@ -75,7 +75,7 @@ class LinkageConf:
     one_to_one: bool = False
     chance_seed: int = 1  # the permutation of the chance baseline (`linkage.chance`)
     near_max_customers: int = 50  # a line's `near` candidates of one field, at most
-    u_pairs: int = 1_000_000  # random customer pairs the compared levels' u is measured on
+    u_pairs: int = 40_000  # random customer pairs the compared levels' u is measured on
 
     @property
     def levels(self) -> dict[str, tuple[LevelRule, ...]]:
@@ -175,7 +175,7 @@ def linkage_conf(raw: Mapping[str, Any]) -> LinkageConf:
         max_iterations=int(raw.get("max_iterations", 100)),
         one_to_one=bool(raw.get("one_to_one", False)),
         chance_seed=int(raw.get("chance_seed", 1)),
-        u_pairs=int(raw.get("u_pairs", 1_000_000)),
+        u_pairs=int(raw.get("u_pairs", 40_000)),
         near_max_customers=int(raw.get("near_max_customers", 50)),
     )
 

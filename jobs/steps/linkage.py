@@ -55,7 +55,8 @@ def _compared(
             fuzzy_index.join(wanted, on="customer_id", how="left_semi"), "customer_id"
         )
         initial = config.matching.initial_score
-        rows = rows.unionByName(lk.compared_pairs(pairs, line_p, customer_p, initial))
+        floor = lk.lowest_level(config.matching.linkage.levels)
+        rows = rows.unionByName(lk.compared_pairs(pairs, line_p, customer_p, initial, floor))
         lines = lines.unionByName(lk.part_presence(line_p, "line_number"))
         customers = customers.unionByName(lk.part_presence(customer_p, "customer_id"))
 

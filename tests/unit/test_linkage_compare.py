@@ -8,7 +8,7 @@ import pytest
 from jobs.match import linkage as lk
 from jobs.settings import LevelRule
 
-PAYLOAD = "customer_id string, field string, payload array<array<int>>"
+PAYLOAD = "customer_id string, field string, payload array<array<int>>, sig array<bigint>"
 
 
 def test_address_evidence_implies_its_parts(spark):
@@ -40,9 +40,10 @@ def _customers(n: int, same_postcode: bool):
     for i in range(n):
         base = 1000 * (i + 1)
         postcode = [1, 2, 3, 4] if same_postcode else [base + 7, base + 8, base + 9, base + 10]
-        rows.append((f"c{i}", "address", [[base + 1, base + 2, base + 3], postcode, [base + 5]]))
-        rows.append((f"c{i}", "name", [[base + 11, base + 12], [base + 13, base + 14]]))
-    rows.append(("c-none", "address", None))  # a value without payload: compared with nothing
+        address = [[base + 1, base + 2, base + 3], postcode, [base + 5]]
+        rows.append((f"c{i}", "address", address, None))  # no signature: nothing bounded
+        rows.append((f"c{i}", "name", [[base + 11, base + 12], [base + 13, base + 14]], None))
+    rows.append(("c-none", "address", None, None))  # a value without payload: compared with nothing
     return rows
 
 

@@ -7,6 +7,7 @@ from jobs.match.linkage.compare import (
     address_evidence_parts,
     address_presence,
     compared_pairs,
+    lowest_level,
     part_presence,
     payloads,
 )
@@ -21,7 +22,7 @@ from jobs.match.linkage.model import (
     probability,
     train_em,
 )
-from jobs.match.linkage.random_u import measured_u, random_customer_pairs
+from jobs.match.linkage.random_u import measured_u, random_pair_scores
 from jobs.match.linkage.train import random_pair_prior, scored_pairs, start_values, train
 from jobs.match.linkage.vectors import (
     comparison_vectors,
@@ -35,10 +36,11 @@ __all__ = [
     "address_evidence_parts",
     "address_presence",
     "compared_pairs",
+    "lowest_level",
     "part_presence",
     "payloads",
     "measured_u",
-    "random_customer_pairs",
+    "random_pair_scores",
     "LINK_COLUMNS",
     "best_per_line",
     "exact_u",

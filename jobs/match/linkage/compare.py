@@ -10,10 +10,13 @@ counts as full agreement of the parts it implies, so the parts work without fuzz
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from jobs.match.fuzzy.score import dice, name_similarity
+from jobs.match.fuzzy.score import dice, excess, name_bound, name_similarity
+from jobs.settings import LevelRule
 
 # The address payload's gram sets, in order (`fuzzy.rows._address_rows`): one field each here.
 ADDRESS_PARTS = ("street", "postcode", "house_number")
@@ -23,54 +26,93 @@ EVIDENCE = ["line_number", "field", "customer_id", "method", "score"]
 
 def payloads(fuzzy_rows: DataFrame, id_col: str) -> DataFrame:
     """Fuzzy index rows (one per value) or sample rows (one per block) -> distinct
-    (id_col, field, payload) of names and addresses."""
+    (id_col, field, payload, sig) of names and addresses."""
     wanted = fuzzy_rows.filter(F.col("field").isin("name", "address"))
-    return wanted.select(id_col, "field", "payload").distinct()
+    return wanted.select(id_col, "field", "payload", "sig").distinct()
 
 
 def _part(payload: Column, k: int) -> Column:
     return F.coalesce(F.try_element_at(payload, F.lit(k)), F.array().cast("array<int>"))
 
 
-def _scores(s: Column, i: Column, initial_score: float) -> Column:
+def _part_bound(a: Column, b: Column, sa: Column, sb: Column, k: int) -> Column:
+    """Upper bound of Dice of the k-th gram sets from the payloads' signatures (as
+    `score.dice_bound` for the first): 1.0 where a signature is missing."""
+    ka, kb = F.size(a), F.size(b)
+    inter = F.least(ka - excess(sa, k, sb, k), kb - excess(sb, k, sa, k))
+    bounded = sa.isNotNull() & sb.isNotNull() & (ka + kb > 0)
+    return F.when(bounded, 2.0 * inter / (ka + kb)).otherwise(F.lit(1.0))
+
+
+def field_scores(
+    s: Column, i: Column, ss: Column, si: Column, initial_score: float, floor: float
+) -> Column:
     """array<struct<field, method, score>> of one (line value, customer value) pair: a name
-    scored as the fuzzy name rule scores it; the address parts both sides hold."""
+    scored as the fuzzy name rule scores it; the address parts both sides hold. A score whose
+    signature bound (`ss`, `si`) is under `floor`, the lowest level, is 0 without comparing:
+    most pairs are far apart, and each comparison reads two arrays of arrays."""
+    name_score = F.when(
+        name_bound(s, i, ss, si, initial_score) >= floor, name_similarity(s, i, initial_score)
+    ).otherwise(F.lit(0.0))
     name = F.array(
         F.struct(
             F.lit("name").alias("field"),
             F.lit("fuzzy").alias("method"),
-            name_similarity(s, i, initial_score).alias("score"),
+            name_score.alias("score"),
         )
     )
     parts = []
     for k, part in enumerate(ADDRESS_PARTS, start=1):
         a, b = _part(s, k), _part(i, k)
         held = (F.size(a) > 0) & (F.size(b) > 0)
-        score = F.when(held, dice(a, b))
+        near = _part_bound(a, b, ss, si, k) >= floor
+        score = F.when(held, F.when(near, dice(a, b)).otherwise(F.lit(0.0)))
         method = F.lit(COMPARED).alias("method")
         parts.append(F.struct(F.lit(part).alias("field"), method, score.alias("score")))
     return F.when(F.col("field") == "name", name).otherwise(F.array(*parts))
 
 
 def compared_pairs(
-    pairs: DataFrame, line_payloads: DataFrame, customer_payloads: DataFrame, initial_score: float
+    pairs: DataFrame,
+    line_payloads: DataFrame,
+    customer_payloads: DataFrame,
+    initial_score: float,
+    floor: float = 0.0,
 ) -> DataFrame:
     """(line_number, customer_id) pairs -> evidence rows (line_number, field, customer_id,
-    method, score): per field, the best score over the values each side holds."""
-    s = line_payloads.select("line_number", "field", F.col("payload").alias("_s"))
-    i = customer_payloads.select("customer_id", "field", F.col("payload").alias("_i"))
+    method, score): per field, the best score over the values each side holds; scores under
+    `floor` (the lowest compared level) may be given as 0."""
+    s = line_payloads.select(
+        "line_number", "field", F.col("payload").alias("_s"), F.col("sig").alias("_ss")
+    )
+    i = customer_payloads.select(
+        "customer_id", "field", F.col("payload").alias("_i"), F.col("sig").alias("_si")
+    )
     joined = pairs.join(s, on="line_number", how="inner").join(
         i, on=["customer_id", "field"], how="inner"
     )
-    scored = joined.select(
-        "line_number",
-        "customer_id",
-        F.inline(_scores(F.col("_s"), F.col("_i"), initial_score)),
-    ).filter(F.col("score").isNotNull())
+    scores = field_scores(
+        F.col("_s"), F.col("_i"), F.col("_ss"), F.col("_si"), initial_score, floor
+    )
+    scored = joined.select("line_number", "customer_id", F.inline(scores)).filter(
+        F.col("score").isNotNull()
+    )
     best = scored.groupBy("line_number", "field", "customer_id", "method").agg(
         F.max("score").alias("score")
     )
     return best.select(*EVIDENCE)
+
+
+def lowest_level(levels: Mapping[str, Sequence[LevelRule]]) -> float:
+    """The lowest min_score of the name and address-part levels: under it a score is "else"."""
+    scores = [
+        lv.min_score
+        for f, rules in levels.items()
+        if f == "name" or f in ADDRESS_PARTS
+        for lv in rules
+        if lv.method in ("fuzzy", COMPARED)
+    ]
+    return min(scores, default=0.0)
 
 
 def address_evidence_parts(evidence: DataFrame) -> DataFrame:

@@ -10,27 +10,52 @@ from collections.abc import Mapping, Sequence
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from jobs.match.linkage.compare import ADDRESS_PARTS, compared_pairs, part_presence, payloads
-from jobs.match.linkage.vectors import comparison_vectors, gamma
+from jobs.match.linkage.compare import ADDRESS_PARTS, field_scores, lowest_level, payloads
+from jobs.match.linkage.vectors import level_of
 from jobs.settings import LevelRule
 
 MEASURED_METHODS = ("fuzzy", "compared")
 
 
-def random_customer_pairs(index_rows: DataFrame, pairs: int, seed: int) -> DataFrame:
-    """(line_number, customer_id): about `pairs` pairs of different customers, each side a
-    seeded draw of sqrt(pairs) customers of the fuzzy index; a customer id stands in for
-    the line. A draw is the customers of least hash: a top-k, no sort of the index."""
+def _draw(index_rows: DataFrame, side: int, seed: int, salt: int) -> DataFrame:
+    """The payloads of `side` customers of the fuzzy index, those of least seeded hash: a
+    top-k, no sort of the index."""
+    order = F.xxhash64("customer_id", F.lit(seed), F.lit(salt))
+    # a customer has a few rows (name, addresses): enough rows for `side` customers
+    top = index_rows.select("customer_id").orderBy(order).limit(side * 8)
+    ids = top.distinct().orderBy(order).limit(side)
+    drawn = index_rows.join(F.broadcast(ids), on="customer_id", how="left_semi")
+    return payloads(drawn, "customer_id")
+
+
+def random_pair_scores(
+    index_rows: DataFrame, pairs: int, seed: int, initial_score: float, floor: float = 0.0
+) -> DataFrame:
+    """(a, b, field, method, score): about `pairs` pairs of different customers (two seeded
+    draws of sqrt(pairs) each), every field both hold compared as a candidate pair's is, the
+    best score over their values. The draws are small: joined on the field, in one task."""
     side = max(int(pairs**0.5), 1)
-
-    def draw(salt: int) -> DataFrame:
-        order = F.xxhash64("customer_id", F.lit(seed), F.lit(salt))
-        # a customer has a few rows (name, addresses): enough rows for `side` customers
-        top = index_rows.select("customer_id").orderBy(order).limit(side * 8)
-        return top.distinct().orderBy(order).limit(side)
-
-    a = draw(1).select(F.col("customer_id").alias("line_number"))
-    return a.crossJoin(draw(2)).filter(F.col("line_number") != F.col("customer_id"))
+    a = _draw(index_rows, side, seed, 1).select(
+        F.col("customer_id").alias("a"),
+        "field",
+        F.col("payload").alias("_s"),
+        F.col("sig").alias("_ss"),
+    )
+    b = _draw(index_rows, side, seed, 2).select(
+        F.col("customer_id").alias("b"),
+        "field",
+        F.col("payload").alias("_i"),
+        F.col("sig").alias("_si"),
+    )
+    joined = a.join(F.broadcast(b), on="field", how="inner").filter(F.col("a") != F.col("b"))
+    scored = joined.select(
+        "a",
+        "b",
+        F.inline(
+            field_scores(*[F.col(c) for c in ("_s", "_i", "_ss", "_si")], initial_score, floor)
+        ),  # fmt: skip
+    ).filter(F.col("score").isNotNull())
+    return scored.groupBy("a", "b", "field", "method").agg(F.max("score").alias("score"))
 
 
 def measured_u(
@@ -46,34 +71,20 @@ def measured_u(
     fields = [f for f in levels if f == "name" or f in ADDRESS_PARTS]
     if not fields:
         return {}
-    sample = random_customer_pairs(index_rows, pairs, seed).persist()
-    drawn = sample.select("customer_id").union(sample.select("line_number")).distinct()
-    customer_payloads = payloads(
-        index_rows.join(F.broadcast(drawn), on="customer_id", how="left_semi"), "customer_id"
+    floor = lowest_level(levels)
+    scored = random_pair_scores(index_rows, pairs, seed, initial_score, floor)
+    level = F.coalesce(*[F.when(F.col("field") == f, level_of(levels[f])) for f in fields])
+    counts = (
+        scored.filter(F.col("field").isin(fields))
+        .groupBy("field", level.alias("level"))
+        .count()
+        .collect()
     )
-    lines = customer_payloads.select(F.col("customer_id").alias("line_number"), "field", "payload")
-    evidence = compared_pairs(sample, lines, customer_payloads, initial_score)
-    held = part_presence(customer_payloads, "customer_id").unionByName(
-        customer_payloads.filter(F.col("field") == "name").select("customer_id", "field")
-    )
-    vectors = comparison_vectors(
-        evidence,
-        held.withColumnRenamed("customer_id", "line_number"),
-        held,
-        {f: levels[f] for f in fields},
-    )
-    counts = vectors.agg(
-        *[
-            F.count(F.when(F.col(gamma(f)) == k, 1)).alias(f"{f}#{k}")
-            for f in fields
-            for k in range(len(levels[f]) + 1)
-        ]
-    ).first()
-    sample.unpersist()
+    n = {(r.field, r.level): r["count"] for r in counts}
     out = {}
     for f in fields:
-        both = sum(counts[f"{f}#{k}"] for k in range(len(levels[f]) + 1))
+        both = sum(c for (field, _), c in n.items() if field == f)
         for k, rule in enumerate(reversed(levels[f]), start=1):
             if rule.method in MEASURED_METHODS:
-                out[(f, rule.name)] = (counts[f"{f}#{k}"] + 1) / (both + 1)
+                out[(f, rule.name)] = (n.get((f, k), 0) + 1) / (both + 1)
     return out

@@ -24,7 +24,7 @@ def gamma(field: str) -> str:
     return f"gamma_{field}"
 
 
-def _level(levels: Sequence[LevelRule]) -> Column:
+def level_of(levels: Sequence[LevelRule]) -> Column:
     """An evidence row's level among its field's `levels` (k for the first, 0 for none)."""
     out = F.lit(0)
     for i, rule in reversed(list(enumerate(levels))):
@@ -52,7 +52,7 @@ def comparison_vectors(
         *PAIR,
         "field",
         F.coalesce(
-            *[F.when(F.col("field") == f, _level(levels[f])) for f in fields], F.lit(0)
+            *[F.when(F.col("field") == f, level_of(levels[f])) for f in fields], F.lit(0)
         ).alias("level"),
     )
     best = scored.groupBy(*PAIR).agg(
