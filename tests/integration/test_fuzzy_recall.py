@@ -141,6 +141,10 @@ def test_false_same_record_rate(results):
 
 def test_weak_levels_stay_apart(results):
     truth, _, fuzzy_ev, _, _ = results
-    weak = [r for r in fuzzy_ev if r.method != "fuzzy"]
+    weak = [r for r in fuzzy_ev if r.method not in ("fuzzy", "near")]
     assert all(r.field in ("email", "phone") and r.score == 1.0 for r in weak)
     assert {r.method for r in weak} <= {"email_local_part", "phone_national_number"}
+    # near: linkage candidates of the scoring rules, under their thresholds
+    near = [r for r in fuzzy_ev if r.method == "near"]
+    top = {f: max(r.threshold for r in load_matching().for_field(f)) for f in ("name", "address")}
+    assert near and all(r.field in top and r.score < top[r.field] for r in near)
