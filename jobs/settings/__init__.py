@@ -29,9 +29,9 @@ from jobs.settings.matching import (
 from jobs.settings.normalise import CountriesConf, NormaliseConf, load_normalise
 
 __all__ = [
-    "COMPARATORS", "NEAR", "CONF_DIR", "DEMO_HASH_KEY", "EXPECTATIONS_DIR", "FIELDS", "IDENTIFYING",
-    "KEYS", "REFINES", "SAMPLE_FIELDS", "BlockRule", "Config", "CountriesConf", "CrosscheckConf",
-    "LevelRule", "LinkageConf",
+    "COMPARATORS", "CONF_DIR", "DEMO_HASH_KEY", "EXPECTATIONS_DIR", "FIELDS", "IDENTIFYING",
+    "KEYS", "NEAR", "REFINES", "SAMPLE_FIELDS", "BlockRule", "Config", "CountriesConf",
+    "CrosscheckConf", "LevelRule", "LinkageConf",
     "MatchingConf", "NormaliseConf", "ProvenanceConf", "SampleConf", "SourceConf", "VerdictConf",
     "apply_overrides", "load_config", "load_matching", "load_normalise", "matching_conf",
 ]  # fmt: skip

@@ -11,10 +11,8 @@ from jobs import log
 from jobs import tables as T
 from jobs.io.delta import write_run
 from jobs.match import linkage as lk
-from jobs.settings import NEAR, Config, LinkageConf
+from jobs.settings import FIELDS, NEAR, Config, LinkageConf
 from jobs.steps.common import run_table
-
-KEY_FIELDS = ("email", "phone", "name", "address")  # fields with a `<field>_key` per line
 
 
 def _evidence(exact: DataFrame, fuzzy: DataFrame | None, near_max: int) -> DataFrame:
@@ -39,10 +37,11 @@ def _compared(
     matchers' evidence, its address rows as parts, and each candidate pair's fields compared
     on the payloads (`payload_rows`: the run's sample_fuzzy rows and the fuzzy index)."""
     fields = list(config.matching.linkage.levels)
-    keyed = [f for f in KEY_FIELDS if f"{f}_key" in normalised.columns]
+    keyed = [f for f in FIELDS if f"{f}_key" in normalised.columns]
     candidates = evidence.filter(F.col("customer_id").isNotNull())
+    wanted = candidates.select("customer_id").distinct()
     line_fields = lk.line_fields_of(normalised, keyed)
-    customer_fields = lk.customer_fields_of(index, candidates.select("customer_id"))
+    customer_fields = lk.customer_fields_of(index, wanted)
     rows = evidence.unionByName(lk.address_evidence_parts(evidence))
     lines = line_fields.unionByName(lk.address_presence(line_fields, "line_number"))
     customers = customer_fields.unionByName(lk.address_presence(customer_fields, "customer_id"))
@@ -50,7 +49,6 @@ def _compared(
         sample_rows, fuzzy_index = payload_rows
         pairs = candidates.select("line_number", "customer_id").distinct()
         line_p = lk.payloads(sample_rows, "line_number")
-        wanted = pairs.select("customer_id").distinct()
         customer_p = lk.payloads(
             fuzzy_index.join(wanted, on="customer_id", how="left_semi"), "customer_id"
         )

@@ -70,5 +70,5 @@ def test_u_is_measured_on_random_warehouse_pairs(spark, same_postcode):
     assert u[("name", "dice_0.9")] == pytest.approx(1 / (pairs + 1))
     assert ("name", "exact") not in u  # an exact level's u comes from key frequencies
     # a postcode every customer shares says nothing: u ~ 1
-    expected = (pairs + 1) / (pairs + 1) if same_postcode else 1 / (pairs + 1)
+    expected = 1.0 if same_postcode else 1 / (pairs + 1)
     assert u[("postcode", "exact")] == pytest.approx(expected)

@@ -86,9 +86,7 @@ def _per_rule(conf: MatchingConf, value: Callable[[BlockRule], Column], kind: st
 
 def _kept_from(rule: BlockRule) -> float:
     """The lowest score a pair of the rule is kept at: its candidate threshold, if any."""
-    if rule.candidate_threshold is None:
-        return rule.threshold
-    return min(rule.candidate_threshold, rule.threshold)
+    return rule.threshold if rule.candidate_threshold is None else rule.candidate_threshold
 
 
 def _not_pushed(condition: Column) -> Column:

@@ -106,7 +106,7 @@ def differs(a: Column, b: Column) -> Column:
 # ---- upper bounds from signatures (cheap, before the comparator) --------------------------
 
 
-def excess(sig_x: Column, kx: int, sig_y: Column, ky: int) -> Column:
+def _excess(sig_x: Column, kx: int, sig_y: Column, ky: int) -> Column:
     """Bits of set kx (1-based) of sig_x not in set ky of sig_y: grams of the one surely
     missing from the other."""
     lo = F.element_at(sig_x, 2 * kx - 1).bitwiseAND(F.bitwise_not(F.element_at(sig_y, 2 * ky - 1)))
@@ -114,10 +114,11 @@ def excess(sig_x: Column, kx: int, sig_y: Column, ky: int) -> Column:
     return F.bit_count(lo) + F.bit_count(hi)
 
 
-def dice_bound(a: Column, b: Column, sa: Column, sb: Column) -> Column:
-    """Upper bound of `dice(a, b)` for two single gram sets from their signatures."""
+def dice_bound(a: Column, b: Column, sa: Column, sb: Column, k: int = 1) -> Column:
+    """Upper bound of `dice(a, b)` for the k-th gram sets of two payloads (a, b) from their
+    signatures (sa, sb)."""
     ka, kb = F.size(a), F.size(b)
-    inter = F.least(ka - excess(sa, 1, sb, 1), kb - excess(sb, 1, sa, 1))
+    inter = F.least(ka - _excess(sa, k, sb, k), kb - _excess(sb, k, sa, k))
     bounded = sa.isNotNull() & sb.isNotNull() & (ka + kb > 0)
     return F.when(bounded, 2.0 * inter / (ka + kb)).otherwise(F.lit(1.0))
 
@@ -129,7 +130,7 @@ def name_bound(a: Column, b: Column, sa: Column, sb: Column, initial_score: floa
 
     def cell(i: int, j: int) -> Column:
         ki, kj = F.size(F.element_at(a, i)), F.size(F.element_at(b, j))
-        inter = F.least(ki - excess(sa, i, sb, j), kj - excess(sb, j, sa, i))
+        inter = F.least(ki - _excess(sa, i, sb, j), kj - _excess(sb, j, sa, i))
         dice_ub = 2.0 * inter / (ki + kj)
         return F.when((ki == 1) | (kj == 1), F.lit(initial_score)).otherwise(dice_ub)
 

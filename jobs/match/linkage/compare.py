@@ -15,12 +15,14 @@ from collections.abc import Mapping, Sequence
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from jobs.match.fuzzy.score import dice, excess, name_bound, name_similarity
+from jobs.match.fuzzy.score import dice, dice_bound, name_bound, name_similarity
+from jobs.match.linkage.vectors import PAIR
 from jobs.settings import LevelRule
 
 # The address payload's gram sets, in order (`fuzzy.rows._address_rows`): one field each here.
 ADDRESS_PARTS = ("street", "postcode", "house_number")
 COMPARED = "compared"  # the method of a part's evidence rows
+COMPARED_METHODS = ("fuzzy", COMPARED)  # the levels a comparison of payloads reaches
 EVIDENCE = ["line_number", "field", "customer_id", "method", "score"]
 
 
@@ -33,15 +35,6 @@ def payloads(fuzzy_rows: DataFrame, id_col: str) -> DataFrame:
 
 def _part(payload: Column, k: int) -> Column:
     return F.coalesce(F.try_element_at(payload, F.lit(k)), F.array().cast("array<int>"))
-
-
-def _part_bound(a: Column, b: Column, sa: Column, sb: Column, k: int) -> Column:
-    """Upper bound of Dice of the k-th gram sets from the payloads' signatures (as
-    `score.dice_bound` for the first): 1.0 where a signature is missing."""
-    ka, kb = F.size(a), F.size(b)
-    inter = F.least(ka - excess(sa, k, sb, k), kb - excess(sb, k, sa, k))
-    bounded = sa.isNotNull() & sb.isNotNull() & (ka + kb > 0)
-    return F.when(bounded, 2.0 * inter / (ka + kb)).otherwise(F.lit(1.0))
 
 
 def field_scores(
@@ -65,11 +58,30 @@ def field_scores(
     for k, part in enumerate(ADDRESS_PARTS, start=1):
         a, b = _part(s, k), _part(i, k)
         held = (F.size(a) > 0) & (F.size(b) > 0)
-        near = _part_bound(a, b, ss, si, k) >= floor
+        near = dice_bound(a, b, ss, si, k) >= floor
         score = F.when(held, F.when(near, dice(a, b)).otherwise(F.lit(0.0)))
         method = F.lit(COMPARED).alias("method")
         parts.append(F.struct(F.lit(part).alias("field"), method, score.alias("score")))
     return F.when(F.col("field") == "name", name).otherwise(F.array(*parts))
+
+
+def sides(payload_rows: DataFrame, id_col: str, as_id: str, line: bool) -> DataFrame:
+    """`payloads` rows as one side of the pairs `best_scores` reads: (as_id, field, and the
+    payload and signature as _s/_ss for the line side, _i/_si for the customer side)."""
+    p, sig = ("_s", "_ss") if line else ("_i", "_si")
+    return payload_rows.select(
+        F.col(id_col).alias(as_id), "field", F.col("payload").alias(p), F.col("sig").alias(sig)
+    )
+
+
+def best_scores(
+    joined: DataFrame, ids: Sequence[str], initial_score: float, floor: float
+) -> DataFrame:
+    """Pairs of values (ids, field and both `sides`) -> (ids, field, method, score): per
+    pair and field the best score over the values each side holds."""
+    scores = field_scores(*[F.col(c) for c in ("_s", "_i", "_ss", "_si")], initial_score, floor)
+    scored = joined.select(*ids, F.inline(scores)).filter(F.col("score").isNotNull())
+    return scored.groupBy(*ids, "field", "method").agg(F.max("score").alias("score"))
 
 
 def compared_pairs(
@@ -82,35 +94,26 @@ def compared_pairs(
     """(line_number, customer_id) pairs -> evidence rows (line_number, field, customer_id,
     method, score): per field, the best score over the values each side holds; scores under
     `floor` (the lowest compared level) may be given as 0."""
-    s = line_payloads.select(
-        "line_number", "field", F.col("payload").alias("_s"), F.col("sig").alias("_ss")
-    )
-    i = customer_payloads.select(
-        "customer_id", "field", F.col("payload").alias("_i"), F.col("sig").alias("_si")
-    )
+    s = sides(line_payloads, "line_number", "line_number", line=True)
+    i = sides(customer_payloads, "customer_id", "customer_id", line=False)
     joined = pairs.join(s, on="line_number", how="inner").join(
         i, on=["customer_id", "field"], how="inner"
     )
-    scores = field_scores(
-        F.col("_s"), F.col("_i"), F.col("_ss"), F.col("_si"), initial_score, floor
-    )
-    scored = joined.select("line_number", "customer_id", F.inline(scores)).filter(
-        F.col("score").isNotNull()
-    )
-    best = scored.groupBy("line_number", "field", "customer_id", "method").agg(
-        F.max("score").alias("score")
-    )
-    return best.select(*EVIDENCE)
+    return best_scores(joined, PAIR, initial_score, floor).select(*EVIDENCE)
+
+
+def compared_fields(levels: Mapping[str, Sequence[LevelRule]]) -> list[str]:
+    """The linkage fields whose levels a comparison of payloads reaches."""
+    return [f for f in levels if f == "name" or f in ADDRESS_PARTS]
 
 
 def lowest_level(levels: Mapping[str, Sequence[LevelRule]]) -> float:
     """The lowest min_score of the name and address-part levels: under it a score is "else"."""
     scores = [
         lv.min_score
-        for f, rules in levels.items()
-        if f == "name" or f in ADDRESS_PARTS
-        for lv in rules
-        if lv.method in ("fuzzy", COMPARED)
+        for f in compared_fields(levels)
+        for lv in levels[f]
+        if lv.method in COMPARED_METHODS
     ]
     return min(scores, default=0.0)
 

@@ -10,11 +10,16 @@ from collections.abc import Mapping, Sequence
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from jobs.match.linkage.compare import ADDRESS_PARTS, field_scores, lowest_level, payloads
+from jobs.match.linkage.compare import (
+    COMPARED_METHODS,
+    best_scores,
+    compared_fields,
+    lowest_level,
+    payloads,
+    sides,
+)
 from jobs.match.linkage.vectors import level_of
 from jobs.settings import LevelRule
-
-MEASURED_METHODS = ("fuzzy", "compared")
 
 
 def _draw(index_rows: DataFrame, side: int, seed: int, salt: int) -> DataFrame:
@@ -35,27 +40,10 @@ def random_pair_scores(
     draws of sqrt(pairs) each), every field both hold compared as a candidate pair's is, the
     best score over their values. The draws are small: joined on the field, in one task."""
     side = max(int(pairs**0.5), 1)
-    a = _draw(index_rows, side, seed, 1).select(
-        F.col("customer_id").alias("a"),
-        "field",
-        F.col("payload").alias("_s"),
-        F.col("sig").alias("_ss"),
-    )
-    b = _draw(index_rows, side, seed, 2).select(
-        F.col("customer_id").alias("b"),
-        "field",
-        F.col("payload").alias("_i"),
-        F.col("sig").alias("_si"),
-    )
+    a = sides(_draw(index_rows, side, seed, 1), "customer_id", "a", line=True)
+    b = sides(_draw(index_rows, side, seed, 2), "customer_id", "b", line=False)
     joined = a.join(F.broadcast(b), on="field", how="inner").filter(F.col("a") != F.col("b"))
-    scored = joined.select(
-        "a",
-        "b",
-        F.inline(
-            field_scores(*[F.col(c) for c in ("_s", "_i", "_ss", "_si")], initial_score, floor)
-        ),  # fmt: skip
-    ).filter(F.col("score").isNotNull())
-    return scored.groupBy("a", "b", "field", "method").agg(F.max("score").alias("score"))
+    return best_scores(joined, ["a", "b"], initial_score, floor)
 
 
 def measured_u(
@@ -68,7 +56,7 @@ def measured_u(
     """(field, level name) -> the share of random customer pairs, among those where both hold
     the field, whose best level it is; for name and address-part levels that compare
     payloads. Add-one smoothed: a level no random pair reached is still possible."""
-    fields = [f for f in levels if f == "name" or f in ADDRESS_PARTS]
+    fields = compared_fields(levels)
     if not fields:
         return {}
     floor = lowest_level(levels)
@@ -85,6 +73,6 @@ def measured_u(
     for f in fields:
         both = sum(c for (field, _), c in n.items() if field == f)
         for k, rule in enumerate(reversed(levels[f]), start=1):
-            if rule.method in MEASURED_METHODS:
+            if rule.method in COMPARED_METHODS:
                 out[(f, rule.name)] = (n.get((f, k), 0) + 1) / (both + 1)
     return out
