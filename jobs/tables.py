@@ -28,6 +28,7 @@ INDEX_BUILDS = _table("index_builds", "one index build: format, sources, counts"
 INDEX_FPS = _table("index_fingerprints", "a customer's fingerprint over its rows")
 FUZZY_INDEX = _table("fuzzy_index", "a customer value's blocks and gram hashes")
 WAREHOUSE_PROFILE = _table("warehouse_profile", "bucketed counts of our customers")
+LINKAGE_U = _table("linkage_u", "an index build's u of one field level, from the warehouse")
 # ---- cross-check and provenance (per run) -------------------------------------------------
 EVIDENCE = _table("evidence", "an exact key match of a line to a customer")
 SUMMARY = _table("field_summary", "per field: lines with a value, lines matched")
@@ -69,6 +70,9 @@ OVERLAP_SCHEMA = (
 LINKAGE_MODEL_SCHEMA = (
     "field string, level int, level_name string, m double, u double, weight double, "
     "prior double, em_iterations int"
+)
+LINKAGE_U_SCHEMA = (
+    "built_at timestamp, levels string, field string, level string, u double, customers bigint"
 )
 COUNTS_SCHEMA = "dimension string, value string, n bigint"
 HEADER_ROWS_SCHEMA = (

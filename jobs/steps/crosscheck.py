@@ -21,6 +21,7 @@ from jobs.settings import Config
 from jobs.steps.common import one_row, run_table
 from jobs.steps.linkage import write_links
 from jobs.steps.provenance import write_provenance
+from jobs.steps.warehouse_u import WarehouseU, warehouse_u
 
 
 def run_crosscheck(
@@ -40,13 +41,16 @@ def run_crosscheck(
             "(ingest-warehouse --rebuild-index) with the same key"
         )
     with log.stage("crosscheck") as st:
-        result = _exact(spark, config, run_id, run.lines_parsed, st)
+        u = warehouse_u(spark, config, last.built_at)
+        result = _exact(spark, config, run_id, run.lines_parsed, u, st)
     write_run(spark, one_row(spark, result), config.table(T.RESULTS), run_id)
     write_provenance(spark, config, run_id, run.started_at, claimed_records, last)
     return result
 
 
-def _exact(spark: SparkSession, config: Config, run_id: str, lines_parsed: int, st: dict) -> dict:
+def _exact(
+    spark: SparkSession, config: Config, run_id: str, lines_parsed: int, u: WarehouseU, st: dict
+) -> dict:
     """The exact keys' evidence and counts, then the fuzzy ones; the crosscheck_runs row."""
     cc = config.crosscheck
     normalised = run_table(spark, config, T.NORMALISED, run_id)
@@ -80,7 +84,7 @@ def _exact(spark: SparkSession, config: Config, run_id: str, lines_parsed: int, 
             run_table(spark, config, T.SAMPLE_FUZZY, run_id),
             read_table(spark, config.table(T.FUZZY_INDEX)),
         )
-    links = write_links(spark, config, run_id, normalised, index, ev, fz, payload_rows)
+    links = write_links(spark, config, run_id, normalised, index, ev, fz, u, payload_rows)
     summary = xc.field_summary(normalised, line_matches, cc.fields, fuzzy_fields)
     write_run(spark, summary.withColumn("run_id", F.lit(run_id)), config.table(T.SUMMARY), run_id)
     per_customer.unpersist()

@@ -37,6 +37,7 @@ from jobs.steps.index_plan import (
     refreshed_roles,
 )
 from jobs.steps.validate import write_results
+from jobs.steps.warehouse_u import write_warehouse_u
 
 
 def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False) -> dict:
@@ -66,6 +67,7 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
            "rows_per_field": counts, "source_snapshots": build.snapshots, "mode": mode,
            "customers_refreshed": build.refreshed, "customers": build.customers}  # fmt: skip
     append(spark.createDataFrame([row], T.INDEX_BUILDS_SCHEMA), config.table(T.INDEX_BUILDS))
+    write_warehouse_u(spark, config, build.built_at)
     return {"mode": mode, "rows_per_field": counts, "customers_refreshed": build.refreshed}
 
 

@@ -13,6 +13,7 @@ from jobs.io.delta import write_run
 from jobs.match import linkage as lk
 from jobs.settings import FIELDS, NEAR, Config, LinkageConf
 from jobs.steps.common import run_table
+from jobs.steps.warehouse_u import WarehouseU
 
 
 def _evidence(exact: DataFrame, fuzzy: DataFrame | None, near_max: int) -> DataFrame:
@@ -72,10 +73,12 @@ def write_links(
     index: DataFrame,
     exact: DataFrame,
     fuzzy: DataFrame | None,
+    u: WarehouseU,
     payload_rows: tuple[DataFrame, DataFrame] | None = None,
 ) -> dict:
     """line_links and linkage_model for the run; returns the linked-line counts, and the
     lines the same model links once each field is re-paired with other lines at random.
+    `u`: the warehouse's u of the index build (`steps.warehouse_u`).
     `payload_rows`: (the run's sample_fuzzy rows, the fuzzy index), when fuzzy matching ran:
     every candidate pair's names and address parts are then compared."""
     conf = config.matching.linkage
@@ -94,15 +97,8 @@ def write_links(
         )
         vectors = lk.comparison_vectors(evidence, line_fields, customer_fields, levels)
         vectors = vectors.persist(StorageLevel.MEMORY_AND_DISK)
-        measured = lk.exact_u(index).collect()
-        prior = lk.random_pair_prior(conf, max((r.customers for r in measured), default=1))
-        random_u = {}
-        if payload_rows is not None:
-            random_u = lk.measured_u(
-                payload_rows[1], levels, conf.u_pairs, conf.chance_seed,
-                config.matching.initial_score,
-            )  # fmt: skip
-        model = lk.train(vectors, conf, {r.field: r.u for r in measured}, prior, random_u)
+        prior = lk.random_pair_prior(conf, u.customers)
+        model = lk.train(vectors, conf, u.exact, prior, u.measured if payload_rows else None)
         gammas = [lk.gamma(f) for f in levels]
         pick = lk.one_to_one if conf.one_to_one else lk.best_per_line
         links = pick(lk.scored_pairs(vectors, model), extra=gammas).withColumn(

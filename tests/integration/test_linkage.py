@@ -80,3 +80,26 @@ def test_at_random_next_to_nothing_links(links):
     assert lines["linked"] > planted / 2
     assert lines["linked_by_chance"] <= 0.05 * lines["linked"]
     assert report["verdict"]["code"] == "MATCH"
+
+
+def test_u_is_measured_by_the_index_build_and_read_by_the_run(links, spark):
+    """The warehouse's u is a fixed cost of the index: each build measures it once into
+    linkage_u, and the run's model carries those values instead of measuring again."""
+    _, _, lakehouse = links
+    builds = spark.read.format("delta").load(str(lakehouse / "index_builds")).collect()
+    stored = spark.read.format("delta").load(str(lakehouse / "linkage_u")).collect()
+    keys = [(r.built_at, r.levels, r.field, r.level) for r in stored]
+    assert len(keys) == len(set(keys))  # the run found the build's u: it measured none itself
+    assert {r.built_at for r in stored} == {b.built_at for b in builds}
+    last = max(b.built_at for b in builds)
+    u = {(r.field, r.level): r.u for r in stored if r.built_at == last}
+    model = spark.read.format("delta").load(str(lakehouse / "linkage_model"))
+    model_u = {(r.field, r.level_name): r.u
+               for r in model.filter(F.col("run_id") == PLANTED_RUN_ID).collect()}  # fmt: skip
+    compared = [k for k in u if k[1] is not None]
+    assert {f for f, _ in compared} == {"name", "street", "postcode", "house_number"}
+    for field, level in compared:
+        assert model_u[(field, level)] == pytest.approx(u[(field, level)])
+    for field in ("email", "phone", "name"):
+        assert 0 < u[(field, None)] < 0.01  # few customers share a key
+        assert model_u[(field, "exact")] == pytest.approx(u[(field, None)])

@@ -1,0 +1,98 @@
+"""The warehouse's u-probabilities, a fixed cost of the index and not of each claim: the
+exact levels' key frequencies (`linkage.exact_u`, a pass over the whole match index) and the
+compared levels' random customer pairs (`linkage.measured_u`, two draws from the fuzzy index).
+Measured once per index build and linkage levels into `linkage_u`, read by every claim."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from jobs import log
+from jobs import tables as T
+from jobs.io.delta import append, read_table, table_exists
+from jobs.match import linkage as lk
+from jobs.settings import Config
+
+
+@dataclass(frozen=True)
+class WarehouseU:
+    """u per field of the exact levels, u per (field, level name) of the compared levels,
+    and the customers of the largest field (the prior's denominator)."""
+
+    exact: dict[str, float] = field(default_factory=dict)
+    measured: dict[tuple[str, str], float] = field(default_factory=dict)
+    customers: int = 1
+
+
+def levels_fingerprint(config: Config) -> str:
+    """What the measured u depends on besides the warehouse: the levels, the pairs drawn, the
+    draw's seed and the name comparator's start score."""
+    conf = config.matching.linkage
+    text = repr((conf.fields, conf.u_pairs, conf.chance_seed, config.matching.initial_score))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _measure(spark: SparkSession, config: Config) -> WarehouseU:
+    conf = config.matching.linkage
+    exact = lk.exact_u(read_table(spark, config.table(T.INDEX))).collect()
+    measured = {}
+    fuzzy_index = config.table(T.FUZZY_INDEX)
+    if config.crosscheck.fuzzy and table_exists(spark, fuzzy_index):
+        measured = lk.measured_u(
+            read_table(spark, fuzzy_index), conf.levels, conf.u_pairs, conf.chance_seed,
+            config.matching.initial_score,
+        )  # fmt: skip
+    return WarehouseU(
+        exact={r.field: r.u for r in exact},
+        measured=measured,
+        customers=max((r.customers for r in exact), default=1),
+    )
+
+
+def _rows(u: WarehouseU, built_at: datetime, levels: str) -> list[dict]:
+    exact = [
+        {"field": f, "level": None, "u": v, "customers": u.customers} for f, v in u.exact.items()
+    ]
+    measured = [
+        {"field": f, "level": lv, "u": v, "customers": None} for (f, lv), v in u.measured.items()
+    ]
+    return [{"built_at": built_at, "levels": levels, **r} for r in exact + measured]
+
+
+def write_warehouse_u(spark: SparkSession, config: Config, built_at: datetime) -> WarehouseU:
+    """Measure the u of the index built at `built_at` and append it to `linkage_u`."""
+    with log.stage("linkage-u") as st:
+        u = _measure(spark, config)
+        rows = _rows(u, built_at, levels_fingerprint(config))
+        append(spark.createDataFrame(rows, T.LINKAGE_U_SCHEMA), config.table(T.LINKAGE_U))
+        st["rows"] = len(rows)
+    return u
+
+
+def warehouse_u(spark: SparkSession, config: Config, built_at: datetime) -> WarehouseU:
+    """The u of the index built at `built_at` for the current levels: read from `linkage_u`,
+    or measured and written there when that build or these levels have none yet."""
+    location = config.table(T.LINKAGE_U)
+    if table_exists(spark, location):
+        rows = (
+            read_table(spark, location)
+            .filter(
+                (F.col("built_at") == F.lit(built_at))
+                & (F.col("levels") == levels_fingerprint(config))
+            )
+            .collect()
+        )
+        if rows:
+            exact = {r.field: r.u for r in rows if r.level is None}
+            return WarehouseU(
+                exact=exact,
+                measured={(r.field, r.level): r.u for r in rows if r.level is not None},
+                customers=max((r.customers or 1 for r in rows if r.level is None), default=1),
+            )
+    log.info("no linkage u for this index build and levels: measuring it", stage="linkage-u")
+    return write_warehouse_u(spark, config, built_at)
