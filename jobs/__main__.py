@@ -12,8 +12,8 @@ import argparse
 import os
 import sys
 import traceback
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from jobs.settings import Config
@@ -63,7 +63,7 @@ def run_job(args: argparse.Namespace) -> dict:
     from jobs import log
     from jobs import steps as pl
     from jobs.render import html as html_report
-    from jobs.render.markdown import field_table
+    from jobs.render.safe import console_lines
     from jobs.session import build_session
     from jobs.settings import load_config
 
@@ -88,7 +88,7 @@ def run_job(args: argparse.Namespace) -> dict:
         from jobs.steps.validate import validate_run
 
         results = validate_run(spark, config, run_id, enforce_gate=False)
-        print(quality.markdown_section(quality.summary(results)))
+        print(console_lines(quality.markdown_section(quality.summary(results))))
         quality.enforce(results)
         result = {"quality": quality.summary(results)}
     if args.job in ("crosscheck", "run"):
@@ -96,10 +96,32 @@ def run_job(args: argparse.Namespace) -> dict:
     if args.job in ("report", "run"):
         result = pl.make_report(spark, config, run_id, args.claimed_records)
         html_report.write_html(result, result["_dir"])
-        print(f"\nrun {run_id}: {result['verdict']['code']}\n{result['verdict']['text']}\n")
-        print(field_table(result))
-        print(f"\nreport: {result['_dir']}/report.json, report.md and report.html")
+        print(report_summary(run_id, result))
     return result
+
+
+def report_summary(run_id: str | None, report: Mapping[str, Any]) -> str:
+    """What `report` and `run` print: the verdict, the per-field table and where the reports
+    are. The verdict text quotes sample headers and values, so control characters (ANSI
+    sequences included) are shown escaped."""
+    from jobs.render.markdown import field_table
+    from jobs.render.safe import console_lines, console_text
+
+    v = report["verdict"]
+    return "\n".join([
+        "", f"run {console_text(run_id)}: {console_text(v['code'])}", console_text(v["text"]), "",
+        console_lines(field_table(report)), "",
+        f"report: {console_text(report['_dir'])}/report.json, report.md and report.html",
+    ])  # fmt: skip
+
+
+def watch_line(item: Mapping[str, Any]) -> str:
+    """One processed sample of `watch`: its file name is the sender's, shown escaped."""
+    from jobs.render.safe import console_text
+
+    return console_text(
+        f"{item['file']}: {item['verdict']} (run {item['run_id']}, {item['report']})"
+    )
 
 
 def _watch(args: argparse.Namespace, config: Config) -> dict:
@@ -114,7 +136,7 @@ def _watch(args: argparse.Namespace, config: Config) -> dict:
     spark = build_session(master=config.spark_master, conf=config.spark_conf)
     outcome = watch.process_landing(spark, config, args.landing)
     for item in outcome["processed"]:
-        print(f"{item['file']}: {item['verdict']} (run {item['run_id']}, {item['report']})")
+        print(watch_line(item))
     print(f"watch: {len(outcome['processed'])} processed, {len(outcome['skipped'])} already done")
     return outcome
 
@@ -122,13 +144,14 @@ def _watch(args: argparse.Namespace, config: Config) -> dict:
 def main(argv: list[str] | None = None) -> int:
     from jobs import log
     from jobs.errors import CrosscheckError
+    from jobs.render.safe import console_text
 
     log.setup_logging(keep_existing=True)
     args = parse_args(argv)
     try:
         run_job(args)
     except CrosscheckError as exc:
-        print(f"crosscheck {args.job}: error: {exc}", file=sys.stderr)
+        print(f"crosscheck {args.job}: error: {console_text(exc)}", file=sys.stderr)
         return exc.exit_code
     except Exception as exc:  # noqa: BLE001 - never dump data-bearing messages to the console
         path = _save_traceback(args)

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from jobs.render.safe import json_safe
+
 _LOGGER = logging.getLogger("crosscheck")
 _CONTEXT: dict[str, Any] = {}
 
@@ -26,7 +28,9 @@ class _JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
             **getattr(record, "fields", {}),
         }
-        return json.dumps(payload, ensure_ascii=False, default=str)
+        # json.dumps escapes C0 controls (ESC included); json_safe escapes DEL, C1 and bidi
+        # overrides too, which file names and messages may carry to a terminal.
+        return json_safe(json.dumps(payload, ensure_ascii=False, default=str))
 
 
 def silence_spark_error_echo() -> None:

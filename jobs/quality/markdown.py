@@ -6,10 +6,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from jobs.quality.suites import SEVERITIES
+from jobs.render.safe import md_text
 
 
 def _cell(text: Any) -> str:
-    return "" if text is None else str(text).replace("|", "\\|")
+    """Table and column names come from conf and expectation suites: shown as inert text."""
+    return md_text(text)
 
 
 def markdown_section(quality: Sequence[Mapping[str, Any]]) -> str:
@@ -33,7 +35,7 @@ def markdown_section(quality: Sequence[Mapping[str, Any]]) -> str:
         result = "pass" if q["success"] else "**FAIL**"
         lines.append(
             f"| {_cell(q['table'])} | {_cell(q['expectation'])} | {_cell(q.get('column'))} | "
-            f"{q['severity']} | {result} | {_cell(q.get('observed_value'))} | "
+            f"{_cell(q['severity'])} | {result} | {_cell(q.get('observed_value'))} | "
             f"{_cell(q.get('threshold'))} |"
         )
     return "\n".join(lines) + "\n"

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from jobs.quality import markdown_section
+from jobs.render.safe import md_code, md_text
 from jobs.verdict import exact_lines, pct
 
 COUNTRY_SOURCE_TEXT = {
@@ -29,7 +30,7 @@ def field_table(report: Mapping[str, Any]) -> str:
             "|---|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
     for name, f in report["fields"].items():
         rows.append(
-            f"| {name} | {f['lines_with_value']} | {f['lines_matched']} | "
+            f"| {md_text(name)} | {f['lines_with_value']} | {f['lines_matched']} | "
             f"{pct(f['match_rate'])} | {exact_lines(f)} | {f.get('lines_matched_fuzzy', 0)} | "
             f"{f.get('lines_matched_weak', 0)} | {f.get('distinct_keys_matched', 0)} |"
         )
@@ -43,8 +44,8 @@ def _md_section(title: str, header: str, align: str, rows: list[str]) -> list[st
 def blocking_section(blocking: list[Mapping[str, Any]]) -> list[str]:
     """Blocking diagnostics: pairs per rule and what was done about hot keys (hashes only)."""
     rows = [
-        f"| {b['field']} | {b['candidate_pairs']} | {b['expanded_pairs']} | "
-        f"{b['hot_keys']} | {b['action']} |"
+        f"| {md_text(b['field'])} | {b['candidate_pairs']} | {b['expanded_pairs']} | "
+        f"{b['hot_keys']} | {md_text(b['action'])} |"
         for b in blocking
     ]
     header = "| field | candidate pairs | pairs expanded | hot keys | action |"
@@ -54,24 +55,21 @@ def blocking_section(blocking: list[Mapping[str, Any]]) -> list[str]:
 def fuzzy_blocking_section(rules: list[Mapping[str, Any]]) -> list[str]:
     """Fuzzy blocking rules: candidate pairs against the pair budget, and what was done."""
     rows = [
-        f"| {r['rule']} | {r['field']} | {r['candidate_pairs']} | {r['pair_budget']} | "
-        f"{r['pairs_run']} | {r['action']} | {r['note']} |"
+        f"| {md_text(r['rule'])} | {md_text(r['field'])} | {r['candidate_pairs']} | "
+        f"{r['pair_budget']} | {r['pairs_run']} | {md_text(r['action'])} | {md_text(r['note'])} |"
         for r in rules
     ]
     header = "| rule | field | candidate pairs | budget | pairs run | action | note |"
     return _md_section("Fuzzy blocking", header, "|---|---|---:|---:|---:|---|---|", rows)
 
 
-def _cell(value: Any) -> str:
-    return "" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
-
-
 def evidence_list(verdict: Mapping[str, Any]) -> list[str]:
     """The verdict's evidence items, one bullet each, canary first."""
     items = verdict.get("evidence") or []
-    return [f"- **{e['signal']}** ({e['direction']}): {e['text']}" for e in items] + (
-        [""] if items else []
-    )
+    return [
+        f"- **{md_text(e['signal'])}** ({md_text(e['direction'])}): {md_text(e['text'])}"
+        for e in items
+    ] + ([""] if items else [])
 
 
 def provenance_markdown(report: Mapping[str, Any]) -> list[str]:
@@ -96,11 +94,12 @@ def _canaries(c: Mapping[str, Any]) -> list[str]:
     out = ["## Canary records", ""]
     if not c["lines"]:
         return out + [f"No line matches any of the {c['canary_ids_listed']} canary records.", ""]
-    fields = ", ".join(f"{f}: {n}" for f, n in c["fields"].items())
+    fields = ", ".join(f"{md_text(f)}: {md_text(n)}" for f, n in c["fields"].items())
+    ids = ", ".join(md_text(i) for i in c["canary_ids_hit"])
     return out + [
         f"**{c['lines']} line(s) match canary records** (fields: {fields}; canary "
-        f"customer ids: {', '.join(c['canary_ids_hit'])}; lines: "
-        f"{', '.join(map(str, c['line_numbers']))}).",
+        f"customer ids: {ids}; lines: "
+        f"{', '.join(md_text(n) for n in c['line_numbers'])}).",
         "",
     ]
 
@@ -124,19 +123,20 @@ def _recycled(r: Mapping[str, Any]) -> list[str]:
     if not r["earlier_runs"]:
         return out + ["No key of this sample was in an earlier sample.", ""]
     fields = sorted({f for e in r["earlier_runs"] for f in e["share"]})
+    names = [md_text(f) for f in fields]
     out += [
         f"Share of this sample's distinct keys seen in each earlier sample; RECYCLED from "
-        f"{pct(r['threshold'])} over {'/'.join(r['fields'])} "
+        f"{pct(r['threshold'])} over {'/'.join(md_text(f) for f in r['fields'])} "
         f"(at least {r['min_keys']} keys).",
         "",
-        "| earlier run | ingested | " + " | ".join(fields) + " | overlap | its verdict |",
+        "| earlier run | ingested | " + " | ".join(names) + " | overlap | its verdict |",
         "|---|---|" + "---:|" * len(fields) + "---:|---|",
     ]
     for e in r["earlier_runs"]:
         shares = " | ".join(pct(e["share"][f]) if f in e["share"] else "" for f in fields)
         out.append(
-            f"| {_cell(e['run_id'])} | {_cell(e['ingested_at'])} | {shares} | "
-            f"{pct(e['overlap'])} | {_cell(e['verdict'])} |"
+            f"| {md_text(e['run_id'])} | {md_text(e['ingested_at'])} | {shares} | "
+            f"{pct(e['overlap'])} | {md_text(e['verdict'])} |"
         )
     return out + [""]
 
@@ -154,13 +154,13 @@ def _profile(p: Mapping[str, Any]) -> list[str]:
         div = "n/a" if d["divergence"] is None else f"{d['divergence']:.3f}"
         flag = " **(flagged)**" if d["flagged"] else ""
         out += [
-            f"### {dim}: divergence {div}{flag}",
+            f"### {md_text(dim)}: divergence {div}{flag}",
             "",
             "| value | sample | sample share | ours | our share |",
             "|---|---:|---:|---:|---:|",
         ]
         out += [
-            f"| {_cell(t['value'])} | {t['sample_n']} | {pct(t['sample_share'])} | "
+            f"| {md_text(t['value'])} | {t['sample_n']} | {pct(t['sample_share'])} | "
             f"{t['warehouse_n']} | {pct(t['warehouse_share'])} |"
             for t in d["top"]
         ]
@@ -170,7 +170,7 @@ def _profile(p: Mapping[str, Any]) -> list[str]:
 
 def _schema(sch: Mapping[str, Any]) -> list[str]:
     statuses = Counter(c["status"] for c in sch["columns"])
-    counts = ", ".join(f"{k.replace('_', ' ')}: {n}" for k, n in statuses.items())
+    counts = ", ".join(f"{md_text(str(k).replace('_', ' '))}: {n}" for k, n in statuses.items())
     out = [
         "## Schema fingerprint",
         "",
@@ -182,9 +182,9 @@ def _schema(sch: Mapping[str, Any]) -> list[str]:
     for col in sch["columns"]:
         share = "" if col["content_share"] is None else pct(col["content_share"])
         out.append(
-            f"| {_cell(col['column'])} | {_cell(col['header'])} | {_cell(col['kind'])} | "
-            f"{_cell(col['by_header'])} | {_cell(col['by_content'])} | {share} | "
-            f"{col['status']} |"
+            f"| {md_text(col['column'])} | {md_text(col['header'])} | {md_text(col['kind'])} | "
+            f"{md_text(col['by_header'])} | {md_text(col['by_content'])} | {share} | "
+            f"{md_text(col['status'])} |"
         )
     return out + [""]
 
@@ -194,8 +194,9 @@ def country_markdown(countries: Mapping[str, Any] | None) -> list[str]:
     if not countries:
         return []
     by_source = countries.get("lines_by_source", {})
-    told = [f"{COUNTRY_SOURCE_TEXT.get(k, k)}: {n}" for k, n in by_source.items() if n]
-    top = ", ".join(f"{c} {n}" for c, n in list(countries.get("lines_by_country", {}).items())[:12])
+    told = [f"{COUNTRY_SOURCE_TEXT.get(k) or md_text(k)}: {n}" for k, n in by_source.items() if n]
+    per = list(countries.get("lines_by_country", {}).items())[:12]
+    top = ", ".join(f"{md_text(c)} {md_text(n)}" for c, n in per)
     return [
         f"- country of each line told by: {'; '.join(told) or 'no line'}",
         f"- lines whose sources name different countries (kept as the first source says): "
@@ -208,11 +209,11 @@ def to_markdown(report: Mapping[str, Any]) -> str:
     """report.md: the verdict and its evidence first, then the counts behind it."""
     s, ln, v = report["sample"], report["lines"], report["verdict"]
     parts = [
-        f"# crosscheck report — run `{report['run_id']}`",
+        f"# crosscheck report — run {md_code(report['run_id'])}",
         "",
-        f"## Verdict: **{v['code']}**",
+        f"## Verdict: **{md_text(v['code'])}**",
         "",
-        v["text"],
+        md_text(v["text"]),
         "",
         *evidence_list(v),
         *provenance_markdown(report),
@@ -220,12 +221,7 @@ def to_markdown(report: Mapping[str, Any]) -> str:
         "",
         f"- lines read: {s['lines_read']}",
         f"- lines parsed: {s['lines_parsed']}",
-        f"- lines quarantined: {s['lines_quarantined']}"
-        + (
-            " (" + ", ".join(f"{k}: {n}" for k, n in s.get("quarantine_reasons", {}).items()) + ")"
-            if s.get("quarantine_reasons")
-            else ""
-        ),
+        f"- lines quarantined: {s['lines_quarantined']}" + _reasons(s.get("quarantine_reasons")),
         *country_markdown(s.get("countries")),
         "",
         "## Matches per field",
@@ -242,10 +238,17 @@ def to_markdown(report: Mapping[str, Any]) -> str:
         *fuzzy_blocking_section(report.get("fuzzy_blocking", [])),
         markdown_section(report.get("quality", [])),
         "Evidence (line numbers, fields and customer ids) is in the `evidence` Delta table "
-        f"under run_id `{report['run_id']}`. This report holds counts only.",
+        f"under run_id {md_code(report['run_id'])}. This report holds counts only.",
         "",
     ]
     return "\n".join(parts)
+
+
+def _reasons(reasons: Mapping[str, Any] | None) -> str:
+    """Quarantine reasons come from the sample's files and from conf: escaped, with counts."""
+    if not reasons:
+        return ""
+    return " (" + ", ".join(f"{md_text(k)}: {md_text(n)}" for k, n in reasons.items()) + ")"
 
 
 def _lines_section(ln: Mapping[str, Any]) -> list[str]:
