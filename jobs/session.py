@@ -90,6 +90,11 @@ SQL_DEFAULTS = {
     # every row, which for nested lists cost ~15 % of the fuzzy name rows' JVM time; this
     # value (Int.MaxValue) switches that check off.
     "spark.sql.execution.arrow.maxBytesPerBatch": str(2**31 - 1),
+    # Samples come in legacy encodings (cp1252, cp1251, Shift_JIS, ...): `decode` takes any Java
+    # charset, and bytes a charset lacks become U+FFFD (the line is then quarantined as
+    # `invalid_encoding`) instead of failing the whole job.
+    "spark.sql.legacy.javaCharsets": "true",
+    "spark.sql.legacy.codingErrorAction": "true",
 }
 
 

@@ -52,7 +52,8 @@ PROCESSED = _table("processed_samples", "a landing-zone file's state (watch mode
 SAMPLE_RUNS_SCHEMA = (
     "run_id string, started_at timestamp, sample_path string, "
     "files array<struct<name:string, bytes:bigint, format:string, delimiter:string, "
-    "header:boolean, mapping:map<string,string>>>, lines_read bigint, lines_parsed bigint, "
+    "header:boolean, mapping:map<string,string>, encoding:string, skipped:string>>, "
+    "lines_read bigint, lines_parsed bigint, "
     "lines_quarantined bigint, quarantine_reasons map<string,bigint>, key_fingerprint string"
 )
 INDEX_BUILDS_SCHEMA = (

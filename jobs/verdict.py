@@ -239,8 +239,28 @@ def matching_verdict(report: Mapping[str, Any], rules: VerdictConf) -> dict[str,
     fuzzy_at_chance = c.same_fz <= max(rules.chance_factor * c.chance_fz, same)
     linked_at_chance = c.linked <= max(rules.chance_factor * c.chance_link, same)
     if same == 0 and not any(strong.values()) and fuzzy_at_chance and linked_at_chance:
+        unread = _mostly_unparsed(report["sample"], rules)
+        if unread:
+            return {"code": "INCONCLUSIVE", "text": unread}
         return {"code": "NO_MATCH", "text": _no_match_text(c, fields)}
     return {"code": "INCONCLUSIVE", "text": _inconclusive_text(c, strong, thresholds)}
+
+
+def _mostly_unparsed(sample: Mapping[str, Any], rules: VerdictConf) -> str | None:
+    """Nothing matched, but most of the sample was never read: that proves nothing either way
+    (random bytes read as text once gave a NO_MATCH)."""
+    read, held = sample.get("lines_read") or 0, sample.get("lines_quarantined") or 0
+    if not read or held / read <= rules.max_unparsed_share:
+        return None
+    reasons = sample.get("quarantine_reasons") or {}
+    top = ", ".join(f"{r} {n}" for r, n in sorted(reasons.items(), key=lambda x: -x[1])[:3])
+    return (
+        f"No line matches our records, but {held} of {read} lines ({pct(held / read)}) could "
+        f"not be parsed{f' ({top})' if top else ''}, more than "
+        f"{pct(rules.max_unparsed_share)}: too little of the sample was read to say it does "
+        "not come from us. Review sample_quarantine (sample.encoding, sample.mapping) and "
+        "re-run with the same run id."
+    )
 
 
 def _match_text(c: LineCounts, rule: str, thresholds: str) -> str:

@@ -14,16 +14,25 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import MapType, StringType
 
 from jobs.errors import InputError
+from jobs.sample.encoding import is_utf8
 from jobs.sample.headers import infer_columns, json_keys, map_columns
 from jobs.settings import IDENTIFYING, SAMPLE_FIELDS, SampleConf
 
 JSON_EXTENSIONS = (".json", ".jsonl", ".ndjson")
-QUOTED_FIELD_RE = r'"(?:[^"]|"")*"'
+# Quoted fields are removed in two steps (escaped quotes, then quote to quote): an alternation
+# under `*` recurses once per character in Java's regex engine and overflows the stack of an
+# executor thread on a long quoted field, which ends the whole JVM.
+ESCAPED_QUOTE_RE = '""'
+QUOTED_FIELD_RE = '"[^"]*"'
+# Longer lines are quarantined (`line_too_long`) and left out of sniffing: no record is that
+# long, and Python's csv module refuses fields over 128 KiB.
+MAX_LINE_CHARS = 100_000
+CONTROL_CHARS_RE = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,7 @@ class FileLayout:
     width: int
     has_header: bool
     mapping: tuple[tuple[str, str], ...]  # field -> column position (as str) or JSON key
+    encoding: str = "UTF-8"  # the Java charset the file is decoded with
 
 
 def detect_delimiter(lines: Sequence[str], candidates: Sequence[str]) -> tuple[str | None, int]:
@@ -51,9 +61,13 @@ def detect_delimiter(lines: Sequence[str], candidates: Sequence[str]) -> tuple[s
     return best[2], best[1]
 
 
-def sniff_layout(path: str, lines: Sequence[str], conf: SampleConf, headers) -> FileLayout:
+def sniff_layout(
+    path: str, lines: Sequence[str], conf: SampleConf, headers, encoding: str = "UTF-8"
+) -> FileLayout:
     """Decide format, delimiter, header and field mapping from a file's first lines."""
     name = os.path.basename(path)
+    first_too_long = bool(lines) and len(lines[0]) > MAX_LINE_CHARS
+    lines = [ln if len(ln) <= MAX_LINE_CHARS else "" for ln in lines]
     first = next((ln.lstrip("\ufeff").strip() for ln in lines if ln.strip()), "")
     if not first:
         raise InputError(f"{name}: the file is empty")
@@ -63,11 +77,13 @@ def sniff_layout(path: str, lines: Sequence[str], conf: SampleConf, headers) -> 
         if not set(mapping) & set(IDENTIFYING):
             raise InputError(f"{name}: no JSON key maps to a known field; set sample.mapping")
         pairs = tuple(sorted((f, keys[pos]) for f, pos in mapping.items()))
-        return FileLayout("json", None, len(keys), False, pairs)
+        return FileLayout("json", None, len(keys), False, pairs, encoding)
     delim, width = detect_delimiter(lines[:50], conf.delimiters)
     rows = [next(csv.reader([ln.lstrip("\ufeff")], delimiter=delim or "\x00"), []) for ln in lines]
     rows = [r for r in rows if r]
-    mapping, has_header = map_columns(rows[0], headers, conf.mapping), True
+    mapping, has_header = map_columns(rows[0], headers, conf.mapping), not first_too_long
+    if first_too_long:
+        mapping = {}
     if not set(mapping) & set(IDENTIFYING):
         mapping, has_header = infer_columns(rows[:200]), False
     if not set(mapping) & set(IDENTIFYING):
@@ -76,7 +92,7 @@ def sniff_layout(path: str, lines: Sequence[str], conf: SampleConf, headers) -> 
             "(no known header, values of no known shape); set sample.mapping"
         )
     pairs = tuple(sorted((f, str(pos)) for f, pos in mapping.items()))
-    return FileLayout("delimited", delim, width, has_header, pairs)
+    return FileLayout("delimited", delim, width, has_header, pairs, encoding)
 
 
 # ---- transforms -------------------------------------------------------------------------
@@ -121,21 +137,40 @@ def tag_scan(scan: DataFrame) -> DataFrame:
 
 def decode_lines(lines: DataFrame, encoding: str) -> DataFrame:
     """Text is read as raw bytes; legacy encodings are decoded here, UTF-8 is checked later."""
-    if encoding.lower().replace("-", "") in ("utf8", "utf"):
+    if is_utf8(encoding):
         return lines
     decoded = F.decode(F.col("value").cast("binary"), encoding)
     return lines.withColumn("value", decoded)
 
 
 def _blank_to_null(col: Column) -> Column:
-    trimmed = F.trim(col)
+    """A field's value: control characters (NUL padding, stray escapes) dropped, trimmed."""
+    trimmed = F.trim(F.regexp_replace(col, CONTROL_CHARS_RE, ""))
     return F.when(F.length(trimmed) > 0, trimmed)
 
 
+def whole_file_lines(spark: SparkSession, paths: Sequence[str], encoding: str) -> DataFrame:
+    """UTF-16/32 files, decoded whole and split on LF, CRLF or a lone CR: `source_file`,
+    `line_number`, `value` as `with_line_numbers` gives them for line-split files."""
+    files = spark.read.format("binaryFile").load(list(paths))
+    text = F.regexp_replace(F.decode(F.col("content"), encoding), "^\ufeff", "")
+    text = F.regexp_replace(text, r"(\r\n|\r|\n)\z", "")
+    lines = files.select(
+        F.col("_metadata.file_path").alias("source_file"),
+        F.posexplode(F.split(text, r"\r\n|\r|\n", -1)).alias("pos", "value"),
+    )
+    return lines.select("source_file", (F.col("pos") + 1).alias("line_number"), "value")
+
+
 def _common_reason(value: Column, check_utf8: bool) -> Column:
+    """Reasons any line can have. Decoders turn bytes an encoding lacks into U+FFFD, which no
+    legacy or UTF-16 file holds otherwise."""
     reason = F.when(F.lit(False), F.lit(None).cast("string"))
     if check_utf8:
         reason = reason.when(~F.is_valid_utf8(value), F.lit("invalid_utf8"))
+    else:
+        reason = reason.when(F.instr(value, "\ufffd") > 0, F.lit("invalid_encoding"))
+    reason = reason.when(F.length(value) > MAX_LINE_CHARS, F.lit("line_too_long"))
     return reason.when(F.length(F.trim(value)) == 0, F.lit("empty"))
 
 
@@ -145,7 +180,9 @@ def classify_delimited(lines: DataFrame, layout: FileLayout, check_utf8: bool) -
     reason = _common_reason(F.col("value"), check_utf8)  # raw bytes: before any regexp
     mapping = dict(layout.mapping)
     if layout.width >= 2 and layout.delimiter:
-        unquoted = F.regexp_replace(value, QUOTED_FIELD_RE, "")
+        bounded = F.when(F.length(value) <= MAX_LINE_CHARS, value)  # no regexp on huge lines
+        unescaped = F.regexp_replace(bounded, ESCAPED_QUOTE_RE, "")
+        unquoted = F.regexp_replace(unescaped, QUOTED_FIELD_RE, "")
         fields_seen = F.size(F.split(unquoted, re.escape(layout.delimiter), -1))
         reason = reason.when(F.instr(unquoted, '"') > 0, F.lit("unclosed_quote"))
         reason = reason.when(fields_seen != layout.width, F.lit("wrong_field_count"))
@@ -169,7 +206,7 @@ def classify_delimited(lines: DataFrame, layout: FileLayout, check_utf8: bool) -
 
 def classify_json(lines: DataFrame, layout: FileLayout, check_utf8: bool) -> DataFrame:
     """JSON Lines (also one-object-per-line arrays): unparseable objects are quarantined."""
-    value = F.regexp_replace(F.trim(F.col("value")), r"^\[|,$|\]$", "")
+    value = F.regexp_replace(F.trim(F.col("value")), r"^\ufeff?\[?|,$|\]$", "")
     parsed = F.from_json(value, MapType(StringType(), StringType()))
     reason = _common_reason(F.col("value"), check_utf8)
     reason = reason.when(F.length(value) == 0, F.lit("no_record"))
@@ -190,7 +227,7 @@ def classify_json(lines: DataFrame, layout: FileLayout, check_utf8: bool) -> Dat
 
 def classify(lines: DataFrame, layout: FileLayout, encoding: str) -> DataFrame:
     """Numbered lines of files sharing one layout -> every data line with reason + fields."""
-    check_utf8 = encoding.lower().replace("-", "") in ("utf8", "utf")
+    check_utf8 = is_utf8(encoding)
     if layout.has_header:
         lines = lines.filter(F.col("line_number") > 1)
     if layout.kind == "json":

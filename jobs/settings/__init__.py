@@ -69,7 +69,7 @@ class SourceConf:
 @dataclass(frozen=True)
 class SampleConf:
     path: str | None
-    encoding: str = "utf-8"
+    encoding: str = "auto"  # per file: byte-order mark, UTF-8, else charset-normalizer
     mapping: Mapping[str, str] = field(default_factory=dict)
     default_country: str | None = None
     delimiters: tuple[str, ...] = (",", ";", "\t", "|", ":")
@@ -91,6 +91,7 @@ class VerdictConf:
     match_same_record_rate: float = 0.01
     match_identifier_rate: float = 0.01
     chance_factor: float = 5.0  # same-record lines must exceed this many times chance
+    max_unparsed_share: float = 0.5  # more lines quarantined than this: never NO_MATCH
 
 
 STORED_KINDS = SAMPLE_FIELDS  # by default every identifying column a sample maps to
@@ -252,7 +253,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         spark_conf={str(k): str(v) for k, v in (spark.get("conf") or {}).items()},
         sample=SampleConf(
             path=sample.get("path"),
-            encoding=str(sample.get("encoding") or "utf-8"),
+            encoding=str(sample.get("encoding") or "auto"),
             mapping=dict(sample.get("mapping") or {}),
             default_country=sample.get("default_country"),
             delimiters=tuple(sample.get("delimiters") or SampleConf.delimiters),

@@ -15,10 +15,19 @@ from jobs import log, quality
 from jobs import provenance as prov
 from jobs import sample as smp
 from jobs import tables as T
-from jobs.errors import ConfigError
+from jobs.errors import ConfigError, InputError
 from jobs.io.delta import read_table, write_run
-from jobs.io.files import file_size, head_lines, list_files
+from jobs.io.files import (
+    file_size,
+    gzip_problem,
+    head_bytes,
+    list_files,
+    read_failures,
+    spark_paths,
+)
 from jobs.match import fuzzy, keys
+from jobs.sample import filetype
+from jobs.sample.encoding import is_wide
 from jobs.settings import Config
 from jobs.steps.common import hash_key, key_fingerprint, one_row
 from jobs.steps.validate import write_results
@@ -36,12 +45,11 @@ def ingest_sample(
     key = hash_key(config)
     started = datetime.now(timezone.utc)
     with log.stage("ingest-sample", sample=os.path.basename(path.rstrip("/"))) as st:
-        files = list_files(spark, path)
-        heads = {f: head_lines(spark, f) for f in files}
-        layouts = {f: smp.sniff_layout(f, heads[f], config.sample, config.headers) for f in files}
+        heads, layouts, skipped = _layouts(spark, config, path)
         groups = smp.group_by_layout(layouts)
-        classified = _classify(spark, config, groups).persist(StorageLevel.MEMORY_AND_DISK)
-        reasons = _gate_and_write(spark, config, run_id, classified)
+        classified = _classify(spark, groups).persist(StorageLevel.MEMORY_AND_DISK)
+        with read_failures():
+            reasons = _gate_and_write(spark, config, run_id, classified, path)
         schema = _schema_fingerprint(spark, config, classified, groups, heads)
         write_run(spark, schema.withColumn("run_id", F.lit(run_id)), config.table(T.SCHEMA), run_id)
         classified.unpersist()
@@ -66,25 +74,60 @@ def ingest_sample(
             )
             write_run(spark, rows, config.table(T.SAMPLE_FUZZY), run_id)
             st["rows"] = parsed
-    summary = _summary(run_id, started, path, layouts, parsed, reasons, key)
+    summary = _summary(run_id, started, path, layouts, skipped, parsed, reasons, key)
     write_run(
         spark, one_row(spark, summary, T.SAMPLE_RUNS_SCHEMA), config.table(T.SAMPLE_RUNS), run_id
     )
     return summary
 
 
-def _classify(spark: SparkSession, config: Config, groups: Layouts) -> DataFrame:
+def _layouts(
+    spark: SparkSession, config: Config, path: str
+) -> tuple[dict[str, list[str]], dict[str, smp.FileLayout], list[filetype.SampleFile]]:
+    """Each text file's first lines and layout; the files that are not text, skipped and
+    logged (or the run refused, see `filetype.readable`)."""
+    inspected = [_inspect(spark, f, config) for f in list_files(spark, path)]
+    text_files = filetype.readable(inspected, path)
+    skipped = [f for f in inspected if f.not_text]
+    for f in skipped:
+        log.warning(f"{f.name} skipped: {f.not_text}", stage="ingest-sample")
+    heads = {f.path: list(f.lines) for f in text_files}
+    layouts = {
+        f.path: smp.sniff_layout(f.path, heads[f.path], config.sample, config.headers,
+                                 f.encoding or "UTF-8")
+        for f in text_files
+    }  # fmt: skip
+    return heads, layouts, skipped
+
+
+def _inspect(spark: SparkSession, path: str, config: Config) -> filetype.SampleFile:
+    """What a file is and how to read it, from its first bytes; a .gz file read to its end."""
+    raw, complete = head_bytes(spark, path, filetype.HEAD_BYTES)
+    found = filetype.inspect_file(path, raw, complete, config.sample.encoding)
+    if not found.not_text and path.lower().endswith(".gz"):
+        problem = gzip_problem(path)
+        if problem:
+            return filetype.SampleFile(path, not_text=problem, corrupt=True)
+    return found
+
+
+def _classify(spark: SparkSession, groups: Layouts) -> DataFrame:
     """Every physical line of every file, parsed by its file's layout or given a reason."""
     parts = []
     for layout_no, (layout, group) in enumerate(groups.items()):
-        scan = smp.decode_lines(smp.tag_scan(spark.read.text(group)), config.sample.encoding)
-        part = smp.classify(smp.with_line_numbers(scan), layout, config.sample.encoding)
+        if is_wide(layout.encoding):
+            lines = smp.whole_file_lines(spark, spark_paths(group), layout.encoding)
+        else:
+            scan = spark.read.text(spark_paths(group))
+            scan = smp.decode_lines(smp.tag_scan(scan), layout.encoding)
+            lines = smp.with_line_numbers(scan)
+        part = smp.classify(lines, layout, layout.encoding)
         parts.append(part.withColumn("layout_no", F.lit(layout_no)))
     return smp.with_sample_line_numbers(reduce(DataFrame.unionByName, parts))
 
 
 def _gate_and_write(
-    spark: SparkSession, config: Config, run_id: str, classified: DataFrame
+    spark: SparkSession, config: Config, run_id: str, classified: DataFrame, sample: str
 ) -> dict[str | None, int]:
     """The sample's quality gates (exit 4 before anything is written), then sample_raw and
     sample_quarantine. Returns lines per quarantine reason, parsed lines under None."""
@@ -92,6 +135,9 @@ def _gate_and_write(
         r.reason: r.n
         for r in classified.groupBy("reason").agg(F.count(F.lit(1)).alias("n")).collect()
     }
+    if not reasons:
+        name = os.path.basename(sample.rstrip("/"))
+        raise InputError(f"{name}: the sample holds no data line, only a header")
     parsed_rows = smp.parsed_rows(classified, run_id)
     suites = quality.load_suites()
     checks = quality.check_sample(
@@ -113,6 +159,7 @@ def _summary(
     started: datetime,
     path: str,
     layouts: dict[str, smp.FileLayout],
+    skipped: list[filetype.SampleFile],
     parsed: int,
     reasons: dict,
     key: str,
@@ -120,8 +167,13 @@ def _summary(
     """The sample_runs row: what was read, how, and what became of each line."""
     files = [
         {"name": os.path.basename(f), "bytes": file_size(f), "format": lay.kind,
-         "delimiter": lay.delimiter or "", "header": lay.has_header, "mapping": dict(lay.mapping)}
+         "delimiter": lay.delimiter or "", "header": lay.has_header, "mapping": dict(lay.mapping),
+         "encoding": lay.encoding, "skipped": None}
         for f, lay in layouts.items()
+    ] + [
+        {"name": f.name, "bytes": file_size(f.path), "format": "skipped", "delimiter": "",
+         "header": False, "mapping": {}, "encoding": None, "skipped": f.not_text}
+        for f in skipped
     ]  # fmt: skip
     quarantined = sum(reasons.values())
     return {

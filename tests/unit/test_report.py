@@ -224,3 +224,15 @@ def test_provenance_sections_render_in_markdown_and_html():
         page.index(f"<h2>{h}</h2>") for h in heads
     )
     assert "never collected" in page and "Impossible for our customer records." in page
+
+
+def test_mostly_unparsed_sample_is_never_no_match():
+    sample = {"lines_read": 1615, "lines_parsed": 24, "lines_quarantined": 1591,
+              "quarantine_reasons": {"invalid_utf8": 1500, "wrong_field_count": 91}}  # fmt: skip
+    lines = {"matched_any_field": 0, "same_record_2plus": 0, "matched_unique_identifier": 0}
+    rep = build_report("r", sample, fields(with_value=24), lines, RULES)
+    assert rep["verdict"]["code"] == "INCONCLUSIVE"
+    text = rep["verdict"]["text"]
+    assert "1591 of 1615 lines" in text and "invalid_utf8 1500" in text
+    sample.update(lines_parsed=1000, lines_quarantined=615)
+    assert build_report("r", sample, fields(), lines, RULES)["verdict"]["code"] == "NO_MATCH"
