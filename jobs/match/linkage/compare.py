@@ -4,8 +4,9 @@ A pair found through its name alone used to have its address judged "else": noth
 compared it. Here each candidate (line, customer) pair reads both sides' payloads (the
 fuzzy rows' gram-hash sets: hashes only) and gets one score per field: the name by the name
 comparator, the address part by part (street line Dice, postcode by positional characters,
-house number). Address evidence of the matchers (an exact key, a postcode + number block)
-counts as full agreement of the parts it implies, so the parts work without fuzzy rows too.
+house number, city grams Dice). Address evidence of the matchers (an exact key, a postcode +
+number block) counts as full agreement of the parts it implies, so the parts work without
+fuzzy rows too.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from jobs.match.linkage.vectors import PAIR
 from jobs.settings import LevelRule
 
 # The address payload's gram sets, in order (`fuzzy.rows._address_rows`): one field each here.
-ADDRESS_PARTS = ("street", "postcode", "house_number")
+ADDRESS_PARTS = ("street", "postcode", "house_number", "city")
+# The parts an address key holds (house number | street | postcode): evidence of them.
+KEYED_PARTS = ADDRESS_PARTS[:3]
 COMPARED = "compared"  # the method of a part's evidence rows
 COMPARED_METHODS = ("fuzzy", COMPARED)  # the levels a comparison of payloads reaches
 EVIDENCE = ["line_number", "field", "customer_id", "method", "score"]
@@ -130,7 +133,7 @@ def address_evidence_parts(evidence: DataFrame) -> DataFrame:
     parts = F.array(
         *[
             F.struct(F.lit(part).alias("field"), score.alias("score"))
-            for part, score in zip(ADDRESS_PARTS, (street, implied, implied), strict=True)
+            for part, score in zip(KEYED_PARTS, (street, implied, implied), strict=True)
         ]
     )
     rows = address.select("line_number", "customer_id", F.inline(parts))
