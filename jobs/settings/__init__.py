@@ -18,6 +18,7 @@ from jobs.settings.matching import (
     COMPARATORS,
     KEYS,
     NEAR,
+    PARTS,
     REFINES,
     BlockRule,
     LevelRule,
@@ -30,7 +31,7 @@ from jobs.settings.normalise import CountriesConf, NormaliseConf, load_normalise
 
 __all__ = [
     "COMPARATORS", "CONF_DIR", "DEMO_HASH_KEY", "EXPECTATIONS_DIR", "FIELDS", "IDENTIFYING",
-    "KEYS", "NEAR", "REFINES", "SAMPLE_FIELDS", "BlockRule", "Config", "CountriesConf",
+    "KEYS", "NEAR", "PARTS", "REFINES", "SAMPLE_FIELDS", "BlockRule", "Config", "CountriesConf",
     "CrosscheckConf", "LevelRule", "LinkageConf",
     "MatchingConf", "NormaliseConf", "ProvenanceConf", "SampleConf", "SourceConf", "VerdictConf",
     "apply_overrides", "load_config", "load_matching", "load_normalise", "matching_conf",
