@@ -80,6 +80,7 @@ class LinkageConf:
     chance_seed: int = 1  # the permutation of the chance baseline (`linkage.chance`)
     near_max_customers: int = 50  # a line's `near` candidates of one field, at most
     u_pairs: int = 40_000  # random customer pairs the compared levels' u is measured on
+    cap_else: bool = True  # EM never makes "else" likelier among matches than conf's m says
 
     @property
     def levels(self) -> dict[str, tuple[LevelRule, ...]]:
@@ -185,6 +186,7 @@ def linkage_conf(raw: Mapping[str, Any]) -> LinkageConf:
         chance_seed=int(raw.get("chance_seed", 1)),
         u_pairs=int(raw.get("u_pairs", 40_000)),
         near_max_customers=int(raw.get("near_max_customers", 50)),
+        cap_else=bool(raw.get("cap_else", True)),
     )
 
 

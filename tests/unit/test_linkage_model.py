@@ -290,3 +290,29 @@ def test_a_lone_common_field_is_no_link_with_the_random_pair_prior():
     assert lk.probability(model.pattern_weight(name_address)) >= conf.threshold
     trained = lk.train_em(names, patterns, us, ms, 0.5, pseudo_pairs=50)  # prior left to EM
     assert lk.probability(trained.pattern_weight(name_only)) > conf.threshold
+
+
+def test_other_people_at_our_addresses_do_not_teach_em_that_names_disagree():
+    """300 customers' lines (name and address exact) and 100 lines of other people at our
+    customers' addresses (the name else). Left free, EM takes the 100 for matches whose
+    names disagree and links them; with "else" capped at conf's m they stay unlinked."""
+    conf = load_config().matching.linkage
+    names, us, ms = lk.start_values(conf, dict.fromkeys(FIELDS4, 1 / 3000))
+    name = names.index("name")
+
+    def pattern(name_level: int) -> tuple[int, ...]:
+        return tuple(
+            name_level if f == "name" else len(us[i]) - 1 if f == "address" else -1
+            for i, f in enumerate(names)
+        )
+
+    customer, other_person = pattern(len(us[name]) - 1), pattern(0)
+    patterns = [(customer, 300), (other_person, 100)]
+    prior = lk.random_pair_prior(conf, 3000)
+    kwargs = {"fix_prior": True, "pseudo_pairs": conf.m_pseudo_pairs}
+    capped = lk.train_em(names, patterns, us, ms, prior, cap_else=True, **kwargs)
+    assert capped.fields[name].m[0] == pytest.approx(ms[name][0])
+    assert lk.probability(capped.pattern_weight(customer)) > 0.999
+    assert lk.probability(capped.pattern_weight(other_person)) < conf.threshold
+    free = lk.train_em(names, patterns, us, ms, prior, **kwargs)
+    assert lk.probability(free.pattern_weight(other_person)) >= conf.threshold
