@@ -14,6 +14,7 @@ from pyspark.sql import functions as F
 
 from jobs.normalise import (
     address_key,
+    address_struct,
     clean_email,
     clean_name,
     clean_phone,
@@ -24,10 +25,10 @@ from jobs.normalise import (
     keyed_hash,
     name_key,
     name_keys,
+    normalise_city,
     normalise_country,
     normalise_postcode,
     phone_e164,
-    split_address,
 )
 from jobs.normalise.country import (
     address_country,
@@ -43,7 +44,7 @@ from jobs.settings import FIELDS, NormaliseConf
 KEY_COLUMNS = [f"{f}_key" for f in FIELDS]
 PARTS = ["name", "email", "phone", "country", "line1", "postcode"]
 SOURCES = ("customers", "addresses", "orders")  # the warehouse roles, in bitmask order
-ROLE_PARTS = ["name", "name_latin", "email", "phone", "country", "line1", "postcode"]
+ROLE_PARTS = ["name", "name_latin", "email", "phone", "country", "line1", "postcode", "city"]
 
 
 def with_normalised(df: DataFrame, conf: NormaliseConf) -> DataFrame:
@@ -131,20 +132,33 @@ def with_line_country(df: DataFrame, conf: NormaliseConf, default_country: str |
     )
 
 
-def sample_parts(conf: NormaliseConf) -> list[Column]:
-    """A parsed line's name, email, phone, country, line1, postcode (after
-    `with_line_country`): first + last name when there is no full name, a free-text address
-    split when there are no street columns (postcodes sought in the line's country's shape)."""
-    text_line1, text_postcode = split_address(F.trim(F.col("address")), F.col("country"), conf)
-    street = F.concat_ws(" ", F.col("street"), F.col("house_number"))
-    return [
+def with_sample_parts(located: DataFrame, conf: NormaliseConf, keep: Sequence[str]) -> DataFrame:
+    """Parsed lines (after `with_line_country`) -> `keep`, name, email, phone, country, line1,
+    postcode, city: first + last name when there is no full name, a free-text address split
+    (postcodes sought in the line's country's shape) where there are no street, postcode or
+    city columns. The text is parsed once, in a projection of its own."""
+    text = address_struct(F.trim(F.col("address")), F.col("country"), conf)
+    first = located.select(
+        *keep,
         F.coalesce(F.col("name"), full_name(F.col("first_name"), F.col("last_name"))).alias("name"),
-        F.col("email"),
-        F.col("phone"),
-        F.col("country"),
-        F.coalesce(text_line1, street).alias("line1"),
-        F.coalesce(F.col("postcode"), text_postcode).alias("postcode"),
-    ]
+        "email",
+        "phone",
+        "country",
+        F.concat_ws(" ", F.col("street"), F.col("house_number")).alias("_street"),
+        "postcode",
+        "city",
+        text.alias("_text"),
+    )
+    return first.select(
+        *keep,
+        "name",
+        "email",
+        "phone",
+        "country",
+        F.coalesce(F.col("_text.line1"), F.col("_street")).alias("line1"),
+        F.coalesce(F.col("postcode"), F.col("_text.postcode")).alias("postcode"),
+        F.coalesce(F.col("city"), F.col("_text.city")).alias("city"),
+    )
 
 
 def with_sample_keys(
@@ -154,14 +168,8 @@ def with_sample_keys(
     line's country and where it came from, and the reasons values were unusable. No raw
     value survives this transform."""
     located = with_line_country(df, conf, default_country)
-    parts = located.select(
-        "run_id",
-        "source_file",
-        "line_number",
-        "country_source",
-        "country_conflict",
-        *sample_parts(conf),
-    )
+    keep = ["run_id", "source_file", "line_number", "country_source", "country_conflict"]
+    parts = with_sample_parts(located, conf, keep).drop("city")
     normalised = with_normalised(parts, conf)
     return normalised.select(
         "run_id",
@@ -266,13 +274,13 @@ FIELD_INPUTS = {
     "email": ("email",),
     "phone": ("phone", "country"),
     "name": ("name", "name_latin", "country"),
-    "address": ("line1", "postcode"),
+    "address": ("line1", "postcode", "city"),
 }
 
 
 def cleaned(df: DataFrame, field: str, conf: NormaliseConf, ids: Sequence[str]) -> DataFrame:
     """The raw inputs of one field (`FIELD_INPUTS`) -> `ids`, its cleaned columns (phone:
-    `phone_c`; name: `country`, `name_c`, `latin_c`; address: `street`, `postcode`) and
+    `phone_c`; name: `country`, `name_c`, `latin_c`; address: `street`, `postcode`, `city`) and
     `value`, its canonical form: the exact key before hashing (for a name, an array of
     them: `normalise.name_keys`).
 
@@ -305,9 +313,10 @@ def cleaned(df: DataFrame, field: str, conf: NormaliseConf, ids: Sequence[str]) 
             *ids,
             fold_street(F.col("line1"), conf.abbreviations).alias("street"),
             normalise_postcode(F.col("postcode")).alias("postcode"),
+            normalise_city(F.col("city"), conf).alias("city"),
         )
         value = address_key(F.col("street"), F.col("postcode"))
-        return first.select(*ids, "street", "postcode", value.alias("value"))
+        return first.select(*ids, "street", "postcode", "city", value.alias("value"))
     raise ValueError(f"unknown field {field!r}: one of {', '.join(FIELD_INPUTS)}")
 
 

@@ -8,6 +8,7 @@ All are native Spark expressions: no Python UDF, so they run at JVM speed everyw
 from jobs.normalise.address import (
     address_key,
     address_parts,
+    address_struct,
     normalise_address,
     normalise_city,
     normalise_postcode,
@@ -40,6 +41,7 @@ __all__ = [
     "abbreviation_plan",
     "address_key",
     "address_parts",
+    "address_struct",
     "clean_email",
     "clean_name",
     "clean_phone",

@@ -98,13 +98,22 @@ def address_parts(
 
     Text with a single segment is all street line. Sample side only: the steps are bound to
     lambda variables (`let`), which Spark evaluates without generated code."""
+    parts = address_struct(text, country, conf)
+    return parts["line1"], parts["city"], parts["postcode"], parts["country"]
+
+
+def address_struct(
+    text: Column, country: Column | None = None, conf: NormaliseConf | None = None
+) -> Column:
+    """`address_parts` as one struct<line1, city, postcode, country>: projected on its own and
+    read field by field in the next projection, the parsing runs once per line, not once
+    per part."""
     conf = conf or default_conf()
     segments = F.filter(
         F.transform(F.split(text, r"[,;\n]"), lambda x: F.trim(x)), lambda x: F.length(x) > 0
     )
     given = normalise_country(country) if country is not None else F.lit(None).cast("string")
-    parts = let(segments, lambda segs: _address_parts(segs, given, conf))
-    return parts["line1"], parts["city"], parts["postcode"], parts["country"]
+    return let(segments, lambda segs: _address_parts(segs, given, conf))
 
 
 def _address_parts(segments: Column, given: Column, conf: NormaliseConf) -> Column:

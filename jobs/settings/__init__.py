@@ -18,6 +18,7 @@ from jobs.settings.matching import (
     COMPARATORS,
     KEYS,
     NEAR,
+    PARTS,
     REFINES,
     BlockRule,
     LevelRule,
@@ -30,7 +31,7 @@ from jobs.settings.normalise import CountriesConf, NormaliseConf, load_normalise
 
 __all__ = [
     "COMPARATORS", "CONF_DIR", "DEMO_HASH_KEY", "EXPECTATIONS_DIR", "FIELDS", "IDENTIFYING",
-    "KEYS", "NEAR", "REFINES", "SAMPLE_FIELDS", "BlockRule", "Config", "CountriesConf",
+    "KEYS", "NEAR", "PARTS", "REFINES", "SAMPLE_FIELDS", "BlockRule", "Config", "CountriesConf",
     "CrosscheckConf", "LevelRule", "LinkageConf",
     "MatchingConf", "NormaliseConf", "ProvenanceConf", "SampleConf", "SourceConf", "VerdictConf",
     "apply_overrides", "load_config", "load_matching", "load_normalise", "matching_conf",
@@ -79,7 +80,7 @@ class SampleConf:
 class CrosscheckConf:
     fields: tuple[str, ...] = FIELDS
     max_customers_per_key: int = 1000
-    max_customers_unconfirmed: int = 1  # a line's widest key lists customers up to this
+    max_customers_unconfirmed: int = 50  # a line's widest key lists customers up to this
     broadcast_sample_keys_max: int = 20_000_000
     fuzzy_broadcast_rows_max: int = 5_000_000  # sample fuzzy rows sent whole to every task
     exact_pairs_flagged: int = 50_000_000  # the report flags a field whose join exceeds this

@@ -22,6 +22,7 @@ REFINES = {
     "street_initials": "address",
 }
 COMPARATORS = ("name_tokens", "dice", "differs")
+PARTS = "parts"  # the method of a level reached by several parts of one value together
 NEAR = "near"  # the method of a pair under its rule's threshold kept as a linkage candidate
 
 
@@ -58,6 +59,9 @@ class LevelRule:
     min_score: float = 1.0
     m: float = 0.5
     u: float | None = None
+    # method `parts`: reached when each named part scores at least its minimum; the parts of
+    # one value (an address) are judged together, as they are not independent of each other
+    parts: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class LinkageConf:
     chance_seed: int = 1  # the permutation of the chance baseline (`linkage.chance`)
     near_max_customers: int = 50  # a line's `near` candidates of one field, at most
     u_pairs: int = 40_000  # random customer pairs the compared levels' u is measured on
+    cap_else: bool = True  # EM never makes "else" likelier among matches than conf's m says
 
     @property
     def levels(self) -> dict[str, tuple[LevelRule, ...]]:
@@ -143,13 +148,17 @@ def _level(raw: Mapping[str, Any], where: str) -> LevelRule:
     unknown = set(named) - known
     if unknown or "name" not in named or "method" not in named:
         raise ConfigError(f"{where}: a level needs `level` and `method`, knows {sorted(known)}")
+    parts = named.get("parts") or {}
     level = LevelRule(
         name=str(named["name"]),
         method=str(named["method"]),
         min_score=float(named.get("min_score", 1.0)),
         m=float(named.get("m", 0.5)),
         u=None if named.get("u") is None else float(named["u"]),
+        parts=tuple((str(k), float(v)) for k, v in parts.items()),
     )
+    if (level.method == PARTS) != bool(level.parts):
+        raise ConfigError(f"{where}.{level.name}: method {PARTS} and `parts` go together")
     if not 0 < level.m < 1 or (level.u is not None and not 0 < level.u < 1):
         raise ConfigError(f"{where}.{level.name}: m and u are probabilities between 0 and 1")
     if level.method != "exact" and level.u is None:
@@ -177,6 +186,7 @@ def linkage_conf(raw: Mapping[str, Any]) -> LinkageConf:
         chance_seed=int(raw.get("chance_seed", 1)),
         u_pairs=int(raw.get("u_pairs", 40_000)),
         near_max_customers=int(raw.get("near_max_customers", 50)),
+        cap_else=bool(raw.get("cap_else", True)),
     )
 
 

@@ -20,7 +20,7 @@ from jobs.settings import Config
 # The index format: raised whenever the keys a value gives or the index tables' layout change
 # (normalisation rules, key or block layout). An index of another format is rebuilt whole, as
 # for a new hash key: nothing reads an older layout.
-INDEX_FORMAT = b"index-v4"
+INDEX_FORMAT = b"index-v5"
 
 
 def key_fingerprint(key: str) -> str:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from functools import reduce
+
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -37,7 +39,8 @@ def _compared(
     """(evidence, line fields, customer fields) of every field in the linkage levels: the
     matchers' evidence, its address rows as parts, and each candidate pair's fields compared
     on the payloads (`payload_rows`: the run's sample_fuzzy rows and the fuzzy index)."""
-    fields = list(config.matching.linkage.levels)
+    levels = config.matching.linkage.levels
+    fields = [*levels, *[p for f in levels for p in lk.parts_of(levels[f])]]
     keyed = [f for f in FIELDS if f"{f}_key" in normalised.columns]
     candidates = evidence.filter(F.col("customer_id").isNotNull())
     wanted = candidates.select("customer_id").distinct()
@@ -131,6 +134,13 @@ def _repaired_vectors(
 ) -> DataFrame:
     """The comparison vectors once each field's evidence and presence moved to other lines."""
     moves = lk.permutations(normalised, list(conf.levels), conf.chance_seed)
+    # an address's parts move together, with the address
+    parts = [
+        moves.filter(F.col("field") == f).withColumn("field", F.lit(p))
+        for f, rules in conf.levels.items()
+        for p in lk.parts_of(rules)
+    ]
+    moves = reduce(DataFrame.unionByName, parts, moves)
     return lk.comparison_vectors(
         lk.repaired(evidence, moves), lk.repaired(line_fields, moves), customer_fields, conf.levels
     )

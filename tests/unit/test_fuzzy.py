@@ -35,9 +35,9 @@ CUSTOMER_COLUMNS = {
     )
 }  # fmt: skip
 ADDRESSES = [
-    ("c1", "12 Baker Street", "NW1 6XE", "GB"),
-    ("c6", "ul. Długa 5", "00-238", "PL"),
-    ("c7", None, None, None),
+    ("c1", "12 Baker Street", "NW1 6XE", "GB", "London"),
+    ("c6", "ul. Długa 5", "00-238", "PL", "Warszawa"),
+    ("c7", None, None, None, None),
 ]
 # 30 "Maria ..." and one "Maria Garcia" in ES make "mar" a hot name block; eight customers
 # with the mailbox name "sales" make a hot e-mail block.
@@ -69,7 +69,13 @@ SAMPLE = {
     12: {"email": "John.Smith@yahoo.com"},  # local part at another domain
     13: {"phone": "020 7946 0958", "country": "FR"},  # wrong country for a national number
     14: {"email": "john.smith@gmail.com", "phone": "+44 20 7946 0958"},  # exact: not weak
-    15: {"street": "Dluga", "house_number": "5", "postcode": "00238", "country": "PL"},
+    15: {
+        "street": "Dluga",
+        "house_number": "5",
+        "postcode": "00238",
+        "city": "Warszwa",
+        "country": "PL",
+    },  # the city with a slip
     16: {"name": "Анна Ковальска"},  # no country at all: meets every country's block
     17: {"name": "Smith", "country": "GB"},  # the surname alone: a linkage candidate only
     18: {"address": "12, London, NW1 6XF", "country": "GB"},  # no street, a postcode slip
@@ -104,13 +110,14 @@ def index_df(spark, norm_conf, matching):
         "last_name_latin string, email string, phone string, country string",
     )
     addresses = spark.createDataFrame(
-        ADDRESSES, "cid string, street string, zip string, country string"
+        ADDRESSES, "cid string, street string, zip string, country string, town string"
     )
     address_columns = {
         "customer_id": "cid",
         "line1": "street",
         "postcode": "zip",
         "country": "country",
+        "city": "town",
     }
     values = [
         keys.role_values("customers", customers, CUSTOMER_COLUMNS),
@@ -308,6 +315,9 @@ def test_linkage_compares_every_field_part_by_part(sample_rows, index, matching)
     assert got[(10, "postcode")] == 1.0 and got[(10, "house_number")] == 1.0
     # "Dluga 5, 00238" / "ul. Długa 5, 00-238": the same street, postcode and number
     assert got[(15, "postcode")] == 1.0 and got[(15, "house_number")] == 1.0
+    # the city: from the line's own column ("Warszwa", a slip) or from its free text
+    assert 0.7 <= got[(15, "city")] < 1.0
+    assert got[(10, "city")] == 1.0 and got[(18, "city")] == 1.0
     # no street on the line: its number and postcode still compared; NW1 6XF is one of six
     # positional characters off NW1 6XE
     assert (18, "street") not in got
@@ -321,7 +331,7 @@ def test_linkage_compares_every_field_part_by_part(sample_rows, index, matching)
         (r.line_number, r.field)
         for r in lk.part_presence(lk.payloads(sample_rows, "line_number"), "line_number").collect()
     }
-    assert {(18, "postcode"), (18, "house_number")} <= presence
+    assert {(18, "postcode"), (18, "house_number"), (18, "city")} <= presence
     assert (18, "street") not in presence
 
 

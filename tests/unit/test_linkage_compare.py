@@ -48,11 +48,17 @@ def _customers(n: int, same_postcode: bool):
 
 
 LEVELS = {
-    "street": (LevelRule("dice_0.9", "compared", 0.9, 0.8, 0.001),),
-    "postcode": (LevelRule("exact", "compared", 1.0, 0.8, 0.001),),
+    "street": (LevelRule("dice_0.9", "compared", 0.9, 0.8, 0.01),),
+    "postcode": (LevelRule("exact", "compared", 1.0, 0.8, 0.01),),
     "house_number": (LevelRule("exact", "compared", 1.0, 0.8, 0.02),),
     "name": (LevelRule("exact", "exact", m=0.7), LevelRule("dice_0.9", "fuzzy", 0.9, 0.2, 0.01)),
-}
+    # the parts judged together: the whole address, else the postcode alone
+    "address": (
+        LevelRule("full", "parts", m=0.6, u=1e-6,
+                  parts=(("street", 0.9), ("postcode", 1.0), ("house_number", 1.0))),
+        LevelRule("postcode", "parts", m=0.2, u=0.05, parts=(("postcode", 1.0),)),
+    ),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("same_postcode", [True, False])
@@ -72,3 +78,7 @@ def test_u_is_measured_on_random_warehouse_pairs(spark, same_postcode):
     # a postcode every customer shares says nothing: u ~ 1
     expected = 1.0 if same_postcode else 1 / (pairs + 1)
     assert u[("postcode", "exact")] == pytest.approx(expected)
+    # judged together, every pair's best address level is the shared postcode, never the
+    # whole address: a level no random pair reached keeps conf's smaller u (1e-6, not 1/871)
+    assert u[("address", "postcode")] == pytest.approx(expected)
+    assert u[("address", "full")] == pytest.approx(1e-6)

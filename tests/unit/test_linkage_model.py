@@ -135,6 +135,54 @@ def test_comparison_vectors_from_evidence(spark):
     }
 
 
+def test_address_parts_are_judged_together(spark):
+    """An address level is reached by its parts' best scores together: a pair is judged once
+    for the address, not once per part (parts of one address are not independent)."""
+    part = {"method": "parts", "m": 0.1, "u": 0.001}
+    levels = {
+        "name": [LevelRule("exact", "exact"), LevelRule("dice_0.9", "fuzzy", 0.9)],
+        "address": [
+            LevelRule("full", parts=(("street", 0.9), ("postcode", 1.0), ("house_number", 1.0)),
+                      **part),
+            LevelRule("street_number", parts=(("street", 0.7), ("house_number", 1.0)), **part),
+            LevelRule("postcode", parts=(("postcode", 1.0),), **part),
+        ],
+    }  # fmt: skip
+    evidence = spark.createDataFrame(
+        [
+            *[(1, p, "c1", "compared", 1.0) for p in ("street", "postcode", "house_number")],
+            (2, "street", "c1", "compared", 0.8),
+            (2, "house_number", "c1", "compared", 1.0),
+            (2, "postcode", "c1", "compared", 0.5),  # not enough for the postcode level
+            (3, "postcode", "c2", "compared", 1.0),
+            (3, "street", "c2", "compared", 0.95),  # a street alone reaches no level
+            (4, "street", "c2", "compared", 0.3),
+            (4, "name", "c2", "fuzzy", 0.95),
+            (5, "name", "c1", "exact", None),
+        ],
+        "line_number long, field string, customer_id string, method string, score double",
+    )
+    held = ["name", "street", "postcode", "house_number"]
+    line_fields = spark.createDataFrame(
+        [(n, f) for n in (1, 2, 3, 4) for f in held] + [(5, "name")],
+        "line_number long, field string",
+    )
+    customer_fields = spark.createDataFrame(
+        [("c1", f) for f in held] + [("c2", "name"), ("c2", "address")],
+        "customer_id string, field string",
+    )
+    vectors = lk.comparison_vectors(evidence, line_fields, customer_fields, levels)
+    got = {(r.line_number, r.customer_id): (r.gamma_name, r.gamma_address)
+           for r in vectors.collect()}  # fmt: skip
+    assert got == {
+        (1, "c1"): (0, 3),  # every part agrees: the whole address, one level
+        (2, "c1"): (0, 2),  # street and number, the postcode two characters off
+        (3, "c2"): (0, 1),  # the postcode; c2's address key counts as holding an address
+        (4, "c2"): (1, 0),  # both hold an address, nothing agrees enough
+        (5, "c1"): (2, -1),  # line 5 holds no address
+    }
+
+
 def test_exact_u_from_key_frequencies(spark):
     index = spark.createDataFrame(
         [("name", "k1", "c1"), ("name", "k1", "c2"), ("name", "k2", "c3"),
@@ -167,9 +215,9 @@ def test_best_per_line_and_one_to_one(spark):
 
 def test_conf_levels_give_the_start_values():
     conf = load_config().matching.linkage
-    measured = {("street", "dice_0.9"): 0.03}
+    measured = {("address", "street_number"): 0.03}
     names, us, ms = lk.start_values(conf, {"name": 0.01}, measured)
-    assert names == ["email", "phone", "name", "street", "postcode", "house_number"]
+    assert names == ["email", "phone", "name", "address"]
     name = names.index("name")
     # name levels: else, dice_0.5, 0.7, 0.8, 0.9, exact (the first listed is the highest)
     assert us[name] == pytest.approx(
@@ -178,9 +226,12 @@ def test_conf_levels_give_the_start_values():
     assert ms[name] == pytest.approx(
         [1 - 0.02 - 0.03 - 0.07 - 0.12 - 0.75, 0.02, 0.03, 0.07, 0.12, 0.75]
     )
-    # a level measured on random warehouse pairs takes that u, not conf's 0.001
-    street = names.index("street")
-    assert us[street] == pytest.approx([1 - 0.02 - 0.005 - 0.03, 0.02, 0.005, 0.03])
+    # a level measured on random warehouse pairs takes that u, not conf's 0.00001
+    address = dict(conf.fields)["address"]
+    conf_u = [lv.u for lv in reversed(address)]  # level 1 first
+    at = len(address) - [lv.name for lv in address].index("street_number")
+    conf_u[at - 1] = 0.03
+    assert us[names.index("address")] == pytest.approx([1 - sum(conf_u), *conf_u])
     assert all(sum(u) == pytest.approx(1) for u in us)
     assert all(sum(m) == pytest.approx(1) for m in ms)
 
@@ -228,7 +279,7 @@ def test_a_lone_common_field_is_no_link_with_the_random_pair_prior():
     name_only = tuple(len(us[i]) - 1 if f == "name" else 0 for i, f in enumerate(names))
     # name and address exact, no e-mail or phone on the line (a name + address dump)
     name_address = tuple(
-        len(us[i]) - 1 if f in ("name", *lk.ADDRESS_PARTS) else -1 for i, f in enumerate(names)
+        len(us[i]) - 1 if f in ("name", "address") else -1 for i, f in enumerate(names)
     )
     patterns = [(top, 99), (name_only, 208)]
     prior = lk.random_pair_prior(conf, 20_000)
@@ -239,3 +290,29 @@ def test_a_lone_common_field_is_no_link_with_the_random_pair_prior():
     assert lk.probability(model.pattern_weight(name_address)) >= conf.threshold
     trained = lk.train_em(names, patterns, us, ms, 0.5, pseudo_pairs=50)  # prior left to EM
     assert lk.probability(trained.pattern_weight(name_only)) > conf.threshold
+
+
+def test_other_people_at_our_addresses_do_not_teach_em_that_names_disagree():
+    """300 customers' lines (name and address exact) and 100 lines of other people at our
+    customers' addresses (the name else). Left free, EM takes the 100 for matches whose
+    names disagree and links them; with "else" capped at conf's m they stay unlinked."""
+    conf = load_config().matching.linkage
+    names, us, ms = lk.start_values(conf, dict.fromkeys(FIELDS4, 1 / 3000))
+    name = names.index("name")
+
+    def pattern(name_level: int) -> tuple[int, ...]:
+        return tuple(
+            name_level if f == "name" else len(us[i]) - 1 if f == "address" else -1
+            for i, f in enumerate(names)
+        )
+
+    customer, other_person = pattern(len(us[name]) - 1), pattern(0)
+    patterns = [(customer, 300), (other_person, 100)]
+    prior = lk.random_pair_prior(conf, 3000)
+    kwargs = {"fix_prior": True, "pseudo_pairs": conf.m_pseudo_pairs}
+    capped = lk.train_em(names, patterns, us, ms, prior, cap_else=True, **kwargs)
+    assert capped.fields[name].m[0] == pytest.approx(ms[name][0])
+    assert lk.probability(capped.pattern_weight(customer)) > 0.999
+    assert lk.probability(capped.pattern_weight(other_person)) < conf.threshold
+    free = lk.train_em(names, patterns, us, ms, prior, **kwargs)
+    assert lk.probability(free.pattern_weight(other_person)) >= conf.threshold

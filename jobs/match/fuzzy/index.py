@@ -14,7 +14,13 @@ from pyspark.sql import functions as F
 
 from jobs.match.fuzzy.rows import value_rows
 from jobs.match.fuzzy.schema import BLOCKS_TYPE, INDEX_COLUMNS, PAYLOAD_TYPE, SIGNATURE_TYPE
-from jobs.match.keys import FIELD_INPUTS, cleaned, index_values, sample_parts, with_line_country
+from jobs.match.keys import (
+    FIELD_INPUTS,
+    cleaned,
+    index_values,
+    with_line_country,
+    with_sample_parts,
+)
 from jobs.settings import MatchingConf, NormaliseConf, load_matching
 
 
@@ -59,11 +65,9 @@ def fuzzy_sample_rows(
     `phone_countries`, since their names cannot be placed. `matching` defaults to
     conf/matching.yaml."""
     matching = matching or load_matching()
-    parts = with_line_country(parsed, conf, default_country).select(
-        "run_id",
-        "line_number",
-        *sample_parts(conf),
-        F.lit(None).cast("string").alias("name_latin"),
+    located = with_line_country(parsed, conf, default_country)
+    parts = with_sample_parts(located, conf, ["run_id", "line_number"]).withColumn(
+        "name_latin", F.lit(None).cast("string")
     )
     countries = sorted(conf.phone_countries)
     ids = ["run_id", "line_number"]

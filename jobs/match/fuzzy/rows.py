@@ -140,10 +140,12 @@ def _address_rows(
     """`keys.cleaned` addresses -> postcode + house number as the block; refined by the
     street tokens' initials. The payload: the street line (number removed) as one gram set,
     token order ignored (what the block's `dice` compares), then the postcode's positional
-    characters and the house number (what record linkage compares part by part)."""
+    characters, the house number and the city's grams (what record linkage compares part
+    by part)."""
     numbered = values.select(
         *ids,
         F.col("postcode").alias("_postcode"),
+        F.array_remove(F.split(F.coalesce(F.col("city"), F.lit("")), " "), "").alias("_city"),
         F.col("street").alias("_street"),
         F.regexp_extract(F.col("street"), HOUSE_NUMBER_TOKEN_RE, 1).alias("_number"),
     )
@@ -152,6 +154,7 @@ def _address_rows(
     rest = numbered.select(
         *ids,
         "_postcode",
+        "_city",
         "_number",
         F.concat_ws("|", F.col("_postcode"), F.col("_number")).alias("_code"),
         F.array_remove(F.split(F.col("_street"), " "), F.col("_number")).alias("_rest"),
@@ -174,6 +177,7 @@ def _address_rows(
             street_gram_set(F.col("_rest"), "a2", hash_key),
             _postcode_set(F.col("_postcode"), hash_key),
             _number_set(F.col("_number"), hash_key),
+            street_gram_set(F.col("_city"), "a5", hash_key),
         ).alias("payload"),
     )
     # The signature in a projection of its own: once per value.

@@ -29,6 +29,7 @@ from jobs.match.linkage.vectors import (
     customer_fields_of,
     gamma,
     line_fields_of,
+    parts_of,
 )
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "customer_fields_of",
     "gamma",
     "line_fields_of",
+    "parts_of",
     "FieldModel",
     "LinkageModel",
     "level_shares",

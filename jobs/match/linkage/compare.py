@@ -4,8 +4,9 @@ A pair found through its name alone used to have its address judged "else": noth
 compared it. Here each candidate (line, customer) pair reads both sides' payloads (the
 fuzzy rows' gram-hash sets: hashes only) and gets one score per field: the name by the name
 comparator, the address part by part (street line Dice, postcode by positional characters,
-house number). Address evidence of the matchers (an exact key, a postcode + number block)
-counts as full agreement of the parts it implies, so the parts work without fuzzy rows too.
+house number, city grams Dice). Address evidence of the matchers (an exact key, a postcode +
+number block) counts as full agreement of the parts it implies, so the parts work without
+fuzzy rows too.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from jobs.match.fuzzy.score import dice, dice_bound, name_bound, name_similarity
-from jobs.match.linkage.vectors import PAIR
-from jobs.settings import LevelRule
+from jobs.match.linkage.vectors import PAIR, parts_of
+from jobs.settings import PARTS, LevelRule
 
 # The address payload's gram sets, in order (`fuzzy.rows._address_rows`): one field each here.
-ADDRESS_PARTS = ("street", "postcode", "house_number")
+ADDRESS_PARTS = ("street", "postcode", "house_number", "city")
+# The parts an address key holds (house number | street | postcode): evidence of them.
+KEYED_PARTS = ADDRESS_PARTS[:3]
 COMPARED = "compared"  # the method of a part's evidence rows
-COMPARED_METHODS = ("fuzzy", COMPARED)  # the levels a comparison of payloads reaches
+COMPARED_METHODS = ("fuzzy", COMPARED, PARTS)  # the levels a comparison of payloads reaches
 EVIDENCE = ["line_number", "field", "customer_id", "method", "score"]
 
 
@@ -103,17 +106,19 @@ def compared_pairs(
 
 
 def compared_fields(levels: Mapping[str, Sequence[LevelRule]]) -> list[str]:
-    """The linkage fields whose levels a comparison of payloads reaches."""
-    return [f for f in levels if f == "name" or f in ADDRESS_PARTS]
+    """The linkage fields whose levels a comparison of payloads reaches: the name, address
+    parts, and fields whose levels are made of address parts."""
+    return [f for f in levels if f == "name" or f in ADDRESS_PARTS or parts_of(levels[f])]
 
 
 def lowest_level(levels: Mapping[str, Sequence[LevelRule]]) -> float:
-    """The lowest min_score of the name and address-part levels: under it a score is "else"."""
+    """The lowest score any name or address-part level asks for: under it a score is "else"."""
     scores = [
-        lv.min_score
+        least
         for f in compared_fields(levels)
         for lv in levels[f]
         if lv.method in COMPARED_METHODS
+        for least in ([v for _, v in lv.parts] if lv.parts else [lv.min_score])
     ]
     return min(scores, default=0.0)
 
@@ -130,7 +135,7 @@ def address_evidence_parts(evidence: DataFrame) -> DataFrame:
     parts = F.array(
         *[
             F.struct(F.lit(part).alias("field"), score.alias("score"))
-            for part, score in zip(ADDRESS_PARTS, (street, implied, implied), strict=True)
+            for part, score in zip(KEYED_PARTS, (street, implied, implied), strict=True)
         ]
     )
     rows = address.select("line_number", "customer_id", F.inline(parts))

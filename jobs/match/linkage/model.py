@@ -110,6 +110,7 @@ def train_em(
     min_matches: float = 10.0,
     fix_prior: bool = False,
     pseudo_pairs: float = 0.0,
+    cap_else: bool = False,
 ) -> LinkageModel:
     """m-probabilities (and, unless `fix_prior`, the prior) by EM over (vector, pairs)
     counts, u held fixed.
@@ -120,7 +121,10 @@ def train_em(
     matches (`fix_prior`): trained on candidate pairs only, which all agree somewhere, it
     would grow until a lone common field looked like a match. `pseudo_pairs` adds that many
     matches spread as `m_start` to every M-step, so a level no likely match happened to show
-    (all of them agreeing on e-mail) keeps a finite penalty."""
+    (all of them agreeing on e-mail) keeps a finite penalty. `cap_else`: "else" (level 0)
+    never likelier among matches than in `m_start`: a sample of other people at our
+    customers' addresses would otherwise teach EM that a wrong name is common among matches,
+    and then link them."""
     m = [list(_clamp(row)) for row in m_start]
     prior = min(max(prior_start, PRIOR_FLOOR), 1.0 - FLOOR)
     total = sum(n for _, n in patterns)
@@ -138,7 +142,8 @@ def train_em(
                 if pattern[c] >= 0:
                     mass[pattern[c]] += p * n
             seen = sum(mass)
-            new_m.append(list(_clamp([x / seen for x in mass])) if seen > 0 else row)
+            row = list(_clamp([x / seen for x in mass])) if seen > 0 else row
+            new_m.append(_else_capped(row, m_start[c]) if cap_else else row)
         new_prior = prior if fix_prior else min(max(matches / total, FLOOR), 1.0 - FLOOR)
         moves = [abs(a - b) for old, new in zip(m, new_m, strict=True) for a, b in zip(old, new)]  # noqa: B905
         change = max(abs(new_prior - prior), *moves)
@@ -147,6 +152,17 @@ def train_em(
             converged = True
             break
     return _model(names, m, u, prior, iteration, converged)
+
+
+def _else_capped(m: list[float], start: Sequence[float]) -> list[float]:
+    """m with level 0 at most `start`'s, the other levels scaled to fill the rest."""
+    if m[0] <= start[0]:
+        return m
+    rest = sum(m[1:])
+    if rest <= 0:
+        return list(_clamp(start))
+    scale = (1.0 - start[0]) / rest
+    return list(_clamp([start[0], *[x * scale for x in m[1:]]]))
 
 
 def _model(names, m, u, prior, iterations, converged) -> LinkageModel:  # noqa: ANN001

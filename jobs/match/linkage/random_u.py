@@ -6,6 +6,7 @@ less than a rare one."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import reduce
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -18,8 +19,10 @@ from jobs.match.linkage.compare import (
     payloads,
     sides,
 )
-from jobs.match.linkage.vectors import level_of
+from jobs.match.linkage.vectors import level_of, part_column, parts_level, parts_of
 from jobs.settings import LevelRule
+
+RESOLVED = 5  # random pairs a level needs before its measured share replaces a smaller conf u
 
 
 def _draw(index_rows: DataFrame, side: int, seed: int, salt: int) -> DataFrame:
@@ -55,24 +58,53 @@ def measured_u(
 ) -> dict[tuple[str, str], float]:
     """(field, level name) -> the share of random customer pairs, among those where both hold
     the field, whose best level it is; for name and address-part levels that compare
-    payloads. Add-one smoothed: a level no random pair reached is still possible."""
+    payloads. Add-one smoothed: a level no random pair reached is still possible. A level
+    fewer than `RESOLVED` pairs reached is rarer than the draw can tell (the same street and
+    house number): conf's u stands when it is smaller than the smoothed share."""
     fields = compared_fields(levels)
     if not fields:
         return {}
     floor = lowest_level(levels)
     scored = random_pair_scores(index_rows, pairs, seed, initial_score, floor)
-    level = F.coalesce(*[F.when(F.col("field") == f, level_of(levels[f])) for f in fields])
-    counts = (
-        scored.filter(F.col("field").isin(fields))
-        .groupBy("field", level.alias("level"))
-        .count()
-        .collect()
-    )
+    counts = reduce(DataFrame.unionByName, _level_counts(scored, levels, fields)).collect()
     n = {(r.field, r.level): r["count"] for r in counts}
     out = {}
     for f in fields:
         both = sum(c for (field, _), c in n.items() if field == f)
         for k, rule in enumerate(reversed(levels[f]), start=1):
             if rule.method in COMPARED_METHODS:
-                out[(f, rule.name)] = (n.get((f, k), 0) + 1) / (both + 1)
+                seen = n.get((f, k), 0)
+                smoothed = (seen + 1) / (both + 1)
+                rare = seen < RESOLVED and rule.u is not None
+                out[(f, rule.name)] = min(rule.u, smoothed) if rare else smoothed
+    return out
+
+
+def _level_counts(
+    scored: DataFrame, levels: Mapping[str, Sequence[LevelRule]], fields: Sequence[str]
+) -> list[DataFrame]:
+    """(field, level, count) of the random pairs: a plain field's level per pair from its
+    score; a `parts` field's from its parts' scores judged together, per pair."""
+    plain = [f for f in fields if not parts_of(levels[f])]
+    out = []
+    if plain:
+        level = F.coalesce(*[F.when(F.col("field") == f, level_of(levels[f])) for f in plain])
+        rows = scored.filter(F.col("field").isin(plain))
+        out.append(rows.groupBy("field", level.alias("level")).count())
+    for f in fields:
+        parts = parts_of(levels[f])
+        if not parts:
+            continue
+        per_pair = (
+            scored.filter(F.col("field").isin(parts))
+            .groupBy("a", "b")
+            .agg(
+                *[
+                    F.max(F.when(F.col("field") == p, F.col("score"))).alias(part_column(p))
+                    for p in parts
+                ]
+            )  # fmt: skip
+        )
+        counts = per_pair.groupBy(parts_level(levels[f]).alias("level")).count()
+        out.append(counts.select(F.lit(f).alias("field"), "level", "count"))
     return out

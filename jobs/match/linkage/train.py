@@ -69,6 +69,7 @@ def train(
         min_matches=conf.min_matches,
         fix_prior=prior is not None,
         pseudo_pairs=conf.m_pseudo_pairs,
+        cap_else=conf.cap_else,
     )
 
 

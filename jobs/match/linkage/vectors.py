@@ -2,7 +2,8 @@
 fuzzy matchers already wrote: hashes and scores only, no value is looked at again.
 
 A field's levels are listed best first in conf (`LevelRule`): a piece of evidence reaches a
-level when its method is the level's and its score is at least the level's. A pair's level
+level when its method is the level's and its score is at least the level's; a `parts` level
+(the address) when each of its parts' best scores reaches the part's minimum. A pair's level
 for a field is the best any of its evidence reaches, numbered k (the first listed) down to 1;
 0 when both sides hold the field and nothing agreed; -1 when either side has none.
 """
@@ -10,13 +11,37 @@ for a field is the best any of its evidence reaches, numbered k (the first liste
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import reduce
+from operator import or_
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from jobs.settings import LevelRule
+from jobs.settings import PARTS, LevelRule
 
 PAIR = ["line_number", "customer_id"]
+
+
+def parts_of(rules: Sequence[LevelRule]) -> list[str]:
+    """The parts a field's `parts` levels read, in a stable order; [] for a plain field."""
+    return sorted({p for rule in rules if rule.method == PARTS for p, _ in rule.parts})
+
+
+def part_column(part: str) -> str:
+    """The column of a part's best score beside a pair (`comparison_vectors`, random pairs)."""
+    return f"_part_{part}"
+
+
+def parts_level(levels: Sequence[LevelRule]) -> Column:
+    """A pair's level among `parts` levels, from its parts' best scores (`part_column`; null
+    when a side lacks the part): the first level all of whose parts reach their minimum."""
+    out = F.lit(0)
+    for i, rule in reversed(list(enumerate(levels))):
+        reached = F.lit(True)
+        for part, least in rule.parts:
+            reached = reached & (F.coalesce(F.col(part_column(part)), F.lit(-1.0)) >= least)
+        out = F.when(reached, F.lit(len(levels) - i)).otherwise(out)
+    return out
 
 
 def gamma(field: str) -> str:
@@ -48,15 +73,31 @@ def comparison_vectors(
     field) / (customer_id, field) for every field a side holds, to tell "disagrees" (0) from
     "missing" (-1)."""
     fields = list(levels)
+    plain = [f for f in fields if not parts_of(levels[f])]
+    parts = sorted({p for f in fields for p in parts_of(levels[f])})
     scored = evidence.filter(F.col("customer_id").isNotNull()).select(
         *PAIR,
         "field",
+        "score",
         F.coalesce(
-            *[F.when(F.col("field") == f, level_of(levels[f])) for f in fields], F.lit(0)
+            *[F.when(F.col("field") == f, level_of(levels[f])) for f in plain], F.lit(0)
         ).alias("level"),
     )
     best = scored.groupBy(*PAIR).agg(
-        *[F.max(F.when(F.col("field") == f, F.col("level"))).alias(f"_{f}") for f in fields]
+        *[F.max(F.when(F.col("field") == f, F.col("level"))).alias(f"_{f}") for f in plain],
+        *[F.max(F.when(F.col("field") == p, F.col("score"))).alias(part_column(p)) for p in parts],
+    )
+    best = best.select(
+        *PAIR,
+        *[f"_{f}" for f in plain],
+        *[
+            F.when(
+                reduce(or_, [F.col(part_column(p)).isNotNull() for p in parts_of(levels[f])]),
+                parts_level(levels[f]),
+            ).alias(f"_{f}")
+            for f in fields
+            if f not in plain
+        ],
     )
     held_line = line_fields.groupBy("line_number").agg(F.collect_set("field").alias("_line_fields"))
     held_customer = customer_fields.groupBy("customer_id").agg(
@@ -65,11 +106,12 @@ def comparison_vectors(
     joined = best.join(held_line, on="line_number", how="left").join(
         held_customer, on="customer_id", how="left"
     )
-    both = {
-        f: F.array_contains(F.coalesce(F.col("_line_fields"), F.array()), f)
-        & F.array_contains(F.coalesce(F.col("_customer_fields"), F.array()), f)
-        for f in fields
-    }
+
+    def held(side: str, f: str) -> Column:
+        names = F.array(*[F.lit(x) for x in [f, *parts_of(levels[f])]])
+        return F.arrays_overlap(F.coalesce(F.col(side), F.array().cast("array<string>")), names)
+
+    both = {f: held("_line_fields", f) & held("_customer_fields", f) for f in fields}
     return joined.select(
         *PAIR,
         *[
