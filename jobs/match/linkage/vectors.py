@@ -60,18 +60,10 @@ def level_of(levels: Sequence[LevelRule]) -> Column:
     return out
 
 
-def comparison_vectors(
-    evidence: DataFrame,
-    line_fields: DataFrame,
-    customer_fields: DataFrame,
-    levels: Mapping[str, Sequence[LevelRule]],
-) -> DataFrame:
-    """Candidate pairs -> (line_number, customer_id, gamma_<field>...), one row per pair.
-
-    `evidence`: (line_number, field, customer_id, method, score) rows of both matchers; every
-    pair in it with a customer is a candidate. `line_fields` / `customer_fields`: (line_number,
-    field) / (customer_id, field) for every field a side holds, to tell "disagrees" (0) from
-    "missing" (-1)."""
+def _best_levels(evidence: DataFrame, levels: Mapping[str, Sequence[LevelRule]]) -> DataFrame:
+    """Evidence -> (line_number, customer_id, _<field>...): per pair and field the best level
+    its evidence reaches; a `parts` field's from its parts' best scores, judged together
+    (null when no part was compared)."""
     fields = list(levels)
     plain = [f for f in fields if not parts_of(levels[f])]
     parts = sorted({p for f in fields for p in parts_of(levels[f])})
@@ -87,7 +79,7 @@ def comparison_vectors(
         *[F.max(F.when(F.col("field") == f, F.col("level"))).alias(f"_{f}") for f in plain],
         *[F.max(F.when(F.col("field") == p, F.col("score"))).alias(part_column(p)) for p in parts],
     )
-    best = best.select(
+    return best.select(
         *PAIR,
         *[f"_{f}" for f in plain],
         *[
@@ -99,6 +91,22 @@ def comparison_vectors(
             if f not in plain
         ],
     )
+
+
+def comparison_vectors(
+    evidence: DataFrame,
+    line_fields: DataFrame,
+    customer_fields: DataFrame,
+    levels: Mapping[str, Sequence[LevelRule]],
+) -> DataFrame:
+    """Candidate pairs -> (line_number, customer_id, gamma_<field>...), one row per pair.
+
+    `evidence`: (line_number, field, customer_id, method, score) rows of both matchers; every
+    pair in it with a customer is a candidate. `line_fields` / `customer_fields`: (line_number,
+    field) / (customer_id, field) for every field a side holds, to tell "disagrees" (0) from
+    "missing" (-1)."""
+    fields = list(levels)
+    best = _best_levels(evidence, levels)
     held_line = line_fields.groupBy("line_number").agg(F.collect_set("field").alias("_line_fields"))
     held_customer = customer_fields.groupBy("customer_id").agg(
         F.collect_set("field").alias("_customer_fields")
