@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from functools import reduce
-
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -134,13 +132,17 @@ def _repaired_vectors(
 ) -> DataFrame:
     """The comparison vectors once each field's evidence and presence moved to other lines."""
     moves = lk.permutations(normalised, list(conf.levels), conf.chance_seed)
-    # an address's parts move together, with the address
-    parts = [
-        moves.filter(F.col("field") == f).withColumn("field", F.lit(p))
-        for f, rules in conf.levels.items()
-        for p in lk.parts_of(rules)
-    ]
-    moves = reduce(DataFrame.unionByName, parts, moves)
+    # an address's parts move together, with the address: one pass over the permutation
+    carried = F.array(F.col("field"))
+    for f, rules in conf.levels.items():
+        if lk.parts_of(rules):
+            both = F.array(*[F.lit(x) for x in (f, *lk.parts_of(rules))])
+            carried = F.when(F.col("field") == f, both).otherwise(carried)
+    moves = moves.select(
+        F.explode(carried).alias("field"),
+        "line_number",
+        "to_line",
+    )
     return lk.comparison_vectors(
         lk.repaired(evidence, moves), lk.repaired(line_fields, moves), customer_fields, conf.levels
     )

@@ -6,7 +6,6 @@ less than a rare one."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import reduce
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -19,7 +18,7 @@ from jobs.match.linkage.compare import (
     payloads,
     sides,
 )
-from jobs.match.linkage.vectors import level_of, part_column, parts_level, parts_of
+from jobs.match.linkage.vectors import best_levels
 from jobs.settings import LevelRule
 
 RESOLVED = 5  # random pairs a level needs before its measured share replaces a smaller conf u
@@ -66,7 +65,14 @@ def measured_u(
         return {}
     floor = lowest_level(levels)
     scored = random_pair_scores(index_rows, pairs, seed, initial_score, floor)
-    counts = reduce(DataFrame.unionByName, _level_counts(scored, levels, fields)).collect()
+    # the random pairs as candidate pairs: each field's best level per pair, as for a run
+    as_candidates = scored.withColumnsRenamed({"a": "line_number", "b": "customer_id"})
+    best = best_levels(as_candidates, {f: levels[f] for f in fields})
+    held = F.array(
+        *[F.struct(F.lit(f).alias("field"), F.col(f"_{f}").alias("level")) for f in fields]
+    )
+    per_field = best.select(F.inline(held)).filter(F.col("level").isNotNull())
+    counts = per_field.groupBy("field", "level").count().collect()
     n = {(r.field, r.level): r["count"] for r in counts}
     out = {}
     for f in fields:
@@ -77,34 +83,4 @@ def measured_u(
                 smoothed = (seen + 1) / (both + 1)
                 rare = seen < RESOLVED and rule.u is not None
                 out[(f, rule.name)] = min(rule.u, smoothed) if rare else smoothed
-    return out
-
-
-def _level_counts(
-    scored: DataFrame, levels: Mapping[str, Sequence[LevelRule]], fields: Sequence[str]
-) -> list[DataFrame]:
-    """(field, level, count) of the random pairs: a plain field's level per pair from its
-    score; a `parts` field's from its parts' scores judged together, per pair."""
-    plain = [f for f in fields if not parts_of(levels[f])]
-    out = []
-    if plain:
-        level = F.coalesce(*[F.when(F.col("field") == f, level_of(levels[f])) for f in plain])
-        rows = scored.filter(F.col("field").isin(plain))
-        out.append(rows.groupBy("field", level.alias("level")).count())
-    for f in fields:
-        parts = parts_of(levels[f])
-        if not parts:
-            continue
-        per_pair = (
-            scored.filter(F.col("field").isin(parts))
-            .groupBy("a", "b")
-            .agg(
-                *[
-                    F.max(F.when(F.col("field") == p, F.col("score"))).alias(part_column(p))
-                    for p in parts
-                ]
-            )  # fmt: skip
-        )
-        counts = per_pair.groupBy(parts_level(levels[f]).alias("level")).count()
-        out.append(counts.select(F.lit(f).alias("field"), "level", "count"))
     return out

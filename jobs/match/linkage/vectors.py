@@ -60,7 +60,7 @@ def level_of(levels: Sequence[LevelRule]) -> Column:
     return out
 
 
-def _best_levels(evidence: DataFrame, levels: Mapping[str, Sequence[LevelRule]]) -> DataFrame:
+def best_levels(evidence: DataFrame, levels: Mapping[str, Sequence[LevelRule]]) -> DataFrame:
     """Evidence -> (line_number, customer_id, _<field>...): per pair and field the best level
     its evidence reaches; a `parts` field's from its parts' best scores, judged together
     (null when no part was compared)."""
@@ -106,7 +106,7 @@ def comparison_vectors(
     field) / (customer_id, field) for every field a side holds, to tell "disagrees" (0) from
     "missing" (-1)."""
     fields = list(levels)
-    best = _best_levels(evidence, levels)
+    best = best_levels(evidence, levels)
     held_line = line_fields.groupBy("line_number").agg(F.collect_set("field").alias("_line_fields"))
     held_customer = customer_fields.groupBy("customer_id").agg(
         F.collect_set("field").alias("_customer_fields")
