@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from jobs.render.html_kit import esc, num
+from jobs.render.html_kit import esc, num, svg_text
+from jobs.render.linkage import waterfall_steps
 from jobs.verdict import pct
 
 
@@ -42,7 +43,7 @@ def field_chart(fields: Mapping[str, Mapping[str, Any]]) -> str:
     for i, (name, rate, f, chance_rate) in enumerate(rows):
         y = 4 + i * (bar_h + gap)
         w = width * min(rate, top) / top
-        parts.append(f'<text x="{left - 8}" y="{y + 16}" text-anchor="end">{esc(name)}</text>')
+        parts.append(f'<text x="{left - 8}" y="{y + 16}" text-anchor="end">{svg_text(name)}</text>')
         parts.append(f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="#1570ef"/>')
         matched, total = num(f.get("lines_matched", 0)), num(f.get("lines_with_value", 0))
         label = f"{matched} of {total} ({pct(rate)})"
@@ -93,3 +94,84 @@ def same_record_chart(report: Mapping[str, Any]) -> str:
         note = (f'<p class="muted">Chance alone would give about {float(chance):,.1f} same-record '
                 f"lines (dashed tick): that many could be coincidences.</p>")  # fmt: skip
     return "".join(svg) + note
+
+
+WATERFALL = {"up": "#1570ef", "down": "#f79009", "none": "#98a2b3", "end": "#344054"}
+LEFT, TOP = 56, 30  # the waterfall's plot area starts here: room for the axis and value labels
+
+
+class _Scale:
+    """Bits -> the y of the waterfall's plot area (`height` high, from `TOP`)."""
+
+    def __init__(self, values: list[float], height: int = 240) -> None:
+        self.hi, self.lo = max(values), min(values)
+        self.height, self.bottom = height, TOP + height
+
+    def __call__(self, v: float) -> float:
+        return TOP + self.height * (self.hi - v) / ((self.hi - self.lo) or 1.0)
+
+
+def _short(text: str, chars: int) -> str:
+    """A label cut to its column's width; the full text stays in the bar's <title>."""
+    return text if len(text) <= chars else text[: max(chars - 1, 1)] + "…"
+
+
+def _waterfall_bar(
+    i: int, step: tuple[str, str, float, float, float], y: _Scale, slot: int, last: bool
+) -> str:
+    """One term's bar, from the running total before it to the one after, its weight above
+    and its field and level below; a dotted step over to the next bar."""
+    label, level, w, before, after = step
+    left = LEFT + i * slot
+    x, bw = left + slot * 0.15, slot * 0.7
+    top, bottom = y(max(before, after)), y(min(before, after))
+    kind = "end" if i == 0 or last else "up" if w > 0 else "down" if w < 0 else "none"
+    chars = max(slot // 7, 4)
+    tip = f"{label}: {level}, {w:+.4f} bits" if level else f"{label}: {w:+.4f} bits"
+    out = [
+        f"<g><title>{svg_text(tip)}</title>",
+        f'<rect x="{x:.1f}" y="{top:.1f}" width="{bw:.1f}" height="{max(bottom - top, 1):.1f}" '
+        f'fill="{WATERFALL[kind]}"/>',
+        f'<text x="{x + bw / 2:.1f}" y="{top - 4:.1f}" text-anchor="middle">{esc(f"{w:+.1f}")}'
+        "</text>",
+        f'<text x="{left + slot / 2:.1f}" y="{y.bottom + 16:.1f}" text-anchor="middle">'
+        f"{svg_text(_short(label, chars))}</text>",
+        f'<text x="{left + slot / 2:.1f}" y="{y.bottom + 30:.1f}" text-anchor="middle" '
+        f'fill="#667085">{svg_text(_short(level, chars))}</text></g>',
+    ]
+    if not last:
+        out.append(f'<line x1="{x + bw:.1f}" y1="{y(after):.1f}" x2="{x + slot:.1f}" '
+                   f'y2="{y(after):.1f}" stroke="#98a2b3" stroke-dasharray="2,2"/>')  # fmt: skip
+    return "".join(out)
+
+
+def waterfall_chart(example: Mapping[str, Any], threshold_weight: float | None = None) -> str:
+    """One link's match weight built term by term: a bar from 0 to the prior, one per field
+    from the running total up (positive weight) or down (negative), and the match weight from
+    0; a dashed line at the weight the threshold asks for. Names and numbers only."""
+    total = float(example["match_weight"])
+    steps = [*waterfall_steps(example), ("match weight", "", total, 0.0, total)]
+    values = [0.0, *[v for s in steps for v in s[3:]]]
+    values += [] if threshold_weight is None else [threshold_weight]
+    y, n = _Scale(values), len(steps)
+    slot = max(min(110, 880 // n), 60)
+    width, height = LEFT + slot * n + 20, y.bottom + 62
+    line = example["line_number"]
+    parts = [f'<svg width="{width}" height="{height}" role="img" font-size="12" aria-label="'
+             f'{svg_text(f"match weight of line {line}, term by term")}">',
+             f'<line x1="{LEFT}" y1="{y(0):.1f}" x2="{width - 10}" y2="{y(0):.1f}" '
+             f'stroke="#667085"/><text x="{LEFT - 6}" y="{y(0) + 4:.1f}" text-anchor="end" '
+             'fill="#667085">0</text>']  # fmt: skip
+    if threshold_weight is not None:
+        ty = y(threshold_weight)
+        # its label moves off the 0 label when the two lines are close
+        ly = ty + 4 if abs(ty - y(0)) >= 14 else y(0) + (-10 if ty < y(0) else 18)
+        parts.append(f'<line x1="{LEFT}" y1="{ty:.1f}" x2="{width - 10}" y2="{ty:.1f}" '
+                     'stroke="#b42318" stroke-dasharray="5,3"/>'
+                     f'<text x="{LEFT - 6}" y="{ly:.1f}" text-anchor="end" fill="#b42318">'
+                     f"{esc(f'{threshold_weight:+.1f}')}</text>")  # fmt: skip
+    parts += [_waterfall_bar(i, s, y, slot, i == n - 1) for i, s in enumerate(steps)]
+    caption = (f"line {line}: match weight {total:+.2f} bits, match probability "
+               f"{float(example['match_probability']):.6g}")  # fmt: skip
+    parts.append(f'<text x="{LEFT}" y="{y.bottom + 52:.1f}">{svg_text(caption)}</text></svg>')
+    return "".join(parts)

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from jobs.render.charts import field_chart, same_record_chart
+from jobs.render.charts import field_chart, same_record_chart, waterfall_chart
 from jobs.render.html_kit import Raw, esc, num, table
 from jobs.render.markdown import COUNTRY_SOURCE_TEXT
 from jobs.verdict import pct
@@ -243,6 +243,29 @@ def _generic(value: Any) -> str:
     return num(value)
 
 
+def _linkage(section: Mapping[str, Any] | None) -> str:
+    """The run's trained model, then a few links drawn as waterfalls: which fields carried
+    each line to its customer, and by how much (names and numbers only); "" without one."""
+    if not section:
+        return ""
+    rows = [[r["field"], r["level_name"], r["m"], r["u"], r["weight"]]
+            for r in section.get("model", [])]  # fmt: skip
+    examples = section.get("examples") or []
+    note = (f"Trained on this run ({section.get('em_iterations')} EM iterations; 0: conf's m "
+            f"kept). A level weighs log2(m / u) bits; a field either side lacks weighs 0. "
+            f"The prior, {section.get('prior')}, weighs {section.get('prior_weight')} bits. A "
+            f"line is linked from match probability {section.get('threshold')} (dashed red "
+            f"line).")  # fmt: skip
+    parts = ["<h2>Record linkage</h2>", f'<p class="muted">{esc(note)}</p>',
+             table(["field", "level", "m", "u", "weight (bits)"], rows, {2, 3, 4})]  # fmt: skip
+    if examples:
+        parts.append("<h3>Example links</h3><p>The strongest link, then the links nearest the "
+                     "threshold: from the prior, each field's weight takes the line up (blue) or "
+                     "down (orange) to its match weight.</p>")  # fmt: skip
+    parts += [waterfall_chart(ex, section.get("threshold_weight")) for ex in examples]
+    return "".join(parts)
+
+
 def _inputs(report: Mapping[str, Any]) -> str:
     files = report.get("inputs", {}).get("files", [])
     if not files:
@@ -295,6 +318,7 @@ def render(report: Mapping[str, Any]) -> str:
         "<p>A line matching one customer on two or more fields (e.g. e-mail and address) is the "
         "strongest evidence: unrelated data almost never does that.</p>",
         same_record_chart(report),
+        _linkage(report.get("linkage")),
         "<h2>Sample</h2>",
         table(["set-aside reason", "lines"], sorted(reasons.items()), {1})
         if reasons

@@ -6,10 +6,18 @@ import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from jobs.render.safe import console_text
+
 
 def esc(value: Any) -> str:
     """Any value as HTML text, quotes included: report values are never trusted markup."""
     return html.escape(str(value), quote=True)
+
+
+def svg_text(value: Any) -> str:
+    """`esc` for SVG text: SVG is XML, where control characters (ESC, C1) may not appear at
+    all, so they are written as visible escapes first."""
+    return esc(console_text(value))
 
 
 def num(value: Any) -> str:

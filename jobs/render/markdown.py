@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from jobs.quality import markdown_section
+from jobs.render.linkage import waterfall_steps
 from jobs.render.safe import md_code, md_text
 from jobs.verdict import exact_lines, pct
 
@@ -234,6 +235,7 @@ def to_markdown(report: Mapping[str, Any]) -> str:
         "under another country code; never counted as a match.",
         "",
         *_lines_section(ln),
+        *linkage_markdown(report.get("linkage")),
         *blocking_section(report.get("blocking", [])),
         *fuzzy_blocking_section(report.get("fuzzy_blocking", [])),
         markdown_section(report.get("quality", [])),
@@ -274,3 +276,47 @@ def _lines_section(ln: Mapping[str, Any]) -> list[str]:
         ),
         "",
     ]
+
+
+def linkage_markdown(section: Mapping[str, Any] | None) -> list[str]:
+    """The run's trained model, then a few links as the terms of their match weight, so an
+    analyst sees which fields carried each one (weights in bits, field and level names only)."""
+    if not section:
+        return []
+    out = [
+        "## Record linkage",
+        "",
+        f"Fellegi–Sunter model trained on this run ({md_text(section['em_iterations'])} EM "
+        f"iterations; 0: conf's m kept). Prior {md_text(section['prior'])}, weight "
+        f"{md_text(section['prior_weight'])} bits; a line is linked from match probability "
+        f"{md_text(section['threshold'])}. A level weighs log2(m / u); a field either side "
+        "lacks weighs 0.",
+        "",
+        "| field | level | m | u | weight |",
+        "|---|---|---:|---:|---:|",
+        *[
+            f"| {md_text(r['field'])} | {md_text(r['level_name'])} | {md_text(r['m'])} | "
+            f"{md_text(r['u'])} | {md_text(r['weight'])} |"
+            for r in section.get("model", [])
+        ],
+        "",
+    ]
+    examples = section.get("examples") or []
+    if examples:
+        out += ["The strongest link, then the links nearest the threshold: the prior and each "
+                "field's weight add up to the match weight.", ""]  # fmt: skip
+    for ex in examples:
+        out += [
+            f"### Line {md_text(ex['line_number'])}: match probability "
+            f"{md_text(ex['match_probability'])}",
+            "",
+            "| term | level | weight | running total |",
+            "|---|---|---:|---:|",
+            *[
+                f"| {md_text(label)} | {md_text(level)} | {md_text(w)} | {md_text(after)} |"
+                for label, level, w, _, after in waterfall_steps(ex)
+            ],
+            f"| match weight | | | **{md_text(ex['match_weight'])}** |",
+            "",
+        ]
+    return out

@@ -16,7 +16,9 @@ from jobs import tables as T
 from jobs import verdict as rep
 from jobs.errors import MissingTableError
 from jobs.io.delta import read_table, table_exists, write_run
+from jobs.match.linkage import gamma
 from jobs.normalise.country import country_counts, country_section
+from jobs.render.linkage import EXAMPLES, linkage_section
 from jobs.render.markdown import to_markdown
 from jobs.settings import Config
 from jobs.steps.common import one_row, run_rows, run_table
@@ -50,6 +52,9 @@ def make_report(
             },
             "quality": read_results(spark, config, run_id),
         }
+        linkage = _linkage(spark, config, run_id)
+        if linkage:
+            extra["linkage"] = linkage
         sections = _provenance_sections(spark, config, run_id, claimed_records)
         report = rep.build_report(
             run_id,
@@ -107,6 +112,41 @@ def _lines(res: Any) -> dict:
         "linkage_candidates": getattr(res, "linkage_candidate_lines", None),
         "linked_by_chance": getattr(res, "linked_by_chance", None),
     }
+
+
+def _linkage(spark: SparkSession, config: Config, run_id: str) -> dict:
+    """The run's trained model and a few of its links explained ({} when the run has no
+    model): read here, shaped by `linkage_section`."""
+    model = run_rows(spark, config, T.LINKAGE_MODEL, run_id)
+    if not model:
+        return {}
+    conf = config.matching.linkage
+    links = _example_links(spark, config, run_id, sorted({r["field"] for r in model}))
+    return linkage_section(model, links, conf.threshold, list(conf.levels))
+
+
+def _example_links(
+    spark: SparkSession, config: Config, run_id: str, fields: list[str]
+) -> list[dict]:
+    """The candidates for `pick_examples` among the run's linked lines, the strongest and the
+    weakest: line number, weight, probability and each field's level, never the customer."""
+    if not table_exists(spark, config.table(T.LINKS)):
+        return []
+    links = run_table(spark, config, T.LINKS, run_id).filter(F.col("linked"))
+    # a level column the table lacks reads as not recorded: weighed as missing
+    levels = [
+        gamma(f) if gamma(f) in links.columns else F.lit(None).cast("int").alias(gamma(f))
+        for f in fields
+    ]
+    links = links.select("line_number", "match_weight", "match_probability", *levels)
+    weight, line = F.col("match_weight"), F.col("line_number")
+    strongest = links.orderBy(weight.desc(), line).limit(1)
+    weakest = links.orderBy(weight, line).limit(EXAMPLES - 1)
+    return [
+        {**{k: r[k] for k in ("line_number", "match_weight", "match_probability")},
+         "levels": {f: r[gamma(f)] for f in fields}}
+        for r in strongest.unionByName(weakest).collect()
+    ]  # fmt: skip
 
 
 def _blocking(spark: SparkSession, config: Config, run_id: str) -> list[dict]:

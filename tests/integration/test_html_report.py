@@ -92,11 +92,15 @@ def test_html_is_written_beside_json_from_its_dict(report_dir):
 
 
 def test_html_is_self_contained(report_dir):
-    """Nothing to fetch: no script, no link, no external URL; charts are inline SVG."""
+    """Nothing to fetch: no script, no link, no external URL; charts are inline SVG (two, and
+    one waterfall per example link)."""
     page = (report_dir / "report.html").read_text(encoding="utf-8").lower()
+    report = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
     for banned in ("<script", "<link", "<img", "src=", "href=", "url(", "://", "@import"):
         assert banned not in page
-    assert page.count("<svg") == 2 and "content-security-policy" in page
+    waterfalls = len(report.get("linkage", {}).get("examples", []))
+    assert waterfalls > 0 and page.count("<svg") == 2 + waterfalls
+    assert "content-security-policy" in page
 
 
 def test_text_is_escaped(report_dir):

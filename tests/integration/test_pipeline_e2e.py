@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pyspark.sql import functions as F
 
 from tests.integration.conftest import (
@@ -73,6 +75,26 @@ def test_evidence_points_at_the_planted_customers(planted_run, demo, spark):
         for f in ("email", "phone", "address"):
             if t[f] == "exact":
                 assert (line, f) in hits
+
+
+def test_report_explains_links_field_by_field(planted_run, spark):
+    """report.json holds the trained model and a few links, each as the prior plus one weight
+    per field adding up to the match weight line_links stored for that line; no customer id."""
+    lakehouse, _, _ = planted_run
+    linkage = load_report(lakehouse, "planted")["linkage"]
+    model = {(r["field"], r["level_name"]) for r in linkage["model"]}
+    assert ("email", "exact") in model and ("name", "else") in model
+    assert 1 <= len(linkage["examples"]) <= 5
+    links = spark.read.format("delta").load(str(lakehouse / "line_links"))
+    stored = {r.line_number: r.match_weight
+              for r in links.filter(F.col("run_id") == "planted").collect()}  # fmt: skip
+    for ex in linkage["examples"]:
+        terms = ex["prior_weight"] + sum(t["weight"] for t in ex["fields"])
+        assert abs(terms - ex["match_weight"]) < 1e-3
+        assert abs(ex["match_weight"] - stored[ex["line_number"]]) < 1e-3
+        assert ex["match_probability"] >= linkage["threshold"]
+        assert {t["field"] for t in ex["fields"]} == {f for f, _ in model}
+    assert "customer_id" not in json.dumps(linkage)
 
 
 def test_quarantine_reasons_match_the_truth(planted_run, demo, spark):

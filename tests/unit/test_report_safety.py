@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import re
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -14,6 +15,7 @@ from jobs import log
 from jobs.__main__ import main, report_summary, watch_line
 from jobs.errors import InputError
 from jobs.render import html as html_report
+from jobs.render.linkage import linkage_section
 from jobs.render.markdown import to_markdown
 from jobs.render.safe import console_text, md_code, md_text
 from jobs.verdict import build_report
@@ -51,9 +53,20 @@ def hostile_report() -> dict:
         "blocking": [{"field": IMG, "candidate_pairs": 1, "expanded_pairs": 1, "hot_keys": 0,
                       "action": BREAK}],
     }  # fmt: skip
+    extra["linkage"] = hostile_linkage()
     rep = build_report("run`" + IMG, sample, flds, lines, RULES, extra, sections)
     rep["_dir"] = "/reports/" + ANSI
     return rep
+
+
+def hostile_linkage() -> dict:
+    """A linkage section whose field and level names (conf's) are attacks."""
+    rows = [{"field": BREAK, "level": lv, "level_name": name, "m": 0.5, "u": 0.25, "weight": w,
+             "prior": 0.5, "em_iterations": 1}
+            for lv, name, w in ((0, LINK, -1.0), (1, SCRIPT + ANSI, 1.0))]  # fmt: skip
+    links = [{"line_number": 4, "match_weight": 1.0, "match_probability": 2 / 3,
+              "levels": {BREAK: 1}}]  # fmt: skip
+    return linkage_section(rows, links, 0.6)
 
 
 # ---- report.md -----------------------------------------------------------------------------
@@ -145,6 +158,17 @@ def test_html_escapes_headers_file_names_reasons_and_conf_values():
     assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 5  # header, reason, file...
     assert "&lt;img src=x onerror=alert(1)&gt;.csv" in page  # a file name
     assert "<script" not in page.lower()
+
+
+def test_every_chart_is_well_formed_xml():
+    """Inline SVG is XML: an ESC or a line break in a field or level name would break it or
+    the label, so it is shown as the text \\x1b (\\x0a) there."""
+    page = html_report.render(hostile_report())
+    charts = [ET.fromstring(s) for s in re.findall(r"<svg\b.*?</svg>", page, flags=re.S)]
+    assert len(charts) == 3  # match rates, same-record lines, one link's waterfall
+    titles = [t.text for t in charts[2].iter("title")]
+    shown = "a|b\\x0a## injected: <script>alert(1)</script>\\x1b[31mred\\x1b[0m"
+    assert f"{shown}, +1.0000 bits" in titles
 
 
 # ---- console and log -----------------------------------------------------------------------
