@@ -38,8 +38,13 @@ demo: $(DEMO) ## Make the demo warehouse and sample under demo_data/
 run: $(STAMP) $(JARS) $(DEMO) ## Run the whole pipeline locally on the demo data, print the verdict
 	$(PY) -m jobs run $(ARGS)
 
-test: $(STAMP) $(JARS) chromium ## Run the full test suite
-	$(PY) -m pytest $(PYTEST_ARGS)
+# Test files run in TEST_WORKERS processes, one Spark JVM each, a file's tests in one process
+# (its module fixtures run once). A single JVM of small jobs keeps about one core busy.
+TEST_WORKERS ?= 2
+XDIST = $(if $(filter-out 0 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile)
+
+test: $(STAMP) $(JARS) chromium ## Run the full test suite (TEST_WORKERS=1: in one process)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 chromium: ## Install headless Chromium (Debian package) for the report.html checks, if missing
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
@@ -51,10 +56,10 @@ chromium: ## Install headless Chromium (Debian package) for the report.html chec
 	  fi; }
 
 unit: $(STAMP) $(JARS) ## Run the unit tests only
-	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) tests/unit $(PYTEST_ARGS)
 
 integration: $(STAMP) $(JARS) ## Run the Spark + Delta round-trip tests only
-	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) tests/integration $(PYTEST_ARGS)
 
 bench: $(STAMP) $(JARS) bench-accuracy bench-linkage ## Benchmark stages + DuckDB ratio; SIZE=1000000 or SIZE=1000000,10000000 (scaling); XC_ONLY=1: cross-check + report on the last index
 	$(PY) benchmarks/bench.py --customers $${SIZE:-1000000} --sample-lines $${SAMPLE:-0} $${XC_ONLY:+--crosscheck-only}

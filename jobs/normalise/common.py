@@ -23,8 +23,21 @@ def blank_to_null(col: Column) -> Column:
     return F.when(F.length(col) > 0, col)
 
 
+_UNIT = "\x1f"  # joins a literal list into one string: in no key, value or pattern
+
+
+def lit_strings(values: list[str]) -> Column:
+    """A literal array<string> made in one call to the JVM (`F.lit(list)` makes one per
+    element); constant folding turns it back into one literal."""
+    if not values or any(_UNIT in v for v in values):
+        return F.array(*[F.lit(v) for v in values]).cast("array<string>")
+    return F.split(F.lit(_UNIT.join(values)), _UNIT)
+
+
 def lit_map(pairs: Mapping[str, object]) -> Column:
-    return F.create_map(*[F.lit(x) for kv in pairs.items() for x in kv])
+    """A literal map<string, string> in two calls to the JVM whatever its size."""
+    keys, values = [str(k) for k in pairs], [str(v) for v in pairs.values()]
+    return F.map_from_arrays(lit_strings(keys), lit_strings(values))
 
 
 def let(value: Column, body: Callable[[Column], Column]) -> Column:
