@@ -15,6 +15,7 @@ from functools import lru_cache, reduce
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from jobs.normalise.common import lit_map
 from jobs.normalise.text import clean_name, fold_name
 from jobs.settings import CountriesConf
 
@@ -51,7 +52,7 @@ def country_table(conf: CountriesConf) -> CountryTable:
 
 @lru_cache(maxsize=8)
 def _map(pairs: tuple[tuple[str, str], ...]) -> Column:
-    return F.create_map(*[F.lit(x) for kv in pairs for x in kv])
+    return lit_map(dict(pairs))
 
 
 def _lookup(table: Mapping[str, str], key: Column) -> Column:

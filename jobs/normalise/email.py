@@ -6,6 +6,7 @@ from __future__ import annotations
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
+from jobs.normalise.common import lit_map
 from jobs.normalise.text import fold_table, is_ascii
 from jobs.settings import NormaliseConf
 
@@ -27,7 +28,7 @@ def email_key(clean: Column, conf: NormaliseConf) -> Column:
     local = F.substring_index(clean, "@", 1)
     domain = F.substring_index(clean, "@", -1)
     if conf.domain_aliases:
-        aliases = F.create_map(*[F.lit(x) for kv in conf.domain_aliases.items() for x in kv])
+        aliases = lit_map(conf.domain_aliases)
         domain = F.coalesce(F.try_element_at(aliases, domain), domain)
     if conf.plus_tag_domains:
         local = F.when(

@@ -12,7 +12,7 @@ from functools import lru_cache, reduce
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-from jobs.normalise.common import default_conf, let
+from jobs.normalise.common import default_conf, let, lit_map
 from jobs.normalise.text import clean_name
 
 # A house number as `fold_house_number` leaves it: digits, a letter or bis/ter/quater, a second
@@ -127,11 +127,7 @@ def _word_table(words: tuple[tuple[str, str], ...]) -> Column | None:
     for word, form in words:
         by_length.setdefault(len(word), []).append((word, form))
     return F.create_map(
-        *[
-            x
-            for n, pairs in sorted(by_length.items())
-            for x in (F.lit(n), F.create_map(*[F.lit(y) for kv in pairs for y in kv]))
-        ]
+        *[x for n, pairs in sorted(by_length.items()) for x in (F.lit(n), lit_map(dict(pairs)))]
     )
 
 

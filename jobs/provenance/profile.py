@@ -10,6 +10,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from jobs.normalise import clean_email, clean_phone, email_key, normalise_country, phone_e164
+from jobs.normalise.common import lit_map
 from jobs.settings import NormaliseConf, ProvenanceConf
 
 OTHER = "(other)"  # bucket of rare profile values: never a domain, code or country
@@ -20,7 +21,7 @@ def calling_code(e164: Column, codes: Iterable[str]) -> Column:
     """'+44...' -> '44': the longest known country calling code (1-3 digits) the number
     starts with, by three map look-ups; "(other)" for an E.164 number of no known code."""
     known = sorted(set(codes))
-    lookup = F.create_map(*[F.lit(x) for c in known for x in (c, c)])
+    lookup = lit_map({c: c for c in known})
     tries = [F.try_element_at(lookup, F.substring(e164, 2, n)) for n in (3, 2, 1)]
     return F.when(e164.isNotNull(), F.coalesce(*tries, F.lit(OTHER)))
 

@@ -15,6 +15,7 @@ from pyspark.sql import functions as F
 
 from jobs.match.fuzzy.hashes import block_hash
 from jobs.match.fuzzy.schema import BLOCKS_TYPE, REFINE_TYPE
+from jobs.normalise.common import lit_strings
 from jobs.settings import BlockRule
 
 
@@ -50,7 +51,7 @@ def places(countries: Sequence[str]) -> Column:
     """Sample side: the countries a line's name is blocked in under a per-country rule: its
     own, or every country when it has none (its name cannot be placed). On the index side an
     unknown country is a block of its own ("")."""
-    every = F.array(*[F.lit(c) for c in [*countries, ""]])
+    every = lit_strings([*countries, ""])
     return F.when(F.col("country").isNull(), every).otherwise(F.array(F.col("country")))
 
 
