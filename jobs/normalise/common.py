@@ -4,7 +4,7 @@ that keep generated Spark plans small."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 
 from pyspark.sql import Column
@@ -26,12 +26,17 @@ def blank_to_null(col: Column) -> Column:
 _UNIT = "\x1f"  # joins a literal list into one string: in no key, value or pattern
 
 
-def lit_strings(values: list[str]) -> Column:
+def lit_strings(values: Sequence[str]) -> Column:
     """A literal array<string> made in one call to the JVM (`F.lit(list)` makes one per
     element); constant folding turns it back into one literal."""
     if not values or any(_UNIT in v for v in values):
         return F.array(*[F.lit(v) for v in values]).cast("array<string>")
     return F.split(F.lit(_UNIT.join(values)), _UNIT)
+
+
+def lit_ints(values: Sequence[int | None]) -> Column:
+    """A literal array<int> in one call to the JVM, as `lit_strings` (None stays null)."""
+    return lit_strings(["" if v is None else str(v) for v in values]).try_cast("array<int>")
 
 
 def lit_map(pairs: Mapping[str, object]) -> Column:

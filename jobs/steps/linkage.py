@@ -11,6 +11,7 @@ from jobs import log
 from jobs import tables as T
 from jobs.io.delta import write_run
 from jobs.match import linkage as lk
+from jobs.normalise.common import lit_strings
 from jobs.settings import FIELDS, NEAR, Config, LinkageConf
 from jobs.steps.common import run_table
 from jobs.steps.warehouse_u import WarehouseU
@@ -136,7 +137,7 @@ def _repaired_vectors(
     carried = F.array(F.col("field"))
     for f, rules in conf.levels.items():
         if lk.parts_of(rules):
-            both = F.array(*[F.lit(x) for x in (f, *lk.parts_of(rules))])
+            both = lit_strings([f, *lk.parts_of(rules)])
             carried = F.when(F.col("field") == f, both).otherwise(carried)
     moves = moves.select(
         F.explode(carried).alias("field"),

@@ -130,15 +130,8 @@ def _example_links(
 ) -> list[dict]:
     """The candidates for `pick_examples` among the run's linked lines, the strongest and the
     weakest: line number, weight, probability and each field's level, never the customer."""
-    if not table_exists(spark, config.table(T.LINKS)):
-        return []
     links = run_table(spark, config, T.LINKS, run_id).filter(F.col("linked"))
-    # a level column the table lacks reads as not recorded: weighed as missing
-    levels = [
-        gamma(f) if gamma(f) in links.columns else F.lit(None).cast("int").alias(gamma(f))
-        for f in fields
-    ]
-    links = links.select("line_number", "match_weight", "match_probability", *levels)
+    links = links.select("line_number", "match_weight", "match_probability", *map(gamma, fields))
     weight, line = F.col("match_weight"), F.col("line_number")
     strongest = links.orderBy(weight.desc(), line).limit(1)
     weakest = links.orderBy(weight, line).limit(EXAMPLES - 1)

@@ -156,7 +156,6 @@ def test_markdown_shows_the_model_and_each_example_as_a_table():
 
 def test_markdown_escapes_a_level_name():
     md = to_markdown(linkage_report(name_exact=HOSTILE))
-    assert "<script" not in md
     assert "<script" not in md and "\x1b" not in md
     shown = "&lt;script&gt;alert\\(1\\)&lt;/script&gt;\\\\x1b\\[31m\\|x"
     assert f"| name | {shown} | 0.6 | 0.0375 | 4.0 |" in md

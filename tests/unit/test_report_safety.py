@@ -7,7 +7,6 @@ import io
 import json
 import logging
 import re
-import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -20,6 +19,7 @@ from jobs.render.markdown import to_markdown
 from jobs.render.safe import console_text, md_code, md_text
 from jobs.verdict import build_report
 from tests.unit.test_report import RULES, fields, provenance
+from tests.unit.test_report_linkage import svgs
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
@@ -164,7 +164,7 @@ def test_every_chart_is_well_formed_xml():
     """Inline SVG is XML: an ESC or a line break in a field or level name would break it or
     the label, so it is shown as the text \\x1b (\\x0a) there."""
     page = html_report.render(hostile_report())
-    charts = [ET.fromstring(s) for s in re.findall(r"<svg\b.*?</svg>", page, flags=re.S)]
+    charts = svgs(page)
     assert len(charts) == 3  # match rates, same-record lines, one link's waterfall
     titles = [t.text for t in charts[2].iter("title")]
     shown = "a|b\\x0a## injected: <script>alert(1)</script>\\x1b[31mred\\x1b[0m"

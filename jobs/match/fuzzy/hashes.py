@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
 from functools import lru_cache
 
 from pyspark.sql import Column
@@ -17,6 +16,7 @@ from pyspark.sql import functions as F
 
 from jobs.match.grams import GRAM_ALPHABET, SEP, GramHasher, sha_gram_hash
 from jobs.normalise import keyed_hash
+from jobs.normalise.common import lit_ints
 
 
 @lru_cache(maxsize=16)
@@ -53,17 +53,9 @@ def gram_hasher(tag: str, hash_key: str) -> GramHasher:
     return GramHasher(tag, _gram_prefix(hash_key), _gram_table(tag, hash_key))
 
 
-def int_array(values: Sequence[int | None]) -> Column:
-    """A literal array<int> made in one call to the JVM: `F.lit(list)` makes one call per
-    element, and the tables here hold 1,521 (seconds per run, before any row is read).
-    Constant folding turns it back into one literal."""
-    text = F.lit(",".join("" if v is None else str(v) for v in values))
-    return F.split(text, ",").try_cast("array<int>")
-
-
 def _gram_pos(char: Column) -> Column:
     code = F.ascii(char)  # 0 for an empty string
-    return F.when(code < 128, F.element_at(int_array(_GRAM_POS), code + 1)).otherwise(F.lit(0))
+    return F.when(code < 128, F.element_at(lit_ints(_GRAM_POS), code + 1)).otherwise(F.lit(0))
 
 
 def gram_hash(gram: Column, tag: str, hash_key: str) -> Column:
@@ -74,7 +66,7 @@ def gram_hash(gram: Column, tag: str, hash_key: str) -> Column:
     needs the full digest). The tag separates fields, so a gram never equals another key.
     Two-character grams over `GRAM_ALPHABET` take the same value from a precomputed table."""
     p1, p2 = _gram_pos(F.substring(gram, 1, 1)), _gram_pos(F.substring(gram, 2, 1))
-    table = int_array(_gram_table(tag, hash_key))
+    table = lit_ints(_gram_table(tag, hash_key))
     index = (p1 - 1) * len(GRAM_ALPHABET) + p2
     listed = (F.length(gram) == 2) & (p1 > 0) & (p2 > 0)
     return F.when(listed, F.element_at(table, index)).otherwise(_sha_gram_hash(gram, tag, hash_key))
@@ -94,7 +86,7 @@ def refine_hash(field: str, initial: Column, hash_key: str) -> Column:
     table of 128 for an ASCII initial. It runs per token in a lambda, which Spark interprets:
     there `gram_hash`'s general expression cost ten times as much."""
     tag = f"r{field}"
-    table = int_array(_initial_table(tag, hash_key))
+    table = lit_ints(_initial_table(tag, hash_key))
     listed = F.try_element_at(table, F.ascii(initial) + 1)  # ascii("") = 0: None
     gram = F.concat(F.lit("^"), initial)
     return F.coalesce(listed, _sha_gram_hash(gram, tag, hash_key)).cast("bigint")
