@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import csv
+import fcntl
 import json
+import os
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,14 +16,33 @@ import pytest
 from jobs.__main__ import main
 
 
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], object]) -> Path:
+    """Folder `name`, filled by `build(folder)` once per test run: under `make test` the
+    first worker process to ask builds it while the others wait on a file lock, then all of
+    them read it (the demo data, the indexes and the shared run are minutes of work each)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, one per `make test`, shared by its workers
+    folder = base / name
+    with open(base / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (base / f"{name}.built").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            build(folder)
+            (base / f"{name}.built").touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory):
     """A small warehouse plus a planted sample (30 % planted lines, broken lines)."""
     from tools.demo import generate
 
-    out = tmp_path_factory.mktemp("demo")
-    generate(out, customers=3000, sample_lines=600, planted_share=0.3, broken=12, seed=7)
-    return out
+    def build(out: Path) -> None:
+        generate(out, customers=3000, sample_lines=600, planted_share=0.3, broken=12, seed=7)
+
+    return built_once(tmp_path_factory, "demo", build)
 
 
 @pytest.fixture(scope="session")
@@ -28,9 +50,10 @@ def fabricated(tmp_path_factory, demo):
     """The same warehouse seed with a sample of fabricated lines only."""
     from tools.demo import generate
 
-    out = tmp_path_factory.mktemp("fabricated")
-    generate(out, customers=3000, sample_lines=400, fabricated_only=True, broken=0, seed=7)
-    return out
+    def build(out: Path) -> None:
+        generate(out, customers=3000, sample_lines=400, fabricated_only=True, broken=0, seed=7)
+
+    return built_once(tmp_path_factory, "fabricated", build)
 
 
 PLANTED_RUN_ID = "planted"
@@ -41,7 +64,8 @@ def demo_index(demo, tmp_path_factory) -> Path:
     """A lakehouse holding the demo warehouse's index and nothing else. Tests that run samples
     against the demo warehouse start from a copy (`copy_lakehouse`): the index is built once,
     and each copy finds the warehouse unchanged. What the build logged is kept beside it."""
-    return build_index(demo / "warehouse", tmp_path_factory.mktemp("demo_index"))
+    root = built_once(tmp_path_factory, "demo_index", lambda r: build_index(demo / "warehouse", r))
+    return root / "lakehouse"
 
 
 @pytest.fixture(scope="session")
@@ -50,16 +74,20 @@ def intl_demo(tmp_path_factory) -> Path:
     country only in some columns) against its own 3,000-customer warehouse."""
     from tools.demo import generate
 
-    out = tmp_path_factory.mktemp("multinational")
-    generate(out, customers=3000, sample_lines=600, planted_share=0.3, broken=6,
-             multinational=True, seed=13)  # fmt: skip
-    return out
+    def build(out: Path) -> None:
+        generate(out, customers=3000, sample_lines=600, planted_share=0.3, broken=6,
+                 multinational=True, seed=13)  # fmt: skip
+
+    return built_once(tmp_path_factory, "multinational", build)
 
 
 @pytest.fixture(scope="session")
 def intl_index(intl_demo, tmp_path_factory) -> Path:
     """The multinational warehouse's index, built once (see `demo_index`)."""
-    return build_index(intl_demo / "warehouse", tmp_path_factory.mktemp("intl_index"))
+    root = built_once(
+        tmp_path_factory, "intl_index", lambda r: build_index(intl_demo / "warehouse", r)
+    )
+    return root / "lakehouse"
 
 
 def build_index(warehouse: Path, root: Path) -> Path:
@@ -97,12 +125,20 @@ def logging_to_string(fn):
 
 @pytest.fixture(scope="session")
 def planted_run(demo, demo_index, tmp_path_factory):
-    """One `run` of the CLI on the demo sample, shared by every module that only reads its
-    outputs: (lakehouse, exit code, what it and the index build logged)."""
-    lakehouse = copy_lakehouse(demo_index, tmp_path_factory.mktemp("lakehouse"))
-    code, logged = logging_to_string(lambda: run_planted(lakehouse, demo))
+    """One `run` of the CLI on the demo sample, shared by every module (and worker process)
+    that only reads its outputs: (lakehouse, exit code, what it and the index build logged).
+    A test that writes to it works on a copy."""
+
+    def build(root: Path) -> None:
+        lakehouse = copy_lakehouse(demo_index, root / "lakehouse")
+        code, logged = logging_to_string(lambda: run_planted(lakehouse, demo))
+        (root / "run.log").write_text(logged, encoding="utf-8")
+        (root / "exit_code").write_text(str(code))
+
+    root = built_once(tmp_path_factory, "planted_run", build)
     built = (demo_index.parent / "ingest.log").read_text(encoding="utf-8")
-    return lakehouse, code, built + logged
+    logged = (root / "run.log").read_text(encoding="utf-8")
+    return root / "lakehouse", int((root / "exit_code").read_text()), built + logged
 
 
 def run_planted(lakehouse: Path, demo: Path) -> int:

@@ -109,8 +109,8 @@ def test_quarantine_reasons_match_the_truth(planted_run, demo, spark):
     assert got == want
 
 
-def test_rerun_same_run_id_replaces_rows(planted_run, demo, spark):
-    lakehouse, _, _ = planted_run
+def test_rerun_same_run_id_replaces_rows(planted_run, demo, spark, tmp_path):
+    lakehouse = copy_lakehouse(planted_run[0], tmp_path / "lakehouse")  # others read the original
     tables = (
         "sample_raw",
         "sample_normalised",

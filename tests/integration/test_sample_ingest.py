@@ -17,7 +17,8 @@ from tests.integration.conftest import read_truth
 
 
 def ingest(spark, lakehouse, path, run_id, *overrides):
-    config = load_config(overrides=[f"lakehouse={lakehouse}", *overrides])
+    """ingest_sample as the CLI calls it, without the fuzzy rows (reading is under test)."""
+    config = load_config(overrides=[f"lakehouse={lakehouse}", "crosscheck.fuzzy=false", *overrides])
     summary = ingest_sample(spark, config, str(path), run_id)
     q = spark.read.format("delta").load(str(lakehouse / "sample_quarantine"))
     reasons = {(r.line_number, r.reason) for r in q.filter(F.col("run_id") == run_id).collect()}
