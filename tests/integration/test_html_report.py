@@ -147,3 +147,32 @@ def test_screenshot_is_not_blank(report_dir, browser, tmp_path):
     assert white < 0.97 * len(pixels)  # text, bars and tables cover the page
     assert len(set(pixels)) >= 50  # anti-aliased text and several chart colours
     assert pixels.count(MATCH_RED) > 500  # the verdict's colour is on screen
+
+
+# Attacks that leave a mark on the page when they run: an attribute on <html>, set by a
+# script element, an event handler, an SVG onload, and a script after a forged table end.
+RAN = "document.documentElement.setAttribute('data-ran', 'yes')"
+SCRIPTS = {
+    "<script>alert(1)</script>": f"<script>{RAN}</script>",
+    "<img src=x onerror=alert(1)>": f'<img src=x onerror="{RAN}"><svg onload="{RAN}">',
+    "[click](javascript:alert(1))": f"</td></tr></table><script>{RAN}</script>",
+}
+
+
+def test_no_script_in_a_hostile_sample_runs_in_the_browser(browser, tmp_path):
+    """Headers, file names, quarantine reasons and conf values carrying scripts: Chromium
+    loads report.html, shows them as text, and none of them runs."""
+    from tests.unit.test_report_safety import hostile_report
+
+    text = json.dumps(hostile_report())
+    for harmless, scripted in SCRIPTS.items():
+        text = text.replace(json.dumps(harmless)[1:-1], json.dumps(scripted)[1:-1])
+    page = tmp_path / "report.html"
+    page.write_text(html_report.render(json.loads(text)), encoding="utf-8")
+    done = chromium(browser, tmp_path, "--dump-dom", page.as_uri())
+    assert done.returncode == 0, done.stderr[-2000:]
+    root = done.stdout[done.stdout.index("<html") :].split(">", 1)[0]
+    assert "data-ran" not in root  # no script ran
+    assert 'id="verdict"' in done.stdout  # the page itself loaded and rendered
+    shown = done.stdout.count("&lt;script&gt;document.documentElement.setAttribute")
+    assert shown >= 5  # header, reason, file name, quality check...: shown as text
