@@ -16,6 +16,13 @@ TEST_SPARK_CONF = {
     "spark.databricks.delta.snapshotPartitions": "2",
     "spark.sql.adaptive.coalescePartitions.initialPartitionNum": "1",
     "spark.driver.memory": "4g",  # one JVM for the whole run: broadcasts of late tests need room
+    # Expressions interpreted, not compiled: test data is a few hundred rows, and compiling
+    # (Janino, then the JIT on the generated classes) cost more CPU than evaluating them. With
+    # two test processes on two cores that is a quarter of a pipeline run. Jobs and `make bench`
+    # keep Spark's code generation; test_cluster.py runs the pipeline with it on the cluster
+    # and compares its report with the shared run's, made here without it.
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
 }
 
 
