@@ -10,7 +10,7 @@ export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYSPARK_PYTHON := $(abspath $(PY))
 
 .DEFAULT_GOAL := help
-.PHONY: help run test chromium unit integration bench bench-accuracy bench-linkage lint fmt demo clean jars venv dist cluster-up \
+.PHONY: help run test chaos chromium unit integration bench bench-accuracy bench-linkage lint fmt demo clean jars venv dist cluster-up \
 	cluster-down run-cluster watch
 
 help: ## List the targets
@@ -45,6 +45,9 @@ XDIST = $(if $(filter-out 0 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfil
 
 test: $(STAMP) $(JARS) chromium ## Run the full test suite (TEST_WORKERS=1: in one process)
 	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
+
+chaos: $(STAMP) $(JARS) ## Fault injection: concurrent runs on one lakehouse (CI runs it after make test)
+	$(PY) -m pytest -m chaos -s $(PYTEST_ARGS)
 
 chromium: ## Install headless Chromium (Debian package) for the report.html checks, if missing
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
