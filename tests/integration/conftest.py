@@ -166,6 +166,17 @@ def run_cli(job: str, lakehouse: Path, warehouse: Path, *extra: str) -> int:
     return main([job, *cli_args(lakehouse, warehouse), *extra])
 
 
+def run_row_counts(spark, lakehouse: Path, run_id: str, tables) -> dict[str, int]:
+    """Rows each Delta table of the lakehouse holds for one run."""
+    from pyspark.sql import functions as F
+
+    def rows(table: str) -> int:
+        df = spark.read.format("delta").load(str(lakehouse / table))
+        return df.filter(F.col("run_id") == run_id).count()
+
+    return {t: rows(t) for t in tables}
+
+
 def load_report(lakehouse: Path, run_id: str) -> dict:
     return json.loads((lakehouse / "reports" / run_id / "report.json").read_text())
 

@@ -7,12 +7,14 @@ import json
 from pyspark.sql import functions as F
 
 from tests.integration.conftest import (
+    PLANTED_RUN_ID,
     copy_lakehouse,
     find_leaks,
     load_report,
     read_truth,
     run_cli,
     run_planted,
+    run_row_counts,
 )
 
 FIELDS = ("email", "phone", "name", "address")
@@ -119,19 +121,9 @@ def test_rerun_same_run_id_replaces_rows(planted_run, demo, spark, tmp_path):
         "sample_runs",
         "crosscheck_runs",
     )
-
-    def counts():
-        return {
-            t: spark.read.format("delta")
-            .load(str(lakehouse / t))
-            .filter(F.col("run_id") == "planted")
-            .count()
-            for t in tables
-        }
-
-    before = counts()
+    before = run_row_counts(spark, lakehouse, PLANTED_RUN_ID, tables)
     assert run_planted(lakehouse, demo) == 0
-    assert counts() == before
+    assert run_row_counts(spark, lakehouse, PLANTED_RUN_ID, tables) == before
     assert before["sample_runs"] == 1 and before["field_summary"] == 4
 
 
