@@ -36,6 +36,7 @@ def main() -> None:
     from jobs import normalise as N
     from jobs.io.delta import read_source
     from jobs.match import fuzzy, keys
+    from jobs.match.secrets import with_hash_key
     from jobs.session import build_session
     from jobs.settings import load_config
     from jobs.steps.ingest_warehouse import _index_values
@@ -71,7 +72,7 @@ def main() -> None:
         ("name_key (cleaned)", clean, N.name_key(F.col("n"))),
         ("fold_street", addr, N.fold_street(F.col("line1"), conf.abbreviations)),
         ("address_key (folded)", streets, N.address_key(F.col("s"), F.col("pc"))),
-        ("keyed_hash", cust, N.keyed_hash(F.col("email"), "k")),
+        ("keyed_hash", with_hash_key(cust, "k"), N.keyed_hash(F.col("email"))),
     ]
     print(f"{'builder':<24}{'s':>8}{'µs/row':>10}")
     for label, df, col in cases:

@@ -12,6 +12,7 @@ from functools import reduce
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from jobs.match.secrets import with_hash_key
 from jobs.normalise import (
     address_key,
     address_struct,
@@ -171,14 +172,14 @@ def with_sample_keys(
     keep = ["run_id", "source_file", "line_number", "country_source", "country_conflict"]
     parts = with_sample_parts(located, conf, keep).drop("city")
     normalised = with_normalised(parts, conf)
-    return normalised.select(
+    return with_hash_key(normalised, hash_key).select(
         "run_id",
         "source_file",
         "line_number",
         "country",
         "country_source",
         "country_conflict",
-        *[keyed_hash(F.col(f"{f}_n"), hash_key).alias(f"{f}_key") for f in FIELDS],
+        *[keyed_hash(F.col(f"{f}_n")).alias(f"{f}_key") for f in FIELDS],
         "problems",
     )
 
@@ -342,8 +343,8 @@ def field_keys(values: DataFrame, field: str, hash_key: str) -> DataFrame:
     each once."""
     value = F.explode(F.col("value")) if field == "name" else F.col("value")  # see cleaned
     one = values.select(value.alias("value"), "customer_id", "_sources")
-    hashed = one.select(
-        keyed_hash(F.col("value"), hash_key).alias("match_key"), "customer_id", "_sources"
+    hashed = with_hash_key(one, hash_key).select(
+        keyed_hash(F.col("value")).alias("match_key"), "customer_id", "_sources"
     )
     # Two raw values of a customer can make one key ("J. Smith", "j smith"): their roles are
     # merged before they are exploded, so each (key, customer, role) comes out once.

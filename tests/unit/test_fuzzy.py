@@ -14,6 +14,7 @@ from jobs import settings
 from jobs.errors import ConfigError
 from jobs.match import fuzzy, grams, keys
 from jobs.match.fuzzy import blocks, hashes, score
+from jobs.match.secrets import with_hash_key
 from tests.plans import plan_text
 
 KEY = "test-key"
@@ -435,12 +436,12 @@ def test_gram_hash_is_keyed_and_matches_its_python_twin(spark):
     listed = [a + b for a in alphabet[::5] for b in alphabet[::3]]  # from the lookup table
     cases = ["^j", "jo", "n$", grams.SEP + "a", "^й", "近", "a", "abc", "é$", *listed]
     df = spark.createDataFrame([(g,) for g in cases], "g string")
-    got = df.select(
-        fuzzy.gram_hash(F.col("g"), "n2", KEY).alias("a"),
-        fuzzy.gram_hash(F.col("g"), "n2", "another-key").alias("b"),
-    ).collect()
-    assert [r.a for r in got] == [fuzzy.py_gram_hash(g, "n2", KEY) for g in cases]
-    assert all(r.a != r.b for r in got)
+    a, b = (
+        with_hash_key(df, key).select(fuzzy.gram_hash(F.col("g"), "n2").alias("h")).collect()
+        for key in (KEY, "another-key")
+    )
+    assert [r.h for r in a] == [fuzzy.py_gram_hash(g, "n2", KEY) for g in cases]
+    assert all(x.h != y.h for x, y in zip(a, b, strict=True))
 
 
 def test_refine_hash_is_the_gram_hash_of_the_initial(spark):
@@ -448,10 +449,14 @@ def test_refine_hash_is_the_gram_hash_of_the_initial(spark):
     so indexes built before it still meet the sample's sub-keys."""
     initials = ["j", "z", "0", "9", grams.SEP, "", "é", "й", "近", "𠀋", "^", "A", "-", None]
     df = spark.createDataFrame([(c,) for c in initials], "c string")
-    got = df.select(
-        hashes.refine_hash("name", F.col("c"), KEY).alias("fast"),
-        fuzzy.gram_hash(F.concat(F.lit("^"), F.col("c")), "rname", KEY).alias("general"),
-    ).collect()
+    got = (
+        with_hash_key(df, KEY)
+        .select(
+            hashes.refine_hash("name", F.col("c")).alias("fast"),
+            fuzzy.gram_hash(F.concat(F.lit("^"), F.col("c")), "rname").alias("general"),
+        )
+        .collect()
+    )
     assert [r.fast for r in got[:-1]] == [
         fuzzy.py_gram_hash("^" + c, "rname", KEY) for c in initials[:-1]
     ]
@@ -481,11 +486,15 @@ BUILDERS = {
 def test_arrow_gram_hashes_equal_the_native_form(spark, builder):
     arrow, native = BUILDERS[builder]
     df = spark.createDataFrame(TRICKY_TOKENS * 3, "t array<string>").repartition(2)
-    got = df.select(
-        "t",
-        arrow(F.col("t"), "n2", KEY).alias("arrow"),
-        native(F.col("t"), "n2", KEY).alias("native"),
-    ).collect()
+    got = (
+        with_hash_key(df, KEY)
+        .select(
+            "t",
+            arrow(F.col("t"), "n2", KEY).alias("arrow"),
+            native(F.col("t"), "n2").alias("native"),
+        )
+        .collect()
+    )
     assert len(got) == 3 * len(TRICKY_TOKENS)
     assert all(r.arrow == r.native for r in got), [r for r in got if r.arrow != r.native][:3]
     assert next(r for r in got if r.t is None).arrow is None

@@ -58,7 +58,7 @@ def places(countries: Sequence[str]) -> Column:
 UNROLLED_BLOCK_TOKENS = 4
 
 
-def name_blocks(rules: Sequence[BlockRule], tokens: Column, inits: Column, hash_key: str) -> Column:
+def name_blocks(rules: Sequence[BlockRule], tokens: Column, inits: Column) -> Column:
     """A name value's blocks in one place (`_place`): per distinct token with a code, per
     rule, (rule, keyed hash of (rule, place, code), the initials of the value's other
     tokens). A rule that is not per country blocks in "" only, once: on the row whose
@@ -76,7 +76,7 @@ def name_blocks(rules: Sequence[BlockRule], tokens: Column, inits: Column, hash_
             code = _code(rule, tok)
             place = F.col("_place") if rule.per_country else F.lit("")
             keep = code.isNotNull() if rule.per_country else code.isNotNull() & first
-            key = block_hash(rule.name, hash_key, place, code)
+            key = block_hash(rule.name, place, code)
             out.append(block_entry(rule, key, others, keep))
         return out
 

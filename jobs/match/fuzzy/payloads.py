@@ -6,6 +6,9 @@ are computed over whole Arrow batches (`jobs.match.grams`): in Spark's own funct
 in interpreted lambdas, at about 1.5 µs of CPU per gram. The `native_*` forms are the same
 values in Spark's own functions, for pyspark without Arrow UDFs.
 
+The Spark-side forms (`native_*`, `unigram_set`) read the key's material from columns that
+`jobs.match.secrets.with_hash_key` adds; the Arrow forms carry it in their closure.
+
 Builders take column *references* and are applied in successive projections: an expression
 used twice would otherwise be inlined twice by the optimizer, and nested transforms of
 transliteration chains grow the plan exponentially.
@@ -22,6 +25,7 @@ from jobs.match.fuzzy.schema import PAYLOAD_TYPE, SIGNATURE_TYPE
 from jobs.match.grams import SEP, signatures
 
 CJK_CHAR_RE = r"[\p{IsHan}\p{IsHangul}\p{IsHiragana}\p{IsKatakana}]"
+ARROW_GRAMS = hasattr(F, "arrow_udf")  # before pyspark 4.1 (older Databricks runtimes): native
 
 
 def token_gram_hashes(tokens: Column, tag: str, hash_key: str) -> Column:
@@ -33,19 +37,19 @@ def token_gram_hashes(tokens: Column, tag: str, hash_key: str) -> Column:
     "haring" share every letter but only half their bigrams); single CJK characters carry
     as much as a Latin bigram, and their order varies more."""
     arrow = _arrow_grams("token_hashes", PAYLOAD_TYPE, tokens, tag, hash_key)
-    return arrow if arrow is not None else native_token_gram_hashes(tokens, tag, hash_key)
+    return arrow if arrow is not None else native_token_gram_hashes(tokens, tag)
 
 
 def name_token_sets(tokens: Column, tag: str, hash_key: str) -> Column:
     """A name's payload: per token its `token_set` of `token_gram_hashes`, the sets sorted."""
     arrow = _arrow_grams("token_sets", PAYLOAD_TYPE, tokens, tag, hash_key)
-    return arrow if arrow is not None else native_name_token_sets(tokens, tag, hash_key)
+    return arrow if arrow is not None else native_name_token_sets(tokens, tag)
 
 
 def street_gram_set(tokens: Column, tag: str, hash_key: str) -> Column:
     """A street's payload: the `token_gram_hashes` of all its tokens as one sorted set."""
     arrow = _arrow_grams("value_set", "array<int>", tokens, tag, hash_key)
-    return arrow if arrow is not None else native_street_gram_set(tokens, tag, hash_key)
+    return arrow if arrow is not None else native_street_gram_set(tokens, tag)
 
 
 def _arrow_grams(
@@ -54,7 +58,7 @@ def _arrow_grams(
     """The gram hashes of `jobs.match.grams`, a whole Arrow batch at a time (per gram, Spark's
     interpreted lambdas cost several times more); None where pyspark has no Arrow UDFs
     (before 4.1: older Databricks runtimes), so the native form is used."""
-    if not hasattr(F, "arrow_udf"):
+    if not ARROW_GRAMS:
         return None
     method = getattr(gram_hasher(tag, hash_key), kind)
 
@@ -76,10 +80,11 @@ def signature(payload: Column) -> Column:
     return F.arrow_udf(signatures, SIGNATURE_TYPE)(payload)
 
 
-def unigram_set(clean: Column, tag: str, hash_key: str) -> Column:
-    """Characters of the value (blanks dropped) as one sorted set of hashes (CJK names)."""
+def unigram_set(clean: Column, tag: str) -> Column:
+    """Characters of the value (blanks dropped) as one sorted set of hashes (CJK names).
+    Needs the key's columns."""
     chars = F.split(F.regexp_replace(clean, r"\s+", ""), "")
-    return F.array_sort(F.array_distinct(F.transform(chars, lambda c: gram_hash(c, tag, hash_key))))
+    return F.array_sort(F.array_distinct(F.transform(chars, lambda c: gram_hash(c, tag))))
 
 
 def token_set(hashed: Column, token: Column) -> Column:
@@ -98,7 +103,7 @@ def token_set(hashed: Column, token: Column) -> Column:
 # interpreted: several times slower than the Arrow forms.
 
 
-def native_token_gram_hashes(tokens: Column, tag: str, hash_key: str) -> Column:
+def native_token_gram_hashes(tokens: Column, tag: str) -> Column:
     """`token_gram_hashes` in Spark's own functions: the fallback without Arrow UDFs and the
     reference for the Arrow form."""
 
@@ -109,20 +114,20 @@ def native_token_gram_hashes(tokens: Column, tag: str, hash_key: str) -> Column:
         )
         letters = F.transform(F.split(t, ""), lambda c: F.concat(F.lit(SEP), c))
         grams = F.when(t.rlike(CJK_CHAR_RE), letters).otherwise(F.concat(bigrams, letters))
-        return F.transform(grams, lambda g: gram_hash(g, tag, hash_key))
+        return F.transform(grams, lambda g: gram_hash(g, tag))
 
     return F.transform(tokens, one)
 
 
-def native_name_token_sets(tokens: Column, tag: str, hash_key: str) -> Column:
+def native_name_token_sets(tokens: Column, tag: str) -> Column:
     """`name_token_sets` in Spark's own functions: the fallback without Arrow UDFs and the
     reference for the Arrow form."""
-    hashed = native_token_gram_hashes(tokens, tag, hash_key)
+    hashed = native_token_gram_hashes(tokens, tag)
     return F.array_sort(F.transform(hashed, lambda h, i: token_set(h, F.element_at(tokens, i + 1))))
 
 
-def native_street_gram_set(tokens: Column, tag: str, hash_key: str) -> Column:
+def native_street_gram_set(tokens: Column, tag: str) -> Column:
     """`street_gram_set` in Spark's own functions: the fallback without Arrow UDFs and the
     reference for the Arrow form."""
-    hashed = native_token_gram_hashes(tokens, tag, hash_key)
+    hashed = native_token_gram_hashes(tokens, tag)
     return F.array_sort(F.array_distinct(F.flatten(hashed)))

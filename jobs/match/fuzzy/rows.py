@@ -20,9 +20,16 @@ from pyspark.sql import functions as F
 
 from jobs.match.fuzzy.blocks import block_entry, name_blocks, places
 from jobs.match.fuzzy.hashes import block_hash, gram_hash, refine_hash
-from jobs.match.fuzzy.payloads import name_token_sets, signature, street_gram_set, unigram_set
+from jobs.match.fuzzy.payloads import (
+    ARROW_GRAMS,
+    name_token_sets,
+    signature,
+    street_gram_set,
+    unigram_set,
+)
 from jobs.match.fuzzy.schema import SIGNATURE_TYPE
 from jobs.match.fuzzy.translit import skeleton, transliterate
+from jobs.match.secrets import with_hash_key
 from jobs.normalise import CJK_ONLY_RE, HOUSE_NUMBER_TOKEN_RE
 from jobs.settings import BlockRule, MatchingConf
 
@@ -44,6 +51,13 @@ def _output(df: DataFrame, ids: list[str]) -> DataFrame:
     return rows.select(F.inline(F.when(F.size(F.col("blocks")) > 0, F.array(row))))
 
 
+def _arrow_input(df: DataFrame, hash_key: str) -> DataFrame:
+    """The input of a select with Arrow gram UDFs, which need no key columns: a Python UDF's
+    input rows are copied, key tables included. Without Arrow UDFs the native forms run
+    there, and read the key."""
+    return df if ARROW_GRAMS else with_hash_key(df, hash_key)
+
+
 def _name_payloads(values: DataFrame, ids: list[str], hash_key: str) -> DataFrame:
     """`keys.cleaned` names -> per name value (the name and, where kept, its romanised form)
     its tokens, payload and signature: (ids, country, _tokens, payload, sig)."""
@@ -60,14 +74,16 @@ def _name_payloads(values: DataFrame, ids: list[str], hash_key: str) -> DataFram
         "_value",
         F.array_remove(F.split(F.col("_latin"), " "), "").alias("_tokens"),
     )
-    hashed = tokens.select(
+    sets = _arrow_input(tokens, hash_key).select(
         *ids,
         "country",
+        "_value",
         "_tokens",
-        F.when(
-            F.col("_value").rlike(CJK_ONLY_RE), unigram_set(F.col("_value"), "n1", hash_key)
-        ).alias("_cjk"),
         name_token_sets(F.col("_tokens"), "n2", hash_key).alias("_sets"),
+    )
+    cjk = F.when(F.col("_value").rlike(CJK_ONLY_RE), unigram_set(F.col("_value"), "n1"))
+    hashed = with_hash_key(sets, hash_key).select(
+        *ids, "country", "_tokens", cjk.alias("_cjk"), "_sets"
     )
     payload = F.when(F.col("_cjk").isNotNull(), F.array(F.col("_cjk"))).otherwise(F.col("_sets"))
     # The signature in a projection of its own, over the payload column: an Arrow UDF over
@@ -87,11 +103,11 @@ def _name_rows(
 ) -> DataFrame:
     """`keys.cleaned` names -> per name value, per distinct token that has a code, per rule,
     per place: one block, refined by the initials of the value's other tokens."""
-    signed = _name_payloads(values, ids, hash_key)
+    signed = with_hash_key(_name_payloads(values, ids, hash_key), hash_key)
     # Per distinct token: its rules' codes on the flat token, refined by the initials of the
     # value's other tokens (positions cut out with slices).
     distinct = F.array_distinct(F.col("_tokens"))
-    inits = F.transform(distinct, lambda t: refine_hash("name", F.substring(t, 1, 1), hash_key))
+    inits = F.transform(distinct, lambda t: refine_hash("name", F.substring(t, 1, 1)))
     # Tokens and initials as columns: the blocks expression reads each of them many times.
     per_value = [*ids, "payload", "sig", distinct.alias("_distinct"), inits.alias("_inits")]
     if countries is None or not any(r.per_country for r in rules):
@@ -102,8 +118,8 @@ def _name_rows(
             *per_value, F.posexplode(places(countries)).alias("_place_pos", "_place")
         )
         placed = exploded.withColumn("_first_place", F.col("_place_pos") == 0)
-    blocks = name_blocks(rules, F.col("_distinct"), F.col("_inits"), hash_key)
-    rows = placed.select(
+    blocks = name_blocks(rules, F.col("_distinct"), F.col("_inits"))
+    rows = with_hash_key(placed, hash_key).select(
         *ids, F.lit("name").alias("field"), blocks.alias("blocks"), "payload", "sig"
     )
     return _output(rows, ids)
@@ -112,7 +128,7 @@ def _name_rows(
 _POSITIONS = "abcdefghijklmnopqrstuvwxyz"
 
 
-def _postcode_set(postcode: Column, hash_key: str) -> Column:
+def _postcode_set(postcode: Column) -> Column:
     """A postcode's characters, each hashed with its position (blanks dropped): one changed
     character keeps n-1 of n, so Dice tells a retyped digit from another postcode."""
     chars = F.split(F.regexp_replace(F.coalesce(postcode, F.lit("")), " ", ""), "")
@@ -120,17 +136,37 @@ def _postcode_set(postcode: Column, hash_key: str) -> Column:
     return F.array_sort(
         F.transform(
             chars,
-            lambda c, i: gram_hash(
-                F.concat(F.substr(F.lit(_POSITIONS), i + 1, F.lit(1)), c), "a3", hash_key
-            ),
+            lambda c, i: gram_hash(F.concat(F.substr(F.lit(_POSITIONS), i + 1, F.lit(1)), c), "a3"),
         )
     )
 
 
-def _number_set(number: Column, hash_key: str) -> Column:
+def _number_set(number: Column) -> Column:
     """The house number's hash as a set of one; empty without a number."""
-    return F.when(number != "", F.array(gram_hash(number, "a4", hash_key))).otherwise(
+    return F.when(number != "", F.array(gram_hash(number, "a4"))).otherwise(
         F.array().cast("array<int>")
+    )
+
+
+def _address_parts(values: DataFrame, ids: list[str]) -> DataFrame:
+    """(ids, _postcode, _city tokens, _number, _code: postcode|number, _rest: the street's
+    tokens but the house number)."""
+    numbered = values.select(
+        *ids,
+        F.col("postcode").alias("_postcode"),
+        F.array_remove(F.split(F.coalesce(F.col("city"), F.lit("")), " "), "").alias("_city"),
+        F.col("street").alias("_street"),
+        F.regexp_extract(F.col("street"), HOUSE_NUMBER_TOKEN_RE, 1).alias("_number"),
+    )
+    # fold_street leaves single spaces, so the only empty token is that of an empty street;
+    # every token equal to the house number ("" when there is none) is dropped.
+    return numbered.select(
+        *ids,
+        "_postcode",
+        "_city",
+        "_number",
+        F.concat_ws("|", F.col("_postcode"), F.col("_number")).alias("_code"),
+        F.array_remove(F.split(F.col("_street"), " "), F.col("_number")).alias("_rest"),
     )
 
 
@@ -142,24 +178,17 @@ def _address_rows(
     token order ignored (what the block's `dice` compares), then the postcode's positional
     characters, the house number and the city's grams (what record linkage compares part
     by part)."""
-    numbered = values.select(
-        *ids,
-        F.col("postcode").alias("_postcode"),
-        F.array_remove(F.split(F.coalesce(F.col("city"), F.lit("")), " "), "").alias("_city"),
-        F.col("street").alias("_street"),
-        F.regexp_extract(F.col("street"), HOUSE_NUMBER_TOKEN_RE, 1).alias("_number"),
-    )
-    # fold_street leaves single spaces, so the only empty token is that of an empty street;
-    # every token equal to the house number ("" when there is none) is dropped.
-    rest = numbered.select(
+    rest = _address_parts(values, ids)
+    grams = _arrow_input(rest, hash_key).select(
         *ids,
         "_postcode",
-        "_city",
         "_number",
-        F.concat_ws("|", F.col("_postcode"), F.col("_number")).alias("_code"),
-        F.array_remove(F.split(F.col("_street"), " "), F.col("_number")).alias("_rest"),
+        "_code",
+        "_rest",
+        street_gram_set(F.col("_rest"), "a2", hash_key).alias("_street_set"),
+        street_gram_set(F.col("_city"), "a5", hash_key).alias("_city_set"),
     )
-    hashed = rest.select(
+    hashed = with_hash_key(grams, hash_key).select(
         *ids,
         "_code",
         # a postcode with a street or a house number: "16, bacchus marsh, 6019" still has
@@ -169,15 +198,13 @@ def _address_rows(
             & ((F.size(F.col("_rest")) > 0) | (F.col("_number") != ""))
         ).alias("_usable"),
         F.array_distinct(
-            F.transform(
-                F.col("_rest"), lambda t: refine_hash("address", F.substring(t, 1, 1), hash_key)
-            )
+            F.transform(F.col("_rest"), lambda t: refine_hash("address", F.substring(t, 1, 1)))
         ).alias("_initials"),
         F.array(
-            street_gram_set(F.col("_rest"), "a2", hash_key),
-            _postcode_set(F.col("_postcode"), hash_key),
-            _number_set(F.col("_number"), hash_key),
-            street_gram_set(F.col("_city"), "a5", hash_key),
+            F.col("_street_set"),
+            _postcode_set(F.col("_postcode")),
+            _number_set(F.col("_number")),
+            F.col("_city_set"),
         ).alias("payload"),
     )
     # The signature in a projection of its own: once per value.
@@ -185,18 +212,16 @@ def _address_rows(
         *ids, "_code", "_usable", "_initials", "payload", signature(F.col("payload")).alias("sig")
     )
     code, initials, usable = F.col("_code"), F.col("_initials"), F.col("_usable")
-    blocks = F.concat(
-        *[block_entry(r, block_hash(r.name, hash_key, code), initials, usable) for r in rules]
-    )
-    rows = signed.select(
+    blocks = F.concat(*[block_entry(r, block_hash(r.name, code), initials, usable) for r in rules])
+    rows = with_hash_key(signed, hash_key).select(
         *ids, F.lit("address").alias("field"), blocks.alias("blocks"), "payload", "sig"
     )
     return _output(rows, ids)
 
 
-def _value_payload(value: Column, tag: str, hash_key: str) -> Column:
+def _value_payload(value: Column, tag: str) -> Column:
     """[[hash of the whole value]] or [[]]: lets `differs` tell another value from the same."""
-    return F.array(F.array_compact(F.array(gram_hash(value, tag, hash_key))))
+    return F.array(F.array_compact(F.array(gram_hash(value, tag))))
 
 
 def _weak_rows(
@@ -213,12 +238,12 @@ def _weak_rows(
     entries = []
     for rule in rules:
         block, usable = part(rule)
-        entries.append(block_entry(rule, block_hash(rule.name, hash_key, block), None, usable))
-    rows = values.select(
+        entries.append(block_entry(rule, block_hash(rule.name, block), None, usable))
+    rows = with_hash_key(values, hash_key).select(
         *ids,
         F.lit(rules[0].field).alias("field"),
         F.concat(*entries).alias("blocks"),
-        _value_payload(F.col(value), tag, hash_key).alias("payload"),
+        _value_payload(F.col(value), tag).alias("payload"),
         F.lit(None).cast(SIGNATURE_TYPE).alias("sig"),  # `differs` needs no bound
     )
     return _output(rows, ids)
