@@ -58,6 +58,13 @@ def write_run(spark: SparkSession, df: DataFrame, location: str, run_id: str) ->
     _save(writer, location)
 
 
+def clear_run(spark: SparkSession, location: str, run_id: str) -> None:
+    """Delete this run's rows where the table exists: a re-run that no longer makes a
+    table's rows (fuzzy matching switched off) must not leave the first run's behind."""
+    if table_exists(spark, location):
+        _delta(spark, location).delete(F.col("run_id") == run_id)
+
+
 def overwrite(
     df: DataFrame,
     location: str,

@@ -13,7 +13,7 @@ from pyspark.sql import functions as F
 from jobs import log
 from jobs import tables as T
 from jobs.errors import ConfigError, MissingTableError
-from jobs.io.delta import read_table, table_exists, write_run
+from jobs.io.delta import clear_run, read_table, table_exists, write_run
 from jobs.match import exact as xc
 from jobs.match import fuzzy, keys
 from jobs.match.lines import blocking_action, line_counts
@@ -84,6 +84,9 @@ def _exact(
             run_table(spark, config, T.SAMPLE_FUZZY, run_id),
             read_table(spark, config.table(T.FUZZY_INDEX)),
         )
+    else:  # a re-run without fuzzy matching: the report must not show the first run's
+        for table in (T.FUZZY_EVIDENCE, T.FUZZY_BLOCKING):
+            clear_run(spark, config.table(table), run_id)
     links = write_links(spark, config, run_id, normalised, index, ev, fz, u, payload_rows)
     summary = xc.field_summary(normalised, line_matches, cc.fields, fuzzy_fields)
     write_run(spark, summary.withColumn("run_id", F.lit(run_id)), config.table(T.SUMMARY), run_id)

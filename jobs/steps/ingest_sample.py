@@ -16,7 +16,7 @@ from jobs import provenance as prov
 from jobs import sample as smp
 from jobs import tables as T
 from jobs.errors import ConfigError, InputError
-from jobs.io.delta import read_table, write_run
+from jobs.io.delta import clear_run, read_table, write_run
 from jobs.io.files import (
     file_size,
     gzip_problem,
@@ -74,6 +74,8 @@ def ingest_sample(
             )
             write_run(spark, rows, config.table(T.SAMPLE_FUZZY), run_id)
             st["rows"] = parsed
+    else:
+        clear_run(spark, config.table(T.SAMPLE_FUZZY), run_id)
     summary = _summary(run_id, started, path, layouts, skipped, parsed, reasons, key)
     write_run(
         spark, one_row(spark, summary, T.SAMPLE_RUNS_SCHEMA), config.table(T.SAMPLE_RUNS), run_id

@@ -13,7 +13,6 @@ from tests.integration.conftest import (
     load_report,
     read_truth,
     run_cli,
-    run_planted,
     run_row_counts,
 )
 
@@ -112,6 +111,8 @@ def test_quarantine_reasons_match_the_truth(planted_run, demo, spark):
 
 
 def test_rerun_same_run_id_replaces_rows(planted_run, demo, spark, tmp_path):
+    """The same run id again, with fuzzy matching switched off: the exact tables hold the
+    same rows, once; the fuzzy ones none of the first run's, and the report shows none."""
     lakehouse = copy_lakehouse(planted_run[0], tmp_path / "lakehouse")  # others read the original
     tables = (
         "sample_raw",
@@ -121,10 +122,17 @@ def test_rerun_same_run_id_replaces_rows(planted_run, demo, spark, tmp_path):
         "sample_runs",
         "crosscheck_runs",
     )
-    before = run_row_counts(spark, lakehouse, PLANTED_RUN_ID, tables)
-    assert run_planted(lakehouse, demo) == 0
-    assert run_row_counts(spark, lakehouse, PLANTED_RUN_ID, tables) == before
+    fuzzy_tables = ("sample_fuzzy", "fuzzy_evidence", "fuzzy_blocking")
+    before = run_row_counts(spark, lakehouse, PLANTED_RUN_ID, tables + fuzzy_tables)
+    assert min(before[t] for t in fuzzy_tables) > 0
+    sample = str(demo / "sample")
+    args = ["--sample", sample, "--run-id", PLANTED_RUN_ID, "--set", "crosscheck.fuzzy=false"]
+    assert run_cli("run", lakehouse, demo / "warehouse", *args) == 0
+    after = run_row_counts(spark, lakehouse, PLANTED_RUN_ID, tables + fuzzy_tables)
+    assert {t: after[t] for t in tables} == {t: before[t] for t in tables}
+    assert {t: after[t] for t in fuzzy_tables} == dict.fromkeys(fuzzy_tables, 0)
     assert before["sample_runs"] == 1 and before["field_summary"] == 4
+    assert load_report(lakehouse, PLANTED_RUN_ID)["fuzzy_blocking"] == []
 
 
 def test_no_raw_personal_data_in_outputs(planted_run, demo, spark):
