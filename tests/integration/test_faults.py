@@ -1,10 +1,14 @@
-"""Faults a scheduled job meets: two runs against one lakehouse at the same time (the daily
-`watch` and an on-call engineer's manual run), each in its own process. Per-run tables are
-partitioned by `run_id`, so Delta never sees the two runs' writes as conflicting: both finish,
-and neither loses, repeats or mixes rows. `make chaos` runs these; CI runs it after `make test`."""
+"""Faults a scheduled job meets, each job in its own process. Two runs against one lakehouse at
+the same time (the daily `watch` and an on-call engineer's manual run): per-run tables are
+partitioned by `run_id`, so Delta never sees the two runs' writes as conflicting; both finish,
+and neither loses, repeats or mixes rows. A run and an index build killed (SIGKILL, as a spot
+instance or a timeout does) while they write: Delta commits whole or not at all, so the same
+command again leaves what an undisturbed one leaves. `make chaos` runs these (each says what it
+killed and when); CI runs it after `make test`."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -78,3 +82,147 @@ def test_both_reports_equal_the_undisturbed_one(two_at_once, planted_run):
         assert {k: got[k] for k in ("fields", "lines", "sample")} == {
             k: want[k] for k in ("fields", "lines", "sample")
         }
+
+
+def _killed_at(args: list[str], stage: str, delay: float) -> str:
+    """Starts `python -m jobs *args`, SIGKILLs it `delay` seconds after it logs that
+    `stage` started, and says what was killed when."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jobs", *args], cwd=ROOT, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    started = time.monotonic()
+    for line in proc.stderr:
+        if '"stage started"' in line and f'"stage": "{stage}"' in line:
+            time.sleep(delay)
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait(timeout=600)
+    when = time.monotonic() - started
+    what = f"killed {args[0]} (pid {proc.pid}) {delay:.0f} s into stage {stage}, {when:.0f} s in"
+    print(what)
+    assert proc.returncode == -signal.SIGKILL, f"{args[0]} ended before stage {stage}"
+    return what
+
+
+@pytest.fixture(scope="module")
+def killed_in_crosscheck(demo, demo_index, tmp_path_factory):
+    """A run of the demo sample killed (SIGKILL, as a spot instance or a timeout does) during
+    its cross-check's writes, then re-run under the same run id: (lakehouse, re-run's code)."""
+    lakehouse = copy_lakehouse(demo_index, tmp_path_factory.mktemp("killed") / "lakehouse")
+    args = [*cli_args(lakehouse, demo / "warehouse"), "--sample", str(demo / "sample")]
+    _killed_at(["run", *args, "--run-id", "killed"], "crosscheck", 2.0)
+    rerun = subprocess.run([sys.executable, "-m", "jobs", "run", *args, "--run-id", "killed"],
+                           cwd=ROOT, capture_output=True, text=True, timeout=1200)  # fmt: skip
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    return lakehouse
+
+
+def test_a_run_killed_mid_crosscheck_reruns_to_the_undisturbed_report(
+    killed_in_crosscheck, planted_run, spark
+):
+    """No partial commit survives: the re-run under the same id holds exactly the undisturbed
+    run's rows in every per-run table, and its report the same counts and verdict."""
+    lakehouse = killed_in_crosscheck
+    undisturbed = run_row_counts(spark, planted_run[0], PLANTED_RUN_ID, RUN_TABLES)
+    assert run_row_counts(spark, lakehouse, "killed", RUN_TABLES) == undisturbed
+    want, got = load_report(planted_run[0], PLANTED_RUN_ID), load_report(lakehouse, "killed")
+    assert got["verdict"]["code"] == want["verdict"]["code"] == "MATCH"
+    parts = ("fields", "lines", "sample")
+    assert {k: got[k] for k in parts} == {k: want[k] for k in parts}
+
+
+@pytest.fixture(scope="module")
+def killed_in_index_write(demo, demo_index, tmp_path_factory):
+    """A full index build killed while it writes the match index over the one there, then
+    the build again: (lakehouse, the second build's code)."""
+    lakehouse = copy_lakehouse(demo_index, tmp_path_factory.mktemp("killed_index") / "lakehouse")
+    args = [*cli_args(lakehouse, demo / "warehouse"), "--rebuild-index"]
+    _killed_at(["ingest-warehouse", *args], "index-write", 0.5)
+    again = subprocess.run([sys.executable, "-m", "jobs", "ingest-warehouse", *args], cwd=ROOT,
+                           capture_output=True, text=True, timeout=1200)  # fmt: skip
+    assert again.returncode == 0, again.stderr[-3000:]
+    return lakehouse
+
+
+def test_an_index_build_killed_mid_write_leaves_the_index_a_full_build_makes(
+    killed_in_index_write, demo_index, spark
+):
+    def rows(lakehouse: Path) -> set:
+        index = spark.read.format("delta").load(str(lakehouse / "match_index"))
+        return {tuple(r) for r in index.collect()}
+
+    want = rows(demo_index)
+    assert len(want) > 10_000
+    assert rows(killed_in_index_write) == want
+
+
+@pytest.fixture(scope="module")
+def small_disk(tmp_path_factory):
+    """A 64 MB tmpfs (needs root, as CI has): a disk that can be filled in a moment."""
+    mount = tmp_path_factory.mktemp("small_disk")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)],
+                          capture_output=True, text=True)  # fmt: skip
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _fill(folder: Path) -> Path:
+    """Writes zeros into folder/filler until the disk is full."""
+    filler = folder / "filler"
+    with open(filler, "wb") as fh:
+        try:
+            while True:
+                fh.write(b"\0" * (1 << 20))
+                fh.flush()
+        except OSError:
+            pass
+    return filler
+
+
+@pytest.fixture(scope="module")
+def disk_filled_mid_run(small_disk, demo, demo_index):
+    """The lakehouse on the small disk; the disk filled when the run's cross-check starts,
+    then emptied and the same command run again: (lakehouse, first run, second run)."""
+    lakehouse = copy_lakehouse(demo_index, small_disk / "lakehouse")
+    args = ["run", *cli_args(lakehouse, demo / "warehouse"), "--sample", str(demo / "sample"),
+            "--run-id", "full"]  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-m", "jobs", *args], cwd=ROOT, text=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    filler, lines = None, []
+    for line in proc.stderr:
+        lines.append(line)
+        if filler is None and '"stage started"' in line and '"stage": "crosscheck"' in line:
+            filler = _fill(small_disk)
+            print(f"filled the lakehouse's disk ({filler.stat().st_size >> 20} MB) at crosscheck")
+    proc.wait(timeout=900)
+    first = subprocess.CompletedProcess(args, proc.returncode, "", "".join(lines))
+    assert filler is not None, first.stderr[-3000:]
+    filler.unlink()
+    again = subprocess.run([sys.executable, "-m", "jobs", *args], cwd=ROOT, capture_output=True,
+                           text=True, timeout=1200)  # fmt: skip
+    return lakehouse, first, again
+
+
+def test_a_full_disk_ends_the_run_with_one_clear_line(disk_filled_mid_run):
+    _, first, _ = disk_filled_mid_run
+    assert first.returncode == 74, first.stderr[-3000:]
+    last = first.stderr.strip().splitlines()[-1]
+    assert last.startswith("crosscheck run: error: no space left on a disk"), last
+
+
+def test_after_a_full_disk_the_same_command_gives_the_undisturbed_run(
+    disk_filled_mid_run, planted_run, spark
+):
+    """Every table still reads (no half-written commit), and the re-run holds exactly the
+    undisturbed run's rows and report."""
+    lakehouse, _, again = disk_filled_mid_run
+    assert again.returncode == 0, again.stderr[-3000:]
+    undisturbed = run_row_counts(spark, planted_run[0], PLANTED_RUN_ID, RUN_TABLES)
+    assert run_row_counts(spark, lakehouse, "full", RUN_TABLES) == undisturbed
+    want, got = load_report(planted_run[0], PLANTED_RUN_ID), load_report(lakehouse, "full")
+    assert got["verdict"]["code"] == want["verdict"]["code"] == "MATCH"
+    parts = ("fields", "lines", "sample")
+    assert {k: got[k] for k in parts} == {k: want[k] for k in parts}
