@@ -9,6 +9,7 @@ Exit codes: 0 done, 2 bad configuration, 3 unreadable input, 4 failed quality ga
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import traceback
@@ -154,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"crosscheck {args.job}: error: {console_text(exc)}", file=sys.stderr)
         return exc.exit_code
     except Exception as exc:  # noqa: BLE001 - never dump data-bearing messages to the console
+        if _no_space_left(exc):
+            print(f"crosscheck {args.job}: error: {NO_SPACE}", file=sys.stderr)
+            return 74
         path = _save_traceback(args)
         print(
             f"crosscheck {args.job}: internal error ({type(exc).__name__}); details kept in {path}",
@@ -161,6 +165,37 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 70
     return 0
+
+
+NO_SPACE = (
+    "no space left on a disk the job writes to (the lakehouse or Spark's local folders); "
+    "Delta keeps no half-written commit: free space and run the same command again"
+)
+
+
+def _no_space_left(exc: BaseException | None) -> bool:
+    """ENOSPC anywhere in the exception's chain, in Python or in the JVM's causes."""
+    for _ in range(20):
+        if exc is None:
+            return False
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            return True
+        if any("No space left on device" in text for text in _java_causes(exc)):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _java_causes(exc: BaseException) -> list[str]:
+    """The messages of a Spark error's Java exception and its causes (none for others)."""
+    texts, java = [str(exc)], getattr(exc, "_origin", None) or getattr(exc, "java_exception", None)
+    try:
+        while java is not None and len(texts) < 20:
+            texts.append(str(java.toString()))
+            java = java.getCause()
+    except Exception:  # noqa: BLE001 - the JVM may be gone; what was read is enough
+        pass
+    return texts
 
 
 def _save_traceback(args: argparse.Namespace) -> str:
