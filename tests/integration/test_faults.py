@@ -8,6 +8,7 @@ killed and when); CI runs it after `make test`."""
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
@@ -84,6 +85,11 @@ def test_both_reports_equal_the_undisturbed_one(two_at_once, planted_run):
         }
 
 
+def index_rows(spark, lakehouse: Path) -> set[tuple]:
+    index = spark.read.format("delta").load(str(lakehouse / "match_index"))
+    return {tuple(r) for r in index.collect()}
+
+
 def _killed_at(args: list[str], stage: str, delay: float) -> str:
     """Starts `python -m jobs *args`, SIGKILLs it `delay` seconds after it logs that
     `stage` started, and says what was killed when."""
@@ -148,13 +154,9 @@ def killed_in_index_write(demo, demo_index, tmp_path_factory):
 def test_an_index_build_killed_mid_write_leaves_the_index_a_full_build_makes(
     killed_in_index_write, demo_index, spark
 ):
-    def rows(lakehouse: Path) -> set:
-        index = spark.read.format("delta").load(str(lakehouse / "match_index"))
-        return {tuple(r) for r in index.collect()}
-
-    want = rows(demo_index)
+    want = index_rows(spark, demo_index)
     assert len(want) > 10_000
-    assert rows(killed_in_index_write) == want
+    assert index_rows(spark, killed_in_index_write) == want
 
 
 @pytest.fixture(scope="module")
@@ -226,3 +228,34 @@ def test_after_a_full_disk_the_same_command_gives_the_undisturbed_run(
     assert got["verdict"]["code"] == want["verdict"]["code"] == "MATCH"
     parts = ("fields", "lines", "sample")
     assert {k: got[k] for k in parts} == {k: want[k] for k in parts}
+
+
+def test_an_index_merge_killed_midway_leaves_the_index_a_full_build_makes(spark, tmp_path):
+    """A few customers changed, so the build MERGEs theirs into the index; that build killed
+    half a second into the write, then run again, leaves exactly the rows of a full build."""
+    import pandas as pd
+
+    from jobs.settings import load_config
+    from jobs.steps import ingest_warehouse
+    from tools.demo import generate
+
+    generate(tmp_path / "d", customers=300, sample_lines=10, broken=0, seed=9)
+    wh, lakehouse = tmp_path / "d" / "warehouse", tmp_path / "lakehouse"
+    args = cli_args(lakehouse, wh)
+    config_args = [a for a in args if a != "--set"]  # lakehouse first
+    config = load_config(overrides=config_args)
+    assert ingest_warehouse(spark, config)["mode"] == "full"
+    customers = pd.read_parquet(wh / "customers")
+    customers.loc[:4, "email"] = [f"moved{i}@example.org" for i in range(5)]
+    shutil.rmtree(wh / "customers")
+    (wh / "customers").mkdir()
+    customers.to_parquet(wh / "customers" / "part-00000.parquet", index=False)
+
+    _killed_at(["ingest-warehouse", *args], "index-write", 0.5)
+    assert ingest_warehouse(spark, config)["mode"] == "incremental"
+    full = tmp_path / "full"
+    rebuilt = load_config(overrides=[f"lakehouse={full}", *config_args[1:]])
+    assert ingest_warehouse(spark, rebuilt, rebuild=True)["mode"] == "full"
+    want = index_rows(spark, full)
+    assert len(want) > 1_000
+    assert index_rows(spark, lakehouse) == want
