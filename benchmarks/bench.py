@@ -62,14 +62,17 @@ class PeakMemory:
         self._stop.set()
 
 
-def ensure_data(root: Path, customers: int, sample_lines: int) -> Path:
+def ensure_data(root: Path, customers: int, sample_lines: int, fabricated: bool = False) -> Path:
+    """The bench's data at one size; `fabricated`: the same generator's sample of fabricated
+    lines only."""
     from tools.demo import generate
 
-    out = root / f"c{customers}_s{sample_lines}"
+    out = root / f"c{customers}_s{sample_lines}{'_fabricated' if fabricated else ''}"
     if not (out / "truth.json").exists():
         t = time.perf_counter()
         generate(out, customers=customers, sample_lines=sample_lines, planted_share=0.02,
-                 broken=50, fuzzy_share=0.1, hot_names=3, seed=11)  # fmt: skip
+                 broken=50, fuzzy_share=0.1, hot_names=3, fabricated_only=fabricated,
+                 seed=11)  # fmt: skip
         print(f"generated {customers:,} customers / {sample_lines:,} lines in "
               f"{time.perf_counter() - t:.0f} s -> {out}")  # fmt: skip
     return out
@@ -185,12 +188,8 @@ def fabricated_pass(spark, config, customers: int, sample_lines: int, root: Path
     the index just built: lines linked next to their chance baseline, and the verdict, which
     must never be MATCH."""
     from jobs import steps as pl
-    from tools.demo import generate
 
-    out = root / f"c{customers}_s{sample_lines}_fabricated"
-    if not (out / "truth.json").exists():
-        generate(out, customers=customers, sample_lines=sample_lines, broken=50,
-                 fuzzy_share=0.1, hot_names=3, fabricated_only=True, seed=11)  # fmt: skip
+    out = ensure_data(root, customers, sample_lines, fabricated=True)
     t = time.perf_counter()
     pl.ingest_sample(spark, config, str(out / "sample"), "bench-fabricated")
     pl.run_crosscheck(spark, config, "bench-fabricated")

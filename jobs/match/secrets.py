@@ -26,6 +26,9 @@ SECRETS_SCHEMA = ", ".join(
     + [f"{KEY_PREFIX}t_{t} array<int>" for t in GRAM_TAGS]
     + [f"{KEY_PREFIX}i_{t} array<int>" for t in REFINE_TAGS]
 )
+# Grams of two characters from GRAM_ALPHABET (Latin after transliteration, digits, the "^"/"$"
+# padding, SEP before a single letter) are most of all grams: their hashes are computed once per
+# (tag, key) here and looked up by position, instead of one SHA-256 per occurrence.
 # Per ASCII code, the 1-based place of the character in GRAM_ALPHABET (0: not in it).
 GRAM_POS = [GRAM_ALPHABET.find(chr(i)) + 1 for i in range(128)]
 

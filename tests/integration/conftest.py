@@ -189,3 +189,15 @@ def find_leaks(texts: dict[str, str], needles: set[str]) -> set[tuple[str, str]]
         for n in needles
         if re.search(rf"(?<![\w@.+]){re.escape(n)}(?![\w@])", text)
     }
+
+
+@pytest.fixture(scope="module")
+def standalone(tmp_path_factory):
+    """A standalone cluster per test module that asks for one: master + 2 workers (1 core,
+    1 GiB each) on free ports; stopped by their pids."""
+    from tools import cluster
+
+    started = cluster.start(tmp_path_factory.mktemp("cluster"), workers=2, cores=1, memory="1g",
+                            java_opts=cluster.QUICK_JVM)  # fmt: skip
+    yield started
+    cluster.stop(started.pids)

@@ -18,15 +18,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.cluster]
 RUN_ID = PLANTED_RUN_ID  # the cluster's report is compared with the shared local run's
 
 
-@pytest.fixture(scope="module")
-def standalone(tmp_path_factory):
-    """Master + 2 workers (1 core, 1 GiB each) on free ports; stopped by their pids."""
-    started = cluster.start(tmp_path_factory.mktemp("cluster"), workers=2, cores=1, memory="1g",
-                            java_opts=cluster.QUICK_JVM)  # fmt: skip
-    yield started
-    cluster.stop(started.pids)
-
-
 def job_args(demo: Path, lakehouse: Path) -> list[str]:
     return [*cli_args(lakehouse, demo / "warehouse"), "--sample", str(demo / "sample"),
             "--run-id", RUN_ID]  # fmt: skip

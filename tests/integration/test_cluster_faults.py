@@ -38,14 +38,6 @@ def executors(workdir: Path) -> list[int]:
 
 
 @pytest.fixture(scope="module")
-def standalone(tmp_path_factory):
-    started = cluster.start(tmp_path_factory.mktemp("cluster"), workers=2, cores=1, memory="1g",
-                            java_opts=cluster.QUICK_JVM)  # fmt: skip
-    yield started
-    cluster.stop(started.pids)
-
-
-@pytest.fixture(scope="module")
 def run_with_executor_killed(standalone, demo, tmp_path_factory):
     """The demo sample's `run` submitted to the cluster; one executor SIGKILLed a few seconds
     into the cross-check: (lakehouse, exit code, what was killed)."""

@@ -85,6 +85,17 @@ def test_both_reports_equal_the_undisturbed_one(two_at_once, planted_run):
         }
 
 
+def assert_undisturbed(spark, planted_run, lakehouse: Path, run_id: str) -> None:
+    """The run holds exactly the undisturbed planted run's rows in every per-run table, and
+    its report the same counts and verdict (MATCH)."""
+    undisturbed = run_row_counts(spark, planted_run[0], PLANTED_RUN_ID, RUN_TABLES)
+    assert run_row_counts(spark, lakehouse, run_id, RUN_TABLES) == undisturbed
+    want, got = load_report(planted_run[0], PLANTED_RUN_ID), load_report(lakehouse, run_id)
+    assert got["verdict"]["code"] == want["verdict"]["code"] == "MATCH"
+    parts = ("fields", "lines", "sample")
+    assert {k: got[k] for k in parts} == {k: want[k] for k in parts}
+
+
 def index_rows(spark, lakehouse: Path) -> set[tuple]:
     index = spark.read.format("delta").load(str(lakehouse / "match_index"))
     return {tuple(r) for r in index.collect()}
@@ -129,13 +140,7 @@ def test_a_run_killed_mid_crosscheck_reruns_to_the_undisturbed_report(
 ):
     """No partial commit survives: the re-run under the same id holds exactly the undisturbed
     run's rows in every per-run table, and its report the same counts and verdict."""
-    lakehouse = killed_in_crosscheck
-    undisturbed = run_row_counts(spark, planted_run[0], PLANTED_RUN_ID, RUN_TABLES)
-    assert run_row_counts(spark, lakehouse, "killed", RUN_TABLES) == undisturbed
-    want, got = load_report(planted_run[0], PLANTED_RUN_ID), load_report(lakehouse, "killed")
-    assert got["verdict"]["code"] == want["verdict"]["code"] == "MATCH"
-    parts = ("fields", "lines", "sample")
-    assert {k: got[k] for k in parts} == {k: want[k] for k in parts}
+    assert_undisturbed(spark, planted_run, killed_in_crosscheck, "killed")
 
 
 @pytest.fixture(scope="module")
@@ -222,12 +227,7 @@ def test_after_a_full_disk_the_same_command_gives_the_undisturbed_run(
     undisturbed run's rows and report."""
     lakehouse, _, again = disk_filled_mid_run
     assert again.returncode == 0, again.stderr[-3000:]
-    undisturbed = run_row_counts(spark, planted_run[0], PLANTED_RUN_ID, RUN_TABLES)
-    assert run_row_counts(spark, lakehouse, "full", RUN_TABLES) == undisturbed
-    want, got = load_report(planted_run[0], PLANTED_RUN_ID), load_report(lakehouse, "full")
-    assert got["verdict"]["code"] == want["verdict"]["code"] == "MATCH"
-    parts = ("fields", "lines", "sample")
-    assert {k: got[k] for k in parts} == {k: want[k] for k in parts}
+    assert_undisturbed(spark, planted_run, lakehouse, "full")
 
 
 def test_an_index_merge_killed_midway_leaves_the_index_a_full_build_makes(spark, tmp_path):
