@@ -1,7 +1,8 @@
 """The packaged pipeline on a real standalone cluster (a master and two worker JVMs) gives the
 same report as local mode: what spark-submit ships (the --py-files zip with conf/ and
 expectations/ inside, Delta's jars with --jars) is complete, and nothing depends on running
-in one process (executors only share the lakehouse folder on disk)."""
+in one process (executors only share the lakehouse folder on disk). `make chaos` runs it,
+with the other tests whose jobs run in processes of their own."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from tests.integration.conftest import PLANTED_RUN_ID, cli_args
 from tools import build_dist, cluster
 
-pytestmark = [pytest.mark.slow, pytest.mark.cluster]
+pytestmark = [pytest.mark.slow, pytest.mark.cluster, pytest.mark.chaos]
 RUN_ID = PLANTED_RUN_ID  # the cluster's report is compared with the shared local run's
 
 
