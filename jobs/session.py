@@ -1,5 +1,7 @@
-"""SparkSession construction: local mode with Delta from a project-local jar cache, or the
-runtime's own session on Databricks (where Spark and Delta are built in)."""
+"""SparkSession construction: local mode with Delta from a project-local jar cache, the
+runtime's own session on Databricks (where Spark and Delta are built in), or a Spark Connect
+session when CROSSCHECK_SPARK_REMOTE names a server (`sc://host:15002`) or a master
+(`local[2]`: a Connect server started in this process with the same Delta settings)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import glob
 import os
 import re
 import sys
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +21,16 @@ DELTA_VERSION = "4.4.0"
 DELTA_PACKAGE = f"io.delta:delta-spark_4.1_2.13:{DELTA_VERSION}"
 DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
 DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
+REMOTE_ENV = "CROSSCHECK_SPARK_REMOTE"
+# Delta Connect's server plugin: DeltaTable's Python API over Connect needs it on the server.
+# Without it (its jar not in the cache) `jobs.io.delta` uses Delta's SQL, which needs only the
+# SQL extension, so a Connect server with Delta but without the plugin runs the jobs too.
+DELTA_CONNECT_PACKAGE = f"io.delta:delta-connect-server_4.1_2.13:{DELTA_VERSION}"
+_PLUGINS = "org.apache.spark.sql.connect.delta"
+DELTA_CONNECT_PLUGINS = {
+    "spark.connect.extensions.relation.classes": f"{_PLUGINS}.DeltaRelationPlugin",
+    "spark.connect.extensions.command.classes": f"{_PLUGINS}.DeltaCommandPlugin",
+}
 
 
 def jar_cache() -> Path:
@@ -72,6 +85,18 @@ def delta_conf() -> dict[str, str]:
     return conf
 
 
+def delta_connect_conf() -> dict[str, str]:
+    """The Delta Connect plugin's settings when its jar is in the cache, else none."""
+    if any("delta-connect-server" in Path(j).name for j in cached_jars()):
+        return dict(DELTA_CONNECT_PLUGINS)
+    return {}
+
+
+def spark_remote() -> str | None:
+    """The Connect server or local master CROSSCHECK_SPARK_REMOTE names, if any."""
+    return os.environ.get(REMOTE_ENV) or None
+
+
 LOCAL_DEFAULTS = {
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.session.timeZone": "UTC",
@@ -107,25 +132,70 @@ def build_session(
     from pyspark.sql import SparkSession
 
     if on_databricks():
-        spark = SparkSession.builder.getOrCreate()
-        for key, value in SQL_DEFAULTS.items():
-            try:
-                spark.conf.set(key, value)
-            except Exception:  # serverless compute refuses settings off its list: speed only
-                pass
-        return spark
+        return _with_sql_defaults(SparkSession.builder.getOrCreate())
+    remote = spark_remote()
+    if remote:
+        return _connect_session(remote, conf)
     builder = SparkSession.builder.appName(app_name)
     if master and not launched_by_spark_submit():
         builder = builder.master(master)
-        # Python workers (the gram hashes, `jobs.grams`) need this interpreter's numpy/pyarrow,
-        # not whatever `python3` is first on the PATH.
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        _worker_python()
     settings = {**LOCAL_DEFAULTS, **SQL_DEFAULTS, **delta_conf(), **(conf or {})}
     for key, value in settings.items():
         builder = builder.config(key, str(value))
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
+    return _quiet(builder.getOrCreate())
+
+
+def _quiet(spark: SparkSession) -> SparkSession:
+    from jobs.io import compat
+
+    compat.set_log_level(spark, "ERROR")
     return spark
+
+
+def _worker_python() -> None:
+    """Python workers (the gram hashes, `jobs.grams`) need this interpreter's numpy/pyarrow,
+    not whatever `python3` is first on the PATH."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+
+
+def _with_sql_defaults(spark: SparkSession) -> SparkSession:
+    """SQL_DEFAULTS set on a session this process did not configure (Databricks, a remote
+    Connect server)."""
+    for key, value in SQL_DEFAULTS.items():
+        try:
+            spark.conf.set(key, value)
+        except Exception:  # serverless compute refuses settings off its list: speed only
+            pass
+    return spark
+
+
+def _connect_session(remote: str, conf: Mapping[str, str] | None) -> SparkSession:
+    """A Spark Connect session. `local[...]`: pyspark starts a Connect server in this process
+    from these settings (Delta's extension, catalog and jars, the Delta Connect plugin when
+    cached); its static settings go to the server, the SQL ones to the session. `sc://...`:
+    the server is configured by whoever runs it; only SQL settings are sent."""
+    from pyspark.sql import SparkSession
+
+    from jobs import log
+
+    log.info("spark connect session", remote=remote.split(";")[0])  # no token in the log
+    if not remote.startswith("local"):
+        return _with_sql_defaults(SparkSession.builder.remote(remote).getOrCreate())
+    _worker_python()
+    settings = {
+        **LOCAL_DEFAULTS,
+        **SQL_DEFAULTS,
+        **delta_conf(),
+        **delta_connect_conf(),
+        **(conf or {}),
+    }
+    builder = SparkSession.builder.remote(remote)
+    for key, value in settings.items():
+        builder = builder.config(key, str(value))
+    with warnings.catch_warnings():  # the static settings, offered to the session too
+        warnings.filterwarnings("ignore", message=r"(?s).*CANNOT_MODIFY_(STATIC_)?CONFIG")
+        return _quiet(builder.getOrCreate())
 
 
 def fetch_jars() -> list[str]:

@@ -50,7 +50,7 @@ def norm_conf():
 # Modules that take minutes, longest first: `make test` hands whole files to its worker
 # processes in collection order, so these start first and the short ones fill in around them.
 LONGEST_FIRST = (
-    "test_watch.py", "test_provenance_e2e.py", "test_pipeline_e2e.py",
+    "test_watch.py", "test_connect.py", "test_provenance_e2e.py", "test_pipeline_e2e.py",
     "test_bad_input.py", "test_multinational.py", "test_verdict_chance.py",
     "test_incremental.py", "test_corrupted_linkage.py", "test_fuzzy.py", "test_sample_ingest.py",
 )  # fmt: skip

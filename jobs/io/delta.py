@@ -1,15 +1,21 @@
-"""Reading and writing Delta tables: the only place that knows about paths and catalogs."""
+"""Reading and writing Delta tables: the only place that knows about paths and catalogs.
+
+DeltaTable's Python API over Spark Connect needs Delta Connect's plugin on the server; under
+Connect the few operations that used it (is it a Delta table, DELETE, MERGE, history) are run
+as Delta SQL instead, which every server with Delta's SQL extension takes."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import uuid
 from collections.abc import Iterable
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.errors import InputError, MissingTableError
+from jobs.io.compat import is_connect
 from jobs.settings import SourceConf
 
 
@@ -20,6 +26,8 @@ def _is_catalog_name(location: str) -> bool:
 def table_exists(spark: SparkSession, location: str) -> bool:
     if _is_catalog_name(location):
         return spark.catalog.tableExists(location)
+    if is_connect(spark):
+        return _is_delta_path(spark, location)
     from delta.tables import DeltaTable
 
     return DeltaTable.isDeltaTable(spark, location)
@@ -61,7 +69,12 @@ def write_run(spark: SparkSession, df: DataFrame, location: str, run_id: str) ->
 def clear_run(spark: SparkSession, location: str, run_id: str) -> None:
     """Delete this run's rows where the table exists: a re-run that no longer makes a
     table's rows (fuzzy matching switched off) must not leave the first run's behind."""
-    if table_exists(spark, location):
+    if not table_exists(spark, location):
+        return
+    if is_connect(spark):
+        # a literal: Delta's DELETE leaves named parameter markers unbound
+        spark.sql(f"DELETE FROM {_sql_name(location)} WHERE run_id = {_sql_string(run_id)}")
+    else:
         _delta(spark, location).delete(F.col("run_id") == run_id)
 
 
@@ -84,6 +97,35 @@ def append(df: DataFrame, location: str) -> None:
     _save(_writer(df, "append").option("mergeSchema", "true"), location)
 
 
+def _sql_name(location: str) -> str:
+    """The table in Delta SQL: a catalog name, or delta.`path`."""
+    if _is_catalog_name(location):
+        return location
+    return "delta.`" + location.replace("`", "``") + "`"
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _is_delta_path(spark: SparkSession, location: str) -> bool:
+    """Whether a Delta table is at this path: its schema resolves (Connect analyses on the
+    server, where a missing path or one without a Delta log fails analysis)."""
+    from pyspark.errors import AnalysisException
+
+    try:
+        spark.read.format("delta").load(location).schema  # noqa: B018 - analysed for its error
+    except AnalysisException:
+        return False
+    return True
+
+
+def _latest_version(spark: SparkSession, location: str) -> int:
+    if is_connect(spark):
+        return spark.sql(f"DESCRIBE HISTORY {_sql_name(location)} LIMIT 1").first().version
+    return _delta(spark, location).history(1).select("version").first().version
+
+
 def _delta(spark: SparkSession, location: str):
     from delta.tables import DeltaTable
 
@@ -97,15 +139,31 @@ def replace_customers(
 ) -> None:
     """Swap the index rows of some customers: MERGE-delete theirs, then append the new ones.
     A crash in between is repaired by the next refresh (fingerprints are written last)."""
-    target = _delta(spark, location)
     ids = customers.select(F.col("customer_id").alias("_cid"))
-    (
-        target.alias("t")
-        .merge(ids.alias("s"), "t.customer_id = s._cid")
-        .whenMatchedDelete()
-        .execute()
-    )
+    if is_connect(spark):
+        _merge_delete_sql(spark, location, ids)
+    else:
+        (
+            _delta(spark, location)
+            .alias("t")
+            .merge(ids.alias("s"), "t.customer_id = s._cid")
+            .whenMatchedDelete()
+            .execute()
+        )
     _save(_writer(rows, "append"), location)
+
+
+def _merge_delete_sql(spark: SparkSession, location: str, ids: DataFrame) -> None:
+    """The same MERGE as Delta SQL, its source a temporary view of this session."""
+    view = f"_crosscheck_merge_{uuid.uuid4().hex}"
+    ids.createOrReplaceTempView(view)
+    try:
+        spark.sql(
+            f"MERGE INTO {_sql_name(location)} AS t USING {view} AS s "
+            "ON t.customer_id = s._cid WHEN MATCHED THEN DELETE"
+        )
+    finally:
+        spark.catalog.dropTempView(view)
 
 
 def source_snapshot(spark: SparkSession, source: SourceConf) -> str:
@@ -115,8 +173,7 @@ def source_snapshot(spark: SparkSession, source: SourceConf) -> str:
     try:
         if source.format == "delta" or source.table:
             if table_exists(spark, location):
-                version = _delta(spark, location).history(1).select("version").first()
-                return f"delta:{version.version}"
+                return f"delta:{_latest_version(spark, location)}"
             return "unknown"
         local = location.removeprefix("file://")
         if "://" in local or not os.path.exists(local):

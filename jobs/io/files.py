@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pyspark.sql import SparkSession
 
 from jobs.errors import InputError
+from jobs.io import compat
 
 
 def list_files(spark: SparkSession, path: str) -> list[str]:
@@ -32,17 +33,7 @@ def list_files(spark: SparkSession, path: str) -> list[str]:
                 return sorted(os.path.abspath(f) for f in found)
             raise InputError(f"sample folder {path} holds no files")
         raise InputError(f"sample path {path} does not exist")
-    jvm = spark._jvm  # remote file systems (s3a://, abfss://, dbfs:/) through Hadoop
-    hpath = jvm.org.apache.hadoop.fs.Path(path)
-    fs = hpath.getFileSystem(spark._jsc.hadoopConfiguration())
-    if not fs.exists(hpath):
-        raise InputError(f"sample path {path} does not exist")
-    files, it = [], fs.listFiles(hpath, True)
-    while it.hasNext():
-        p = it.next().getPath()
-        if not p.getName().startswith((".", "_")):
-            files.append(p.toString())
-    return sorted(files)
+    return compat.list_remote_files(spark, path)  # s3a://, abfss://, dbfs:/
 
 
 def head_lines(spark: SparkSession, path: str, n: int = 200) -> list[str]:
@@ -68,17 +59,7 @@ def head_bytes(spark: SparkSession, path: str, n: int) -> tuple[bytes, bool]:
         with open(path.removeprefix("file://"), "rb") as fh:
             data = fh.read(n + 1)
         return data[:n], len(data) <= n
-    jvm = spark._jvm
-    hpath = jvm.org.apache.hadoop.fs.Path(path)
-    stream = hpath.getFileSystem(spark._jsc.hadoopConfiguration()).open(hpath)
-    try:
-        data = bytes(jvm.org.apache.commons.io.IOUtils.toByteArray(stream, n + 1))
-    except Exception:  # noqa: BLE001 - a file shorter than n + 1 bytes
-        stream.seek(0)
-        data = bytes(jvm.org.apache.commons.io.IOUtils.toByteArray(stream))
-    finally:
-        stream.close()
-    return data[:n], len(data) <= n
+    return compat.remote_head_bytes(spark, path, n)
 
 
 def gzip_problem(path: str) -> str | None:
@@ -117,4 +98,4 @@ def read_failures() -> Iterator[None]:
 def spark_paths(paths: list[str]) -> list[str]:
     """Paths as Spark's readers take them: a file named `dump [1].csv` or `a{b}.csv` is a file,
     not a glob pattern (Hadoop expands `[]{}*?` unless escaped)."""
-    return [re.sub(r"([\\{}\[\]*?])", r"\\\1", p) for p in paths]
+    return [compat.glob_escaped(p) for p in paths]

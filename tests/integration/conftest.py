@@ -181,6 +181,16 @@ def load_report(lakehouse: Path, run_id: str) -> dict:
     return json.loads((lakehouse / "reports" / run_id / "report.json").read_text())
 
 
+def canonical(path: Path) -> dict:
+    """report.json without what differs between two runs of the same data: the order of rows
+    read back from Delta, and the time each quality check ran."""
+    report = json.loads(path.read_text())
+    report["blocking"] = sorted(report.get("blocking", []), key=lambda b: b["field"])
+    quality = [{k: v for k, v in q.items() if k != "checked_at"} for q in report.get("quality", [])]
+    report["quality"] = sorted(quality, key=lambda q: json.dumps(q, sort_keys=True, default=str))
+    return report
+
+
 def find_leaks(texts: dict[str, str], needles: set[str]) -> set[tuple[str, str]]:
     """(where, value) for every planted value that appears as a whole token in a text."""
     return {

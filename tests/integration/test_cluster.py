@@ -6,13 +6,12 @@ with the other tests whose jobs run in processes of their own."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import PLANTED_RUN_ID, cli_args
+from tests.integration.conftest import PLANTED_RUN_ID, canonical, cli_args
 from tools import build_dist, cluster
 
 pytestmark = [pytest.mark.slow, pytest.mark.cluster, pytest.mark.chaos]
@@ -38,16 +37,6 @@ def submitted(standalone, demo, tmp_path_factory):
                           text=True, timeout=900)  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     return lakehouse
-
-
-def canonical(path: Path) -> dict:
-    """report.json without what differs between two runs of the same data: the order of rows
-    read back from Delta, and the time each quality check ran."""
-    report = json.loads(path.read_text())
-    report["blocking"] = sorted(report.get("blocking", []), key=lambda b: b["field"])
-    quality = [{k: v for k, v in q.items() if k != "checked_at"} for q in report.get("quality", [])]
-    report["quality"] = sorted(quality, key=lambda q: json.dumps(q, sort_keys=True, default=str))
-    return report
 
 
 def test_cluster_report_equals_local_report(submitted, planted_run):
