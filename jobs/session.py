@@ -43,6 +43,26 @@ def on_databricks() -> bool:
     return "DATABRICKS_RUNTIME_VERSION" in os.environ
 
 
+def databricks_secret(ref: str) -> str:
+    """A workspace secret ("scope/key") through the runtime's dbutils. Errors name the scope
+    and key, never a value."""
+    from jobs.errors import ConfigError
+
+    scope, _, key = ref.partition("/")
+    if not scope or not key:
+        raise ConfigError(f"hash_key_secret must be scope/key, not {ref!r}")
+    try:
+        from databricks.sdk.runtime import dbutils
+
+        value = dbutils.secrets.get(scope=scope, key=key)
+    except Exception as err:  # noqa: BLE001 - no runtime, no scope, no permission
+        msg = f"cannot read secret {key!r} of scope {scope!r}: {type(err).__name__}"
+        raise ConfigError(msg) from None
+    if not value:
+        raise ConfigError(f"secret {key!r} of scope {scope!r} is empty")
+    return value
+
+
 def launched_by_spark_submit() -> bool:
     """spark-submit (and the pyspark shell) start the JVM first and hand its gateway to Python:
     the master and jars are then theirs, and a builder's `.master()` would override them."""

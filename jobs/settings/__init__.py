@@ -137,6 +137,7 @@ class Config:
     headers: Mapping[str, tuple[str, ...]]
     matching: MatchingConf
     provenance: ProvenanceConf = field(default_factory=ProvenanceConf)
+    hash_key_secret: str | None = None  # "scope/key" of a Databricks secret, where no env var
 
     def hash_key(self) -> tuple[str, bool]:
         """The secret for keyed hashes and whether it is the public demo key."""
@@ -249,6 +250,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         reports_dir=str(raw.get("reports_dir") or f"{lakehouse.rstrip('/')}/reports"),
         run_id=str(raw["run_id"]) if raw.get("run_id") else None,
         hash_key_env=str(raw.get("hash_key_env") or "CROSSCHECK_HASH_KEY"),
+        hash_key_secret=str(raw["hash_key_secret"]) if raw.get("hash_key_secret") else None,
         tables_prefix=str(raw.get("tables_prefix") or ""),
         spark_master=spark.get("master"),
         spark_conf={str(k): str(v) for k, v in (spark.get("conf") or {}).items()},

@@ -15,6 +15,7 @@ from jobs import log
 from jobs import tables as T
 from jobs.errors import MissingTableError
 from jobs.io.delta import read_table, table_exists
+from jobs.session import databricks_secret, on_databricks
 from jobs.settings import Config
 
 # The index format: raised whenever the keys a value gives or the index tables' layout change
@@ -31,8 +32,11 @@ def key_fingerprint(key: str) -> str:
 
 
 def hash_key(config: Config) -> str:
-    """The secret for keyed hashes; loud when it is the public demo key."""
+    """The secret for keyed hashes: the env var, else on Databricks the secret scope's (where
+    serverless tasks have no cluster env vars); loud when it is the public demo key."""
     key, is_demo = config.hash_key()
+    if is_demo and config.hash_key_secret and on_databricks():
+        return databricks_secret(config.hash_key_secret)
     if is_demo:
         log.warning(
             f"DEMO HASH KEY IN USE: set {config.hash_key_env} to a secret for real data",

@@ -34,13 +34,40 @@ def bundle() -> dict:
     return root
 
 
-def wheel_tasks() -> list[tuple[dict, dict]]:
-    return [(job, task) for job in bundle()["resources"]["jobs"].values()
+def merged(base: dict, extra: dict) -> dict:
+    """A target's override laid over the top-level definition, as the bundle merges them:
+    mappings key by key, job tasks by task_key, other lists replaced."""
+    out = dict(base)
+    for key, value in extra.items():
+        if key == "tasks":
+            by_key = {t["task_key"]: t for t in value}
+            out[key] = [merged(t, by_key.pop(t["task_key"], {})) for t in base.get(key, [])]
+            out[key] += list(by_key.values())
+        elif isinstance(value, dict) and isinstance(base.get(key), dict):
+            out[key] = merged(base[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+TARGETS = ("dev", "prod", "serverless")
+CLASSIC = ("dev", "prod")
+
+
+def target_job(target: str) -> dict:
+    """The crosscheck job as deployed by one target."""
+    b = bundle()
+    override = b["targets"][target].get("resources", {}).get("jobs", {}).get("crosscheck", {})
+    return merged(b["resources"]["jobs"]["crosscheck"], override)
+
+
+def wheel_tasks() -> list[tuple[str, dict, dict]]:
+    return [(target, job, task) for target in TARGETS for job in [target_job(target)]
             for task in job["tasks"] if "python_wheel_task" in task]  # fmt: skip
 
 
-def task_id(item: tuple[dict, dict]) -> str:
-    return item[1]["task_key"]
+def task_id(item: tuple[str, dict, dict]) -> str:
+    return f"{item[0]}-{item[2]['task_key']}"
 
 
 def test_bundle_targets_include_and_schedule():
@@ -49,6 +76,7 @@ def test_bundle_targets_include_and_schedule():
     assert b["include"] == ["resources/*.yml"]
     assert b["targets"]["dev"]["mode"] == "development"  # pauses schedules
     assert b["targets"]["prod"]["mode"] == "production"
+    assert b["targets"]["serverless"]["mode"] == "production"
     job = b["resources"]["jobs"]["crosscheck"]
     assert re.fullmatch(r"(\S+ ){5}\S+( \S+)?", job["schedule"]["quartz_cron_expression"])
     assert job["max_concurrent_runs"] == 1
@@ -64,7 +92,7 @@ def test_claim_tasks_run_in_pipeline_order():
 
 @pytest.mark.parametrize("item", wheel_tasks(), ids=task_id)
 def test_wheel_task_entry_point_exists(item):
-    _, task = item
+    _, _, task = item
     wheel = task["python_wheel_task"]
     assert wheel["package_name"] == PYPROJECT["project"]["name"]
     assert wheel["entry_point"] in SCRIPTS
@@ -73,15 +101,29 @@ def test_wheel_task_entry_point_exists(item):
     if function.replace("_", "-") not in cli.JOBS:
         pytest.xfail(f"job {function!r} is not in jobs.__main__.JOBS yet")
     assert callable(getattr(cli, function))
-    assert any("whl" in lib for lib in task["libraries"])
-    assert task["job_cluster_key"]
+
+
+@pytest.mark.parametrize("item", wheel_tasks(), ids=task_id)
+def test_every_task_has_its_targets_compute_and_the_wheel(item):
+    """Classic targets: the job cluster and the wheel as a library. Serverless: no cluster,
+    an environment of the job that installs the wheel (a wheel task needs one there)."""
+    target, job, task = item
+    if target in CLASSIC:
+        assert task["job_cluster_key"] in {c["job_cluster_key"] for c in job["job_clusters"]}
+        assert [lib["whl"] for lib in task["libraries"]] == ["./dist/*.whl"]
+        assert "environment_key" not in task and "environments" not in job
+    else:
+        assert "job_cluster_key" not in task and "libraries" not in task
+        assert "job_clusters" not in job
+        envs = {e["environment_key"]: e["spec"] for e in job["environments"]}
+        assert "./dist/*.whl" in envs[task["environment_key"]]["dependencies"]
 
 
 @pytest.mark.parametrize("item", wheel_tasks(), ids=task_id)
 def test_wheel_task_parameters_are_accepted_by_the_cli(item):
     """Job parameters are pushed down to every wheel task beside its own named parameters,
     all as `--key=value`."""
-    job, task = item
+    _, job, task = item
     named = {p["name"]: p["default"] for p in job.get("parameters", [])}
     named.update(task["python_wheel_task"].get("named_parameters", {}))
     argv = [f"--{key}={value}" for key, value in named.items()]
@@ -95,9 +137,16 @@ def test_wheel_task_parameters_are_accepted_by_the_cli(item):
 
 
 def test_hash_key_comes_from_a_secret_scope():
-    for cluster in bundle()["resources"]["jobs"]["crosscheck"]["job_clusters"]:
-        env = cluster["new_cluster"]["spark_env_vars"]
-        assert re.fullmatch(r"\{\{secrets/[^/]+/hash_key\}\}", env["CROSSCHECK_HASH_KEY"])
+    """Job cluster: an env var filled from the scope. Serverless (no cluster env vars): every
+    task tells the job which secret to read."""
+    for target in CLASSIC:
+        for cluster in target_job(target)["job_clusters"]:
+            env = cluster["new_cluster"]["spark_env_vars"]
+            assert env["CROSSCHECK_HASH_KEY"] == "{{secrets/${var.secret_scope}/hash_key}}"
+    for task in target_job("serverless")["tasks"]:
+        if "python_wheel_task" in task:
+            named = task["python_wheel_task"]["named_parameters"]
+            assert named["set"] == "hash_key_secret=${var.secret_scope}/hash_key"
 
 
 def test_every_variable_used_is_declared():

@@ -54,3 +54,57 @@ def test_hash_key_from_environment(monkeypatch):
     assert cfg.hash_key() == (DEMO_HASH_KEY, True)
     monkeypatch.setenv("CROSSCHECK_HASH_KEY", "real-secret")
     assert cfg.hash_key() == ("real-secret", False)
+
+
+class _Secrets:
+    """The runtime's `dbutils.secrets`: one scope holding one key."""
+
+    def get(self, scope: str, key: str) -> str:
+        if (scope, key) != ("crosscheck", "hash_key"):
+            raise PermissionError("no such secret")
+        return "from-the-scope"
+
+
+@pytest.fixture
+def databricks_runtime(monkeypatch):
+    """What a Databricks runtime gives the job: its version variable and dbutils."""
+    import sys
+    import types
+
+    runtime = types.ModuleType("databricks.sdk.runtime")
+    runtime.dbutils = types.SimpleNamespace(secrets=_Secrets())
+    for name in ("databricks", "databricks.sdk"):
+        monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
+    monkeypatch.setitem(sys.modules, "databricks.sdk.runtime", runtime)
+    monkeypatch.setenv("DATABRICKS_RUNTIME_VERSION", "client.4.0")
+    monkeypatch.delenv("CROSSCHECK_HASH_KEY", raising=False)
+
+
+def test_serverless_reads_the_hash_key_from_the_secret_scope(databricks_runtime, monkeypatch):
+    """No env var on serverless: `hash_key_secret` (the bundle's `--set`) names the secret;
+    the env var still wins where a job cluster sets it."""
+    from jobs.steps.common import hash_key
+
+    config = load_config(overrides=["hash_key_secret=crosscheck/hash_key"])
+    assert hash_key(config) == "from-the-scope"
+    monkeypatch.setenv("CROSSCHECK_HASH_KEY", "from-the-cluster")
+    assert hash_key(config) == "from-the-cluster"
+
+
+@pytest.mark.parametrize("ref", ["crosscheck/other", "crosscheck"])
+def test_a_secret_that_cannot_be_read_is_a_config_error(databricks_runtime, ref):
+    from jobs.steps.common import hash_key
+
+    with pytest.raises(ConfigError, match="crosscheck") as err:
+        hash_key(load_config(overrides=[f"hash_key_secret={ref}"]))
+    assert "from-the-scope" not in str(err.value)
+
+
+def test_without_a_runtime_the_secret_setting_is_not_read(monkeypatch):
+    """Off Databricks (local, spark-submit) the setting changes nothing: the env var or the
+    demo key."""
+    from jobs.steps.common import hash_key
+
+    monkeypatch.delenv("DATABRICKS_RUNTIME_VERSION", raising=False)
+    monkeypatch.delenv("CROSSCHECK_HASH_KEY", raising=False)
+    assert hash_key(load_config(overrides=["hash_key_secret=crosscheck/hash_key"])) == DEMO_HASH_KEY
