@@ -3,7 +3,9 @@ in Spark's event log (what the UI and the history server show: every SQL plan, t
 and system properties). Nor anything the key can be had from: HMAC's pads are the key XOR a
 constant, and the gram prefix and gram tables let anyone hash a guessed name. The job runs
 in its own process, with a key only this test knows and the event log switched on through
-`SPARK_CONF_DIR`, as an operator would. `make chaos` runs it."""
+`SPARK_CONF_DIR`, as an operator would: once in a classic session, once under Spark Connect
+(a local Connect server, where the key's relation travels to the server inside the plan).
+`make chaos` runs it."""
 
 from __future__ import annotations
 
@@ -26,21 +28,25 @@ KEY = f"only-this-test-knows-{uuid.uuid4().hex}"
 WRONG_KEY = f"another-key-{uuid.uuid4().hex}"
 
 
-def _job(args: list[str], conf_dir: Path, key: str) -> subprocess.CompletedProcess:
+def _job(args: list[str], conf_dir: Path, key: str, remote: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "CROSSCHECK_HASH_KEY": key, "SPARK_CONF_DIR": str(conf_dir)}
+    env.pop("CROSSCHECK_SPARK_REMOTE", None)
+    if remote:
+        env["CROSSCHECK_SPARK_REMOTE"] = remote
     return subprocess.run(
         [sys.executable, "-m", "jobs", *args], cwd=ROOT, env=env, capture_output=True,
         text=True, timeout=1200,
     )  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def keyed_runs(tmp_path_factory):
+@pytest.fixture(scope="module", params=["", "local[2]"], ids=["classic", "connect"])
+def keyed_runs(tmp_path_factory, request):
     """A whole `run` (index build included) of a small demo under KEY, then a sample hashed
     under WRONG_KEY and its cross-check against that index: (root, the two processes'
     output, the wrong key's cross-check)."""
     from tools.demo import generate
 
+    remote = request.param
     root = tmp_path_factory.mktemp("secrets")
     demo = root / "demo"
     generate(demo, customers=300, sample_lines=80, planted_share=0.3, broken=4, seed=11)
@@ -52,11 +58,11 @@ def keyed_runs(tmp_path_factory):
         "spark.eventLog.compress false\nspark.ui.enabled true\n"
     )
     base = [*cli_args(root / "lakehouse", demo / "warehouse"), "--sample", str(demo / "sample")]
-    run = _job(["run", *base, "--run-id", "keyed"], conf_dir, KEY)
+    run = _job(["run", *base, "--run-id", "keyed"], conf_dir, KEY, remote)
     assert run.returncode == 0, run.stderr[-3000:]
-    wrong_sample = _job(["ingest-sample", *base, "--run-id", "wrong"], conf_dir, WRONG_KEY)
+    wrong_sample = _job(["ingest-sample", *base, "--run-id", "wrong"], conf_dir, WRONG_KEY, remote)
     assert wrong_sample.returncode == 0, wrong_sample.stderr[-3000:]
-    wrong = _job(["crosscheck", *base, "--run-id", "wrong"], conf_dir, WRONG_KEY)
+    wrong = _job(["crosscheck", *base, "--run-id", "wrong"], conf_dir, WRONG_KEY, remote)
     print(f"event logs: {sorted(p.name for p in events.iterdir())}")
     return root, [run, wrong_sample, wrong], wrong
 
@@ -85,12 +91,16 @@ def _written(root: Path, runs: list[subprocess.CompletedProcess]) -> dict[str, s
     return texts
 
 
-def test_the_event_log_holds_the_plans(keyed_runs):
-    """The check below reads what it should: the event log has the runs' SQL plans."""
+def test_the_event_log_holds_the_plans(keyed_runs, request):
+    """The check below reads what it should: the event log has the runs' SQL plans, and
+    under Connect the plans as the client sent them (with the key's relation inside)."""
     root, runs, _ = keyed_runs
     logs = "".join(t for name, t in _written(root, runs).items() if name.startswith("event"))
     assert logs.count('SparkListenerSQLExecutionStart"') >= 20
     assert "sha2" in logs and "BroadcastNestedLoopJoin" in logs  # the hashes and their key
+    if "connect" in request.node.callspec.id:
+        assert logs.count("SparkListenerConnectOperationStarted") >= 20
+        assert "local_relation" in logs
 
 
 @pytest.mark.parametrize("key", [KEY, WRONG_KEY], ids=["key", "wrong key"])
