@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from jobs.errors import ConfigError
+
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
@@ -22,10 +24,10 @@ DELTA_PACKAGE = f"io.delta:delta-spark_4.1_2.13:{DELTA_VERSION}"
 DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
 DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
 REMOTE_ENV = "CROSSCHECK_SPARK_REMOTE"
-# Delta Connect's server plugin: DeltaTable's Python API over Connect needs it on the server.
-# Without it (its jar not in the cache) `jobs.io.delta` uses Delta's SQL, which needs only the
-# SQL extension, so a Connect server with Delta but without the plugin runs the jobs too.
-DELTA_CONNECT_PACKAGE = f"io.delta:delta-connect-server_4.1_2.13:{DELTA_VERSION}"
+# Delta Connect's server plugin (io.delta:delta-connect-server_4.1_2.13): DeltaTable's Python API
+# over Connect needs it on the server. Without it (its jar not in the cache) `jobs.io.delta`
+# uses Delta's SQL, which needs only the SQL extension, so a Connect server with Delta but
+# without the plugin runs the jobs too.
 _PLUGINS = "org.apache.spark.sql.connect.delta"
 DELTA_CONNECT_PLUGINS = {
     "spark.connect.extensions.relation.classes": f"{_PLUGINS}.DeltaRelationPlugin",
@@ -46,8 +48,6 @@ def on_databricks() -> bool:
 def databricks_secret(ref: str) -> str:
     """A workspace secret ("scope/key") through the runtime's dbutils. Errors name the scope
     and key, never a value."""
-    from jobs.errors import ConfigError
-
     scope, _, key = ref.partition("/")
     if not scope or not key:
         raise ConfigError(f"hash_key_secret must be scope/key, not {ref!r}")
@@ -160,10 +160,19 @@ def build_session(
     if master and not launched_by_spark_submit():
         builder = builder.master(master)
         _worker_python()
-    settings = {**LOCAL_DEFAULTS, **SQL_DEFAULTS, **delta_conf(), **(conf or {})}
+    return _quiet(_configured(builder, conf).getOrCreate())
+
+
+def _configured(  # noqa: ANN202 - a classic or a Connect builder
+    builder,  # noqa: ANN001
+    conf: Mapping[str, str] | None,
+    extra: Mapping[str, str] | None = None,
+):
+    """The builder with the local settings, Delta's, `extra`, then `conf` over them."""
+    settings = {**LOCAL_DEFAULTS, **SQL_DEFAULTS, **delta_conf(), **(extra or {}), **(conf or {})}
     for key, value in settings.items():
         builder = builder.config(key, str(value))
-    return _quiet(builder.getOrCreate())
+    return builder
 
 
 def _quiet(spark: SparkSession) -> SparkSession:
@@ -203,16 +212,7 @@ def _connect_session(remote: str, conf: Mapping[str, str] | None) -> SparkSessio
     if not remote.startswith("local"):
         return _with_sql_defaults(SparkSession.builder.remote(remote).getOrCreate())
     _worker_python()
-    settings = {
-        **LOCAL_DEFAULTS,
-        **SQL_DEFAULTS,
-        **delta_conf(),
-        **delta_connect_conf(),
-        **(conf or {}),
-    }
-    builder = SparkSession.builder.remote(remote)
-    for key, value in settings.items():
-        builder = builder.config(key, str(value))
+    builder = _configured(SparkSession.builder.remote(remote), conf, delta_connect_conf())
     with warnings.catch_warnings():  # the static settings, offered to the session too
         warnings.filterwarnings("ignore", message=r"(?s).*CANNOT_MODIFY_(STATIC_)?CONFIG")
         return _quiet(builder.getOrCreate())

@@ -191,6 +191,12 @@ def canonical(path: Path) -> dict:
     return report
 
 
+def index_rows(spark, lakehouse: Path) -> set[tuple]:
+    """Every row of a lakehouse's match_index, as (field, match_key, customer_id, source)."""
+    df = spark.read.format("delta").load(str(lakehouse / "match_index"))
+    return {tuple(r) for r in df.select("field", "match_key", "customer_id", "source").collect()}
+
+
 def find_leaks(texts: dict[str, str], needles: set[str]) -> set[tuple[str, str]]:
     """(where, value) for every planted value that appears as a whole token in a text."""
     return {

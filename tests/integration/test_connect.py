@@ -24,26 +24,33 @@ import pytest
 from pyspark.sql import functions as F
 
 from tests.conftest import TEST_SPARK_CONF
-from tests.integration.conftest import PLANTED_RUN_ID, canonical, cli_args, copy_lakehouse
+from tests.integration.conftest import (
+    PLANTED_RUN_ID,
+    canonical,
+    cli_args,
+    copy_lakehouse,
+    index_rows,
+)
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
 
-# The CLI's `main`, then the Connect alternatives of `jobs.io.compat` (listing and reading
-# remote files with the binaryFile source) on the sample as a file:// URL, in the same session.
+# The CLI's `main` (the run, then the index refresh), then the Connect alternatives of
+# `jobs.io.compat` (listing and reading remote files with the binaryFile source) on the sample
+# as a file:// URL, all in one session.
 DRIVER = """
 import json, sys
 from jobs.__main__ import main
 code = main(sys.argv[3:])
 refresh = json.loads(sys.argv[2])
-refreshed = main(refresh) if code == 0 else None
+refresh_exit = main(refresh) if code == 0 else None
 from jobs.io import compat
 from jobs.session import build_session
 spark = build_session()
 folder = sys.argv[1]
 files = compat.list_remote_files(spark, "file://" + folder)
 heads = [list(compat.remote_head_bytes(spark, f, 64)) for f in files]
-print(json.dumps({"connect": compat.is_connect(spark), "files": files, "refreshed": refreshed,
+print(json.dumps({"connect": compat.is_connect(spark), "files": files,
+                  "refresh_exit": refresh_exit,
                   "heads": [[h.decode("latin-1"), whole] for h, whole in heads]}))
 sys.exit(code)
 """
@@ -125,11 +132,6 @@ def test_remote_files_are_listed_and_read_through_connect(connect_run, demo):
     assert [(h.encode("latin-1"), whole) for h, whole in found["heads"]] == expected
 
 
-def index_rows(spark, lakehouse: Path) -> set[tuple]:
-    df = spark.read.format("delta").load(str(lakehouse / "match_index"))
-    return {tuple(r) for r in df.select("field", "match_key", "customer_id", "source").collect()}
-
-
 def test_an_incremental_refresh_under_connect_leaves_the_rows_of_a_classic_build(
     connect_run, demo_index, spark
 ):
@@ -137,7 +139,7 @@ def test_an_incremental_refresh_under_connect_leaves_the_rows_of_a_classic_build
     incremental for exactly them, and the index is the classic build's with each changed
     customer's e-mail row now the giver's key."""
     lakehouse, done, moved = connect_run
-    assert json.loads(done.stdout.strip().splitlines()[-1])["refreshed"] == 0
+    assert json.loads(done.stdout.strip().splitlines()[-1])["refresh_exit"] == 0
     logged = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
     build = [e for e in logged if e["msg"] == "stage finished" and e["stage"] == "ingest-warehouse"]
     assert (build[-1]["mode"], build[-1]["customers_refreshed"]) == ("incremental", MOVED)

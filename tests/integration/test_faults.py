@@ -21,6 +21,7 @@ from tests.integration.conftest import (
     PLANTED_RUN_ID,
     cli_args,
     copy_lakehouse,
+    index_rows,
     load_report,
     run_row_counts,
 )
@@ -94,11 +95,6 @@ def assert_undisturbed(spark, planted_run, lakehouse: Path, run_id: str) -> None
     assert got["verdict"]["code"] == want["verdict"]["code"] == "MATCH"
     parts = ("fields", "lines", "sample")
     assert {k: got[k] for k in parts} == {k: want[k] for k in parts}
-
-
-def index_rows(spark, lakehouse: Path) -> set[tuple]:
-    index = spark.read.format("delta").load(str(lakehouse / "match_index"))
-    return {tuple(r) for r in index.collect()}
 
 
 def _killed_at(args: list[str], stage: str, delay: float) -> str:

@@ -10,6 +10,7 @@ from pyspark.sql import functions as F
 
 from jobs.settings import load_config
 from jobs.steps import ingest_warehouse
+from tests.integration.conftest import index_rows
 
 
 def config_for(lakehouse, wh, *more):
@@ -27,11 +28,6 @@ def config_for(lakehouse, wh, *more):
 def rows_per_file(spark, table) -> list[int]:
     df = spark.read.format("delta").load(str(table))
     return [r[1] for r in df.groupBy(F.input_file_name()).count().collect()]
-
-
-def index_rows(spark, lakehouse):
-    df = spark.read.format("delta").load(str(lakehouse / "match_index"))
-    return {tuple(r) for r in df.select("field", "match_key", "customer_id", "source").collect()}
 
 
 def test_refresh_only_changed_customers(spark, tmp_path):
