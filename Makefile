@@ -41,7 +41,7 @@ run: $(STAMP) $(JARS) $(DEMO) ## Run the whole pipeline locally on the demo data
 # Test files run in TEST_WORKERS processes, one Spark JVM each, a file's tests in one process
 # (its module fixtures run once). A single JVM of small jobs keeps about one core busy.
 TEST_WORKERS ?= 2
-XDIST = $(if $(filter-out 0 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile)
+XDIST = $(if $(filter-out 0 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 test: $(STAMP) $(JARS) chromium ## Run the full test suite (TEST_WORKERS=1: in one process)
 	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)

@@ -34,6 +34,14 @@ def built_once(tmp_path_factory, name: str, build: Callable[[Path], object]) -> 
     return folder
 
 
+@pytest.fixture(scope="session", autouse=True)
+def test_session(spark):
+    """The test session exists before any test runs the CLI: `main` then finds it active and
+    runs in it, whichever file a worker process starts with, instead of starting a session with
+    the job's own settings (all cores, 8 shuffle partitions, compiled expressions)."""
+    return spark
+
+
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory):
     """A small warehouse plus a planted sample (30 % planted lines, broken lines)."""
