@@ -46,7 +46,7 @@ XDIST = $(if $(filter-out 0 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfil
 test: $(STAMP) $(JARS) chromium ## Run the full test suite (TEST_WORKERS=1: in one process)
 	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
-chaos: $(STAMP) $(JARS) ## Jobs in processes of their own: the standalone cluster (with a lost executor), killed runs, concurrent runs, the key kept out of logs (CI runs it after make test)
+chaos: $(STAMP) $(JARS) ## Jobs in processes of their own: the standalone cluster (with a lost executor), Spark Connect, killed runs, concurrent runs, the key kept out of logs (CI runs it after make test)
 	$(PY) -m pytest -m chaos -s $(PYTEST_ARGS)
 
 chromium: ## Install headless Chromium (Debian package) for the report.html checks, if missing

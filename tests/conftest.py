@@ -52,8 +52,8 @@ def norm_conf():
 # and the short ones fill in around them. The second and third need none of the demo runs the
 # first builds (a worker would wait on its lock), and the two multinational ones come apart.
 LONGEST_FIRST = (
-    "test_pipeline_e2e.py", "test_fuzzy.py", "test_bad_input.py", "test_connect.py",
-    "test_provenance_e2e.py", "test_watch.py", "test_multinational.py", "test_incremental.py",
+    "test_pipeline_e2e.py", "test_fuzzy.py", "test_bad_input.py", "test_provenance_e2e.py",
+    "test_watch.py", "test_multinational.py", "test_incremental.py",
     "test_verdict_chance.py", "test_sample_ingest.py", "test_crosscheck.py",
     "test_corrupted_linkage.py", "test_fuzzy_recall.py", "test_quality.py",
     "test_quality_suites.py", "test_provenance.py", "test_normalise.py", "test_demo.py",

@@ -8,7 +8,8 @@ Then, in the same process, the index is refreshed under Connect for a few change
 the incremental build's MERGE (Delta SQL under Connect) must leave the rows a classic build
 gives.
 
-The local server listens on Spark Connect's default port, 15002: one such run at a time."""
+The local server listens on Spark Connect's default port, 15002: one such run at a time.
+`make chaos` runs it (a job in a process of its own, like the cluster's), after `make test`."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from tests.integration.conftest import (
     index_rows,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.chaos]
 
 # The CLI's `main` (the run, then the index refresh), then the Connect alternatives of
 # `jobs.io.compat` (listing and reading remote files with the binaryFile source) on the sample
