@@ -37,6 +37,10 @@ def read_table(spark: SparkSession, location: str, needed_by: str = "") -> DataF
     if not table_exists(spark, location):
         hint = f" (needed by {needed_by}; run the job that writes it first)" if needed_by else ""
         raise MissingTableError(f"Delta table {location} does not exist{hint}")
+    return _load(spark, location)
+
+
+def _load(spark: SparkSession, location: str) -> DataFrame:
     if _is_catalog_name(location):
         return spark.read.table(location)
     return spark.read.format("delta").load(location)
@@ -72,10 +76,9 @@ def write_run(spark: SparkSession, df: DataFrame, location: str, run_id: str) ->
 
 
 def _holds_run(spark: SparkSession, location: str, run_id: str) -> bool:
-    """Whether the table has rows of this run: its partition's files, found from the Delta
-    log (the run_id filter prunes to them, the limit reads at most one row)."""
-    rows = read_table(spark, location).filter(F.col("run_id") == run_id)
-    return rows.limit(1).count() > 0
+    """Whether the (existing) table has rows of this run: the run_id filter prunes the scan to
+    its partition's files, found from the Delta log, and at most one row is read."""
+    return not _load(spark, location).filter(F.col("run_id") == run_id).isEmpty()
 
 
 def clear_run(spark: SparkSession, location: str, run_id: str) -> None:
