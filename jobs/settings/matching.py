@@ -14,6 +14,8 @@ KEYS = {
     "token_prefix": "name",
     "token_soundex": "name",
     "postcode_number": "address",
+    "street_number": "address",
+    "street_city": "address",
     "email_local": "email",
     "phone_tail": "phone",
 }
@@ -78,7 +80,7 @@ class LinkageConf:
     max_iterations: int = 100
     one_to_one: bool = False
     chance_seed: int = 1  # the permutation of the chance baseline (`linkage.chance`)
-    near_max_customers: int = 50  # a line's `near` candidates of one field, at most
+    near_max_customers: int = 50  # a line's `near` candidates of one field and rule, at most
     u_pairs: int = 40_000  # random customer pairs the compared levels' u is measured on
     cap_else: bool = True  # EM never makes "else" likelier among matches than conf's m says
 

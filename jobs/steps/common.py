@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -16,7 +17,7 @@ from jobs import tables as T
 from jobs.errors import MissingTableError
 from jobs.io.delta import read_table, table_exists
 from jobs.session import databricks_secret, on_databricks
-from jobs.settings import Config
+from jobs.settings import BlockRule, Config
 
 # The index format: raised whenever the keys a value gives or the index tables' layout change
 # (normalisation rules, key or block layout). An index of another format is rebuilt whole, as
@@ -24,10 +25,12 @@ from jobs.settings import Config
 INDEX_FORMAT = b"index-v5"
 
 
-def key_fingerprint(key: str) -> str:
-    """Identifies the hash key and the index format without revealing the key, so a stale
-    index is caught."""
-    message = b"crosscheck-key-check|" + INDEX_FORMAT
+def key_fingerprint(key: str, rules: Sequence[BlockRule] = ()) -> str:
+    """Identifies the hash key, the index format and the blocks the rules make, without
+    revealing the key, so a stale index is caught: an index built before a blocking rule was
+    added or changed holds none of its blocks, and would meet nothing through it."""
+    blocks = [(r.name, r.key, r.length, r.digits, r.min_length, r.per_country) for r in rules]
+    message = b"crosscheck-key-check|" + INDEX_FORMAT + repr(blocks).encode()
     return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()[:16]
 
 

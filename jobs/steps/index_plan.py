@@ -38,7 +38,7 @@ class Build:
 
 def plan_build(spark: SparkSession, config: Config, key: str, rebuild: bool) -> Build | None:
     """None when nothing changed since the last build; else whether to build whole."""
-    fingerprint = key_fingerprint(key)
+    fingerprint = key_fingerprint(key, config.matching.rules)
     snapshots = {role: source_snapshot(spark, src) for role, src in config.warehouse.items()}
     names = (T.INDEX, T.INDEX_BUILDS, T.INDEX_FPS)
     last = None

@@ -76,7 +76,8 @@ def ingest_sample(
             st["rows"] = parsed
     else:
         clear_run(spark, config.table(T.SAMPLE_FUZZY), run_id)
-    summary = _summary(run_id, started, path, layouts, skipped, parsed, reasons, key)
+    fingerprint = key_fingerprint(key, config.matching.rules)
+    summary = _summary(run_id, started, path, layouts, skipped, parsed, reasons, fingerprint)
     write_run(
         spark, one_row(spark, summary, T.SAMPLE_RUNS_SCHEMA), config.table(T.SAMPLE_RUNS), run_id
     )
@@ -164,7 +165,7 @@ def _summary(
     skipped: list[filetype.SampleFile],
     parsed: int,
     reasons: dict,
-    key: str,
+    fingerprint: str,
 ) -> dict:
     """The sample_runs row: what was read, how, and what became of each line."""
     files = [
@@ -187,7 +188,7 @@ def _summary(
         "lines_parsed": parsed,
         "lines_quarantined": quarantined,
         "quarantine_reasons": {k: int(v) for k, v in sorted(reasons.items())},
-        "key_fingerprint": key_fingerprint(key),
+        "key_fingerprint": fingerprint,
     }
 
 

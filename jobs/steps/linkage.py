@@ -12,20 +12,19 @@ from jobs import tables as T
 from jobs.io.delta import write_run
 from jobs.match import linkage as lk
 from jobs.normalise.common import lit_strings
-from jobs.settings import FIELDS, NEAR, Config, LinkageConf
+from jobs.settings import FIELDS, Config, LinkageConf
 from jobs.steps.common import run_table
 from jobs.steps.warehouse_u import WarehouseU
 
 
-def _evidence(exact: DataFrame, fuzzy: DataFrame | None, near_max: int) -> DataFrame:
-    """Both matchers' rows; a line's `near` candidates of a field only where they are few
-    (a common surname alone meets thousands of customers, and tells none of them apart)."""
+def _evidence(exact: DataFrame, fuzzy: DataFrame | None) -> DataFrame:
+    """Both matchers' rows (the fuzzy matcher keeps a line's `near` candidates of a rule only
+    where they are few: `fuzzy.candidates`)."""
     cols = ["line_number", "field", "customer_id", "method"]
     out = exact.select(*cols, F.lit(None).cast("double").alias("score"))
     if fuzzy is None:
         return out
-    few = (F.col("method") != NEAR) | (F.col("customers_hit") <= near_max)
-    return out.unionByName(fuzzy.filter(few).select(*cols, "score"))
+    return out.unionByName(fuzzy.select(*cols, "score"))
 
 
 def _compared(
@@ -93,7 +92,7 @@ def write_links(
                 config,
                 normalised,
                 index,
-                _evidence(exact, fuzzy, conf.near_max_customers),
+                _evidence(exact, fuzzy),
                 payload_rows,
             )
         )

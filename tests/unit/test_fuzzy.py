@@ -80,6 +80,9 @@ SAMPLE = {
     16: {"name": "Анна Ковальска"},  # no country at all: meets every country's block
     17: {"name": "Smith", "country": "GB"},  # the surname alone: a linkage candidate only
     18: {"address": "12, London, NW1 6XF", "country": "GB"},  # no street, a postcode slip
+    19: {"address": "12 Baker Street, London, NW6 1XE", "country": "GB"},  # swapped postcode
+    # retyped number and postcode: only the street in the city is left
+    20: {"street": "Baker St", "house_number": "21", "postcode": "NW9 9XE", "city": "London"},
 }
 HOT_SAMPLE = {
     **{100 + i: {"name": f"Maria Q{i}", "country": "ES"} for i in range(9)},
@@ -202,13 +205,14 @@ def test_a_value_several_roles_share_is_one_row_and_evidence_per_role(spark, nor
     per_field = {}
     for r in rows:
         per_field.setdefault((r.customer_id, r.field), []).append(r.sources)
-    # "john smith": 2 tokens x 2 name rules, in GB; the phone: 1 rule; the street: 1 rule.
+    # "john smith": 2 tokens x 2 name rules, in GB; the phone: 1 rule; the address: postcode +
+    # number, and "bak" + number (street_number; "st" is too short, no city for street_city).
     assert sorted(per_field) == [
         ("c1", "address"), ("c1", "name"), ("c1", "phone"), ("c9", "name"),
     ]  # fmt: skip
     assert per_field[("c1", "name")] == [both] * 4
     assert per_field[("c1", "phone")] == [both]
-    assert per_field[("c1", "address")] == [only_orders]
+    assert per_field[("c1", "address")] == [only_orders] * 2
     assert per_field[("c9", "name")] == [only_orders] * 4
     sample = fuzzy.fuzzy_sample_rows(
         sample_df(spark, {1: {"name": "Jonh Smith", "country": "GB"}}),
@@ -225,24 +229,38 @@ def test_a_value_several_roles_share_is_one_row_and_evidence_per_role(spark, nor
 
 
 def test_blocks_unrolled_or_by_lambda_are_the_same(spark, norm_conf, matching, monkeypatch):
-    """A name of up to `UNROLLED_BLOCK_TOKENS` distinct tokens gets its blocks from unrolled
-    expressions, a longer one from a lambda: both make the same entries, and a long name is
-    found like a short one."""
+    """A name or street of up to `UNROLLED_BLOCK_TOKENS` distinct tokens gets its blocks from
+    unrolled expressions, a longer one from a lambda: both make the same entries, and a long
+    name is found like a short one."""
     long_name = ("c8", "Maria de los Angeles", "Garcia Lopez", None, None, None, None, "ES")
     customers = spark.createDataFrame(
         [*CUSTOMERS, long_name],
         "customer_id string, first_name string, last_name string, first_name_latin string, "
         "last_name_latin string, email string, phone string, country string",
     )
-    values = [keys.role_values("customers", customers, CUSTOMER_COLUMNS)]
+    addresses = spark.createDataFrame(
+        [("c1", "12 Baker Street", "London"), ("c8", "7 Calle Virgen de los Peligros", "Madrid")],
+        "customer_id string, line1 string, city string",
+    )
+    values = [
+        keys.role_values("customers", customers, CUSTOMER_COLUMNS),
+        keys.role_values("addresses", addresses, {c: c for c in addresses.columns}),
+    ]
 
-    def names(index):
-        rows = index.filter(F.col("field") == "name").select("customer_id", "blocks").collect()
+    def names(index, field="name"):
+        rows = index.filter(F.col("field") == field).select("customer_id", "blocks").collect()
         return sorted((r.customer_id, r.blocks) for r in rows)
 
     index = fuzzy.fuzzy_index(values, norm_conf, KEY, matching).localCheckpoint()
     monkeypatch.setattr(blocks, "UNROLLED_BLOCK_TOKENS", 0)
-    assert names(fuzzy.fuzzy_index(values, norm_conf, KEY, matching)) == names(index)
+    by_lambda = fuzzy.fuzzy_index(values, norm_conf, KEY, matching).localCheckpoint()
+    assert names(by_lambda) == names(index)
+    assert names(by_lambda, "address") == names(index, "address")
+    # "bak" + "lon" ("street" folds to "st": too short); "vir", "los", "pel" + "mad" ("calle"
+    # folds to "c", "de" is too short): five distinct tokens, past the unrolled four
+    street_city = [[e for e in entries if e.rule == "street_city"] for _, entries in
+                   names(index, "address")]  # fmt: skip
+    assert [len(e) for e in street_city] == [1, 3]
     long_blocks = [entries for customer, entries in names(index) if customer == "c8"]
     # six distinct tokens, each coded by both name rules
     assert len(long_blocks) == 1 and len(long_blocks[0]) == 6 * len(matching.for_field("name"))
@@ -282,6 +300,16 @@ def test_street_typo_with_same_postcode_and_number(evidence, matching):
     assert best(evidence, 15, "address").get("c6", 0.0) >= threshold
 
 
+def test_a_retyped_postcode_or_number_still_meets_through_the_street(evidence, matching):
+    # line 19 meets c1 through "bak" + number and "bak" + "lon", line 20 through the latter
+    # only; neither shares postcode + number, so no address match: linkage candidates only
+    rules = {r.key: r for r in matching.for_field("address")}
+    assert rules["street_number"].method == rules["street_city"].method == "near"
+    for line in (19, 20):
+        assert best(evidence, line, "address") == {}
+        assert best(evidence, line, "address", method="near") == {"c1": 1.0}
+
+
 def test_under_threshold_a_pair_is_a_near_candidate_only(evidence, matching):
     # "Smith" against "John Smith": the mean of smith~smith (1.0) and john~smith (Dice 0.1:
     # of 9 and 11 grams they share the letter h), 0.55; under the rules' 0.8, over their 0.5
@@ -291,9 +319,11 @@ def test_under_threshold_a_pair_is_a_near_candidate_only(evidence, matching):
     rule = matching.for_field("name")[0]
     assert rule.candidate_threshold <= near["c1"] < rule.threshold
     # every near row lies between its rule's candidate threshold and threshold
+    # (or, for a rule that only makes candidates, from its candidate threshold up)
     lowest = min(r.candidate_threshold for r in matching.rules if r.candidate_threshold is not None)
-    top = max(r.threshold for r in matching.rules)
-    assert all(lowest <= r.score < top for r in evidence.values() if r.method == "near")
+    top = max(r.threshold for r in matching.rules if r.method != "near")
+    near = [r for r in evidence.values() if r.method == "near"]
+    assert all(lowest <= r.score < top for r in near if r.line_number not in (19, 20))
 
 
 def test_linkage_compares_every_field_part_by_part(sample_rows, index, matching):
@@ -634,13 +664,31 @@ def test_hot_key_without_refinement_is_skipped(hot):
 def test_conf_loads_into_frozen_rules(matching):
     names = [r.name for r in matching.rules]
     assert names == [
-        "name_prefix", "name_soundex", "address_postcode_number", "email_local_part",
-        "phone_national_number",
+        "name_prefix", "name_soundex", "address_postcode_number", "street_number",
+        "street_city", "email_local_part", "phone_national_number",
     ]  # fmt: skip
     rule = matching.rules[0]
     assert rule.per_country and rule.refine == "other_token_initial" and rule.length == 3
     with pytest.raises(dataclasses.FrozenInstanceError):
         rule.threshold = 0.1  # type: ignore[misc]
+
+
+def test_the_index_fingerprint_follows_the_blocks_the_rules_make(matching):
+    # an index built under other blocking rules holds other blocks: it must read as stale
+    from jobs.steps import key_fingerprint
+
+    rules = matching.rules
+    longer = dataclasses.replace(rules[0], length=4)
+    prints = {
+        key_fingerprint("k", rules),
+        key_fingerprint("k", rules[:-1]),
+        key_fingerprint("k", (longer, *rules[1:])),
+        key_fingerprint("other key", rules),
+    }
+    assert len(prints) == 4
+    # a threshold changes the scores kept, not the blocks: the index stays current
+    stricter = dataclasses.replace(rules[0], threshold=0.95)
+    assert key_fingerprint("k", (stricter, *rules[1:])) == key_fingerprint("k", rules)
 
 
 @pytest.mark.parametrize(

@@ -123,6 +123,7 @@ def fuzzy_candidates(
     scored = pairs.select(
         "line_number",
         "field",
+        "rule",
         "customer_id",
         F.col("sources").alias("_sources"),
         F.when(score >= threshold, method).otherwise(F.lit(NEAR)).alias("method"),
@@ -130,7 +131,9 @@ def fuzzy_candidates(
         lowest.alias("lowest"),
     ).filter(_not_pushed(F.col("score") >= F.col("lowest")))
     per_source = explode_sources(
-        scored, ["line_number", "field", "customer_id"], ["method", "score"]
+        _few_near(scored, conf.linkage.near_max_customers),
+        ["line_number", "field", "customer_id"],
+        ["method", "score"],
     )
     best = per_source.groupBy("line_number", "field", "customer_id", "source", "method").agg(
         F.max("score").alias("score")
@@ -146,6 +149,19 @@ def fuzzy_candidates(
         "method",
         F.col("score").cast("double").alias("score"),
     )
+
+
+def _few_near(scored: DataFrame, near_max: int) -> DataFrame:
+    """Scored pairs without the `near` ones of a (line, field, rule) that has more than
+    `near_max` of them: a common surname or street alone meets thousands of customers and
+    tells none of them apart. Counted per rule, so a crowded street block does not cost the
+    line the few candidates its postcode + number block found. A pair that meets through two
+    tokens counts twice: a few too many at worst."""
+    near = F.col("method") == NEAR
+    per_rule = Window.partitionBy("line_number", "field", "rule")
+    crowded = F.count(F.when(near, F.lit(1))).over(per_rule) > near_max
+    counted = scored.withColumn("_crowded", near & crowded)
+    return counted.filter(~F.col("_crowded")).drop("rule", "_crowded")
 
 
 def drop_exact(fuzzy_evidence: DataFrame, line_matches: DataFrame, matched: DataFrame) -> DataFrame:

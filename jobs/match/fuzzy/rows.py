@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from jobs.match.fuzzy import blocks as blk
 from jobs.match.fuzzy.blocks import block_entry, name_blocks, places
 from jobs.match.fuzzy.hashes import block_hash, gram_hash, refine_hash
 from jobs.match.fuzzy.payloads import (
@@ -185,12 +186,18 @@ def _address_rows(
         "_number",
         "_code",
         "_rest",
+        F.coalesce(F.substring(F.try_element_at(F.col("_city"), F.lit(1)), 1, 3), F.lit("")).alias(
+            "_town"
+        ),
         street_gram_set(F.col("_rest"), "a2", hash_key).alias("_street_set"),
         street_gram_set(F.col("_city"), "a5", hash_key).alias("_city_set"),
     )
     hashed = with_hash_key(grams, hash_key).select(
         *ids,
         "_code",
+        "_number",
+        "_rest",
+        "_town",
         # a postcode with a street or a house number: "16, bacchus marsh, 6019" still has
         # parts to compare (the block's Dice then finds no street, so no fuzzy evidence)
         (
@@ -209,14 +216,46 @@ def _address_rows(
     )
     # The signature in a projection of its own: once per value.
     signed = hashed.select(
-        *ids, "_code", "_usable", "_initials", "payload", signature(F.col("payload")).alias("sig")
+        *ids,
+        "_code",
+        "_number",
+        "_rest",
+        "_town",
+        "_usable",
+        "_initials",
+        "payload",
+        signature(F.col("payload")).alias("sig"),
     )
-    code, initials, usable = F.col("_code"), F.col("_initials"), F.col("_usable")
-    blocks = F.concat(*[block_entry(r, block_hash(r.name, code), initials, usable) for r in rules])
+    blocks = F.concat(*[_address_blocks(r) for r in rules])
     rows = with_hash_key(signed, hash_key).select(
         *ids, F.lit("address").alias("field"), blocks.alias("blocks"), "payload", "sig"
     )
     return _output(rows, ids)
+
+
+def _address_blocks(rule: BlockRule) -> Column:
+    """An address's blocks under `rule`: postcode + house number, once; or, per street token
+    (3+ characters, not a number), its first 3 characters with the house number or with the
+    first 3 letters of the city, so a retyped postcode or house number still meets."""
+    initials = F.col("_initials")
+    if rule.key == "postcode_number":
+        return block_entry(rule, block_hash(rule.name, F.col("_code")), initials, F.col("_usable"))
+    other = F.col("_number") if rule.key == "street_number" else F.col("_town")
+
+    def entry(tok: Column) -> Column:
+        keep = (F.length(tok) >= 3) & ~tok.rlike("^[0-9]") & (other != "")
+        key = block_hash(rule.name, F.substring(tok, 1, 3), other)
+        return block_entry(rule, key, initials, keep)
+
+    # unrolled as the name blocks are (`blocks.name_blocks`): hashed in generated code
+    tokens = F.array_distinct(F.col("_rest"))
+    general = F.flatten(F.transform(tokens, entry))
+    if blk.UNROLLED_BLOCK_TOKENS <= 0:
+        return general
+    unrolled = F.concat(
+        *[entry(F.try_element_at(tokens, F.lit(i + 1))) for i in range(blk.UNROLLED_BLOCK_TOKENS)]
+    )
+    return F.when(F.size(tokens) <= blk.UNROLLED_BLOCK_TOKENS, unrolled).otherwise(general)
 
 
 def _value_payload(value: Column, tag: str) -> Column:
