@@ -13,7 +13,7 @@ from pyspark.sql import functions as F
 from jobs import settings
 from jobs.errors import ConfigError
 from jobs.match import fuzzy, grams, keys
-from jobs.match.fuzzy import blocks, hashes, score
+from jobs.match.fuzzy import blocks, hashes, payloads, score
 from jobs.match.secrets import with_hash_key
 from tests.plans import plan_text
 
@@ -340,7 +340,8 @@ def test_linkage_compares_every_field_part_by_part(sample_rows, index, matching)
         lk.payloads(index, "customer_id"),
         matching.initial_score,
     ).collect()
-    got = {(r.line_number, r.field): r.score for r in rows}
+    got = {(r.line_number, r.field): r.score for r in rows if r.method != lk.CONTAINED}
+    contained = {r.line_number: r.score for r in rows if r.method == lk.CONTAINED}
     # "12 Bakre Street" / "12 Baker Street", NW1 6XE both: one street typo, the rest the same
     assert 0.5 <= got[(10, "street")] < 1.0
     assert got[(10, "postcode")] == 1.0 and got[(10, "house_number")] == 1.0
@@ -357,6 +358,9 @@ def test_linkage_compares_every_field_part_by_part(sample_rows, index, matching)
     # a name compared although no address block made the pair meet
     assert got[(17, "name")] == pytest.approx(0.55)
     assert got[(9, "name")] < 0.5
+    # and as a name contained in the other: "Smith" is all in "John Smith"
+    assert contained[17] == 1.0 and contained[9] < 0.5
+    assert {r.field for r in rows if r.method == lk.CONTAINED} == {"name"}
     assert not [k for k in got if k[0] == 11]  # nothing to compare
     presence = {
         (r.line_number, r.field)
@@ -459,6 +463,35 @@ def test_unrolled_name_similarity_equals_the_lambda_form(spark, index):
     assert all((r.fast is None and r.slow is None) or abs(r.fast - r.slow) < 1e-9 for r in got), [
         r for r in got if r.fast != r.slow
     ][:5]
+
+
+def test_name_containment_is_the_higher_directed_mean(spark):
+    """A name whose tokens are all in the other's scores 1.0 whichever side it is on, where
+    the name score (the lower mean) counts the left-out tokens; unrolled and lambda forms
+    agree, and the bound never undercuts the score."""
+    rows = [
+        ([[1, 2, 3]], [[1, 2, 3], [7, 8, 9], [4, 5, 6]]),  # "felicity" / "felicity english obst"
+        ([[7, 8, 9], [4, 5, 6], [1, 2, 3]], [[1, 2, 3]]),  # the other way round
+        ([[1, 2, 3], [4, 5, 6]], [[1, 2, 3], [7, 8, 9]]),  # one token of two each: 0.5
+        ([[1, 2, 3]], [[4, 5, 6]]),  # nothing shared
+        ([[1, 2, 3]] * 4, [[1, 2, 3]]),  # past the unrolled size: the lambdas
+        (None, [[1, 2, 3]]),
+    ]
+    df = spark.createDataFrame(rows, "a array<array<int>>, b array<array<int>>")
+    a, b = F.col("a"), F.col("b")
+    slow = F.greatest(score._directed(a, b, 0.85), score._directed(b, a, 0.85))
+    sig = F.col("s")
+    signed = df.select("a", "b", payloads.signature(a).alias("s"), payloads.signature(b).alias("t"))
+    got = signed.select(
+        score.name_containment(a, b, 0.85).alias("fast"),
+        slow.alias("slow"),
+        fuzzy.name_similarity(a, b, 0.85).alias("name"),
+        score.name_bound(a, b, sig, F.col("t"), 0.85, F.greatest).alias("bound"),
+    ).collect()
+    assert [r.fast for r in got[:5]] == [1.0, 1.0, 0.5, 0.0, 1.0]
+    assert [round(r.name, 4) for r in got[:4]] == [round(1 / 3, 4), round(1 / 3, 4), 0.5, 0.0]
+    assert all(r.fast == r.slow for r in got[:5])
+    assert all(r.bound >= r.fast - 1e-9 for r in got[:5])
 
 
 def test_gram_hash_is_keyed_and_matches_its_python_twin(spark):

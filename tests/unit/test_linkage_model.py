@@ -219,12 +219,13 @@ def test_conf_levels_give_the_start_values():
     names, us, ms = lk.start_values(conf, {"name": 0.01}, measured)
     assert names == ["email", "phone", "name", "address"]
     name = names.index("name")
-    # name levels: else, dice_0.5, 0.7, 0.8, 0.9, exact (the first listed is the highest)
+    # name levels: else, dice_0.5, contained, 0.7, 0.8, 0.9, exact (the first listed is the
+    # highest)
     assert us[name] == pytest.approx(
-        [1 - 0.02 - 0.005 - 0.001 - 0.0002 - 0.01, 0.02, 0.005, 0.001, 0.0002, 0.01]
+        [1 - 0.02 - 0.005 - 0.005 - 0.001 - 0.0002 - 0.01, 0.02, 0.005, 0.005, 0.001, 0.0002, 0.01]
     )
     assert ms[name] == pytest.approx(
-        [1 - 0.02 - 0.03 - 0.07 - 0.12 - 0.75, 0.02, 0.03, 0.07, 0.12, 0.75]
+        [1 - 0.02 - 0.02 - 0.03 - 0.07 - 0.12 - 0.73, 0.02, 0.02, 0.03, 0.07, 0.12, 0.73]
     )
     # a level measured on random warehouse pairs takes that u, not conf's 0.00001
     address = dict(conf.fields)["address"]

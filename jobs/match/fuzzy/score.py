@@ -53,9 +53,11 @@ def _directed(a: Column, b: Column, initial_score: float) -> Column:
 UNROLLED_TOKENS = 3
 
 
-def _best_match_means(cell: Callable[[int, int], Column], a: Column, b: Column, n: int) -> Column:
-    """The lower of the two directed means of best matches over an n x n grid of token pair
-    values `cell(i, j)` (1-based; cells past a name's size are left out)."""
+def _best_match_means(
+    cell: Callable[[int, int], Column], a: Column, b: Column, n: int, combine=F.least
+) -> Column:
+    """The lower (`combine`) of the two directed means of best matches over an n x n grid of
+    token pair values `cell(i, j)` (1-based; cells past a name's size are left out)."""
     size_a, size_b = F.size(a), F.size(b)
     sims = [
         [F.when((size_a >= i) & (size_b >= j), cell(i, j)) for j in range(1, n + 1)]
@@ -68,10 +70,10 @@ def _best_match_means(cell: Callable[[int, int], Column], a: Column, b: Column, 
 
     rows = [F.greatest(*row) for row in sims]
     cols = [F.greatest(*[sims[i][j] for i in range(n)]) for j in range(n)]
-    return F.least(mean(rows, size_a), mean(cols, size_b))
+    return combine(mean(rows, size_a), mean(cols, size_b))
 
 
-def _unrolled(a: Column, b: Column, initial_score: float, n: int) -> Column:
+def _unrolled(a: Column, b: Column, initial_score: float, n: int, combine=F.least) -> Column:
     """`name_similarity` for names of at most `n` tokens each, as n*n token similarities in
     plain expressions: generated code instead of the interpreted lambdas of `_directed`."""
 
@@ -79,7 +81,7 @@ def _unrolled(a: Column, b: Column, initial_score: float, n: int) -> Column:
         x, y = F.try_element_at(a, F.lit(i)), F.try_element_at(b, F.lit(j))
         return token_similarity(x, y, initial_score)
 
-    return _best_match_means(cell, a, b, n)
+    return _best_match_means(cell, a, b, n, combine)
 
 
 def _short(a: Column, b: Column) -> Column:
@@ -94,6 +96,15 @@ def name_similarity(a: Column, b: Column, initial_score: float) -> Column:
     take the unrolled form; longer ones the lambdas."""
     general = F.least(_directed(a, b, initial_score), _directed(b, a, initial_score))
     return F.when(_short(a, b), _unrolled(a, b, initial_score, UNROLLED_TOKENS)).otherwise(general)
+
+
+def name_containment(a: Column, b: Column, initial_score: float) -> Column:
+    """The higher of the two directed means: 1.0 when every token of one name is in the other
+    ("Felicity" against "Felicity English-Obst", a name with a token left out), however many
+    more the other has. Record linkage's `contained` level; never a match on its own."""
+    general = F.greatest(_directed(a, b, initial_score), _directed(b, a, initial_score))
+    unrolled = _unrolled(a, b, initial_score, UNROLLED_TOKENS, F.greatest)
+    return F.when(_short(a, b), unrolled).otherwise(general)
 
 
 def differs(a: Column, b: Column) -> Column:
@@ -123,10 +134,12 @@ def dice_bound(a: Column, b: Column, sa: Column, sb: Column, k: int = 1) -> Colu
     return F.when(bounded, 2.0 * inter / (ka + kb)).otherwise(F.lit(1.0))
 
 
-def name_bound(a: Column, b: Column, sa: Column, sb: Column, initial_score: float) -> Column:
-    """Upper bound of `name_similarity(a, b)`: each token pair's similarity replaced by its
-    bound (an initial by `initial_score`), the same means of best matches. 1.0 (no bound)
-    past `UNROLLED_TOKENS` tokens."""
+def name_bound(
+    a: Column, b: Column, sa: Column, sb: Column, initial_score: float, combine=F.least
+) -> Column:
+    """Upper bound of `name_similarity(a, b)` (`name_containment` with `combine` greatest):
+    each token pair's similarity replaced by its bound (an initial by `initial_score`), the
+    same means of best matches. 1.0 (no bound) past `UNROLLED_TOKENS` tokens."""
 
     def cell(i: int, j: int) -> Column:
         ki, kj = F.size(F.element_at(a, i)), F.size(F.element_at(b, j))
@@ -135,7 +148,7 @@ def name_bound(a: Column, b: Column, sa: Column, sb: Column, initial_score: floa
         return F.when((ki == 1) | (kj == 1), F.lit(initial_score)).otherwise(dice_ub)
 
     bounded = _short(a, b) & sa.isNotNull() & sb.isNotNull()
-    means = _best_match_means(cell, a, b, UNROLLED_TOKENS)
+    means = _best_match_means(cell, a, b, UNROLLED_TOKENS, combine)
     return F.when(bounded, means).otherwise(F.lit(1.0))
 
 

@@ -4,6 +4,7 @@ level per field, and a Fellegi–Sunter match probability from weights trained p
 from jobs.match.linkage.chance import permutations, repaired
 from jobs.match.linkage.compare import (
     ADDRESS_PARTS,
+    CONTAINED,
     address_evidence_parts,
     address_presence,
     compared_pairs,
@@ -34,6 +35,7 @@ from jobs.match.linkage.vectors import (
 
 __all__ = [
     "ADDRESS_PARTS",
+    "CONTAINED",
     "address_evidence_parts",
     "address_presence",
     "compared_pairs",

@@ -16,7 +16,13 @@ from collections.abc import Mapping, Sequence
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from jobs.match.fuzzy.score import dice, dice_bound, name_bound, name_similarity
+from jobs.match.fuzzy.score import (
+    dice,
+    dice_bound,
+    name_bound,
+    name_containment,
+    name_similarity,
+)
 from jobs.match.linkage.vectors import PAIR, parts_of
 from jobs.settings import PARTS, LevelRule
 
@@ -25,7 +31,8 @@ ADDRESS_PARTS = ("street", "postcode", "house_number", "city")
 # The parts an address key holds (house number | street | postcode): evidence of them.
 KEYED_PARTS = ADDRESS_PARTS[:3]
 COMPARED = "compared"  # the method of a part's evidence rows
-COMPARED_METHODS = ("fuzzy", COMPARED, PARTS)  # the levels a comparison of payloads reaches
+CONTAINED = "contained"  # a name's tokens all in the other's (`score.name_containment`)
+COMPARED_METHODS = ("fuzzy", CONTAINED, COMPARED, PARTS)  # levels a comparison of payloads reaches
 EVIDENCE = ["line_number", "field", "customer_id", "method", "score"]
 
 
@@ -50,12 +57,15 @@ def field_scores(
     name_score = F.when(
         name_bound(s, i, ss, si, initial_score) >= floor, name_similarity(s, i, initial_score)
     ).otherwise(F.lit(0.0))
+    contained = F.when(
+        name_bound(s, i, ss, si, initial_score, F.greatest) >= floor,
+        name_containment(s, i, initial_score),
+    ).otherwise(F.lit(0.0))
     name = F.array(
-        F.struct(
-            F.lit("name").alias("field"),
-            F.lit("fuzzy").alias("method"),
-            name_score.alias("score"),
-        )
+        *[
+            F.struct(F.lit("name").alias("field"), F.lit(m).alias("method"), x.alias("score"))
+            for m, x in (("fuzzy", name_score), (CONTAINED, contained))
+        ]
     )
     parts = []
     for k, part in enumerate(ADDRESS_PARTS, start=1):
