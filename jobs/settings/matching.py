@@ -41,7 +41,7 @@ class BlockRule:
     refine: str | None = None
     pair_budget: int = 5_000_000
     per_country: bool = False
-    length: int = 3  # token_prefix
+    length: int = 3  # token_prefix, street_number, street_city: characters of a token
     digits: int = 9  # phone_tail
     min_length: int = 1  # email_local
     # pairs scoring at least this, under `threshold`, are kept as record-linkage candidates

@@ -25,7 +25,7 @@ from jobs.settings import BlockRule, Config
 INDEX_FORMAT = b"index-v5"
 
 
-def key_fingerprint(key: str, rules: Sequence[BlockRule] = ()) -> str:
+def key_fingerprint(key: str, rules: Sequence[BlockRule]) -> str:
     """Identifies the hash key, the index format and the blocks the rules make, without
     revealing the key, so a stale index is caught: an index built before a blocking rule was
     added or changed holds none of its blocks, and would meet nothing through it."""

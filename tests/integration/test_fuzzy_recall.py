@@ -145,12 +145,12 @@ def test_weak_levels_stay_apart(results):
     assert all(r.field in ("email", "phone") and r.score == 1.0 for r in weak)
     assert {r.method for r in weak} <= {"email_local_part", "phone_national_number"}
     # near: linkage candidates of the scoring rules, under their thresholds, or of the rules
-    # that only make candidates (method near: the street blocks), at their candidate threshold
+    # that only make candidates (method near: the street blocks), from their threshold up
     near = [r for r in fuzzy_ev if r.method == "near"]
     rules = load_matching().rules
     top = {f: max(r.threshold for r in rules if r.field == f and r.method != "near")
            for f in ("name", "address")}  # fmt: skip
-    floor = {r.field: r.candidate_threshold for r in rules if r.method == "near"}
+    floor = {r.field: r.threshold for r in rules if r.method == "near"}
     assert set(floor) == {"address"}
     assert near and all(r.field in top for r in near)
     assert all(r.score < top[r.field] or r.score >= floor.get(r.field, 2.0) for r in near)

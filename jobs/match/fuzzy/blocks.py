@@ -8,7 +8,7 @@ tokens) split a block that holds too many pairs (`plan.plan_blocking`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pyspark.sql import Column
 from pyspark.sql import functions as F
@@ -64,9 +64,8 @@ def name_blocks(rules: Sequence[BlockRule], tokens: Column, inits: Column) -> Co
     tokens). A rule that is not per country blocks in "" only, once: on the row whose
     `_first_place` is true.
 
-    Unrolled over the first `UNROLLED_BLOCK_TOKENS` tokens, so the block keys are hashed in
-    generated code (inside a lambda Spark interprets each hash's expression tree); a value
-    with more tokens (about one name in a million of the demo data) takes the lambda."""
+    Unrolled (`per_token`); a value with more than `UNROLLED_BLOCK_TOKENS` tokens (about one
+    name in a million of the demo data) takes the lambda."""
 
     first = F.col("_first_place")
 
@@ -83,14 +82,18 @@ def name_blocks(rules: Sequence[BlockRule], tokens: Column, inits: Column) -> Co
     def others(i: Column | int) -> Column:  # initials of the tokens but the i-th (0-based)
         return F.array_distinct(F.concat(F.slice(inits, 1, i), F.slice(inits, i + 2, 1 << 16)))
 
-    general = F.flatten(F.transform(tokens, lambda t, i: F.concat(*entries(t, others(i)))))
+    return per_token(tokens, lambda t, i: F.concat(*entries(t, others(i))))
+
+
+def per_token(tokens: Column, entries: Callable[[Column, Column | int], Column]) -> Column:
+    """The concatenated block entries `entries(token, 0-based index)` of each token: unrolled
+    over the first `UNROLLED_BLOCK_TOKENS` tokens, so the block keys are hashed in generated
+    code (inside a lambda Spark interprets each hash's expression tree); a longer array takes
+    the lambda."""
+    general = F.flatten(F.transform(tokens, entries))
     if UNROLLED_BLOCK_TOKENS <= 0:
         return general
     unrolled = F.concat(
-        *[
-            e
-            for i in range(UNROLLED_BLOCK_TOKENS)
-            for e in entries(F.try_element_at(tokens, F.lit(i + 1)), others(i))
-        ]
+        *[entries(F.try_element_at(tokens, F.lit(i + 1)), i) for i in range(UNROLLED_BLOCK_TOKENS)]
     )
     return F.when(F.size(tokens) <= UNROLLED_BLOCK_TOKENS, unrolled).otherwise(general)

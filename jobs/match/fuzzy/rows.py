@@ -18,8 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from jobs.match.fuzzy import blocks as blk
-from jobs.match.fuzzy.blocks import block_entry, name_blocks, places
+from jobs.match.fuzzy.blocks import block_entry, name_blocks, per_token, places
 from jobs.match.fuzzy.hashes import block_hash, gram_hash, refine_hash
 from jobs.match.fuzzy.payloads import (
     ARROW_GRAMS,
@@ -186,9 +185,7 @@ def _address_rows(
         "_number",
         "_code",
         "_rest",
-        F.coalesce(F.substring(F.try_element_at(F.col("_city"), F.lit(1)), 1, 3), F.lit("")).alias(
-            "_town"
-        ),
+        "_city",
         street_gram_set(F.col("_rest"), "a2", hash_key).alias("_street_set"),
         street_gram_set(F.col("_city"), "a5", hash_key).alias("_city_set"),
     )
@@ -197,7 +194,7 @@ def _address_rows(
         "_code",
         "_number",
         "_rest",
-        "_town",
+        "_city",
         # a postcode with a street or a house number: "16, bacchus marsh, 6019" still has
         # parts to compare (the block's Dice then finds no street, so no fuzzy evidence)
         (
@@ -220,7 +217,7 @@ def _address_rows(
         "_code",
         "_number",
         "_rest",
-        "_town",
+        "_city",
         "_usable",
         "_initials",
         "payload",
@@ -235,27 +232,21 @@ def _address_rows(
 
 def _address_blocks(rule: BlockRule) -> Column:
     """An address's blocks under `rule`: postcode + house number, once; or, per street token
-    (3+ characters, not a number), its first 3 characters with the house number or with the
-    first 3 letters of the city, so a retyped postcode or house number still meets."""
+    of at least `rule.length` characters (not a number), its first `rule.length` characters
+    with the house number or with as many of the city's first letters, so a retyped postcode
+    or house number still meets."""
     initials = F.col("_initials")
     if rule.key == "postcode_number":
         return block_entry(rule, block_hash(rule.name, F.col("_code")), initials, F.col("_usable"))
-    other = F.col("_number") if rule.key == "street_number" else F.col("_town")
+    town = F.substring(F.try_element_at(F.col("_city"), F.lit(1)), 1, rule.length)
+    other = F.col("_number") if rule.key == "street_number" else F.coalesce(town, F.lit(""))
 
-    def entry(tok: Column) -> Column:
-        keep = (F.length(tok) >= 3) & ~tok.rlike("^[0-9]") & (other != "")
-        key = block_hash(rule.name, F.substring(tok, 1, 3), other)
+    def entries(tok: Column, _: Column | int) -> Column:
+        keep = (F.length(tok) >= rule.length) & ~tok.rlike("^[0-9]") & (other != "")
+        key = block_hash(rule.name, F.substring(tok, 1, rule.length), other)
         return block_entry(rule, key, initials, keep)
 
-    # unrolled as the name blocks are (`blocks.name_blocks`): hashed in generated code
-    tokens = F.array_distinct(F.col("_rest"))
-    general = F.flatten(F.transform(tokens, entry))
-    if blk.UNROLLED_BLOCK_TOKENS <= 0:
-        return general
-    unrolled = F.concat(
-        *[entry(F.try_element_at(tokens, F.lit(i + 1))) for i in range(blk.UNROLLED_BLOCK_TOKENS)]
-    )
-    return F.when(F.size(tokens) <= blk.UNROLLED_BLOCK_TOKENS, unrolled).otherwise(general)
+    return per_token(F.array_distinct(F.col("_rest")), entries)
 
 
 def _value_payload(value: Column, tag: str) -> Column:

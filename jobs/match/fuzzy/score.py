@@ -53,8 +53,11 @@ def _directed(a: Column, b: Column, initial_score: float) -> Column:
 UNROLLED_TOKENS = 3
 
 
+Combine = Callable[[Column, Column], Column]  # F.least (the name score) or F.greatest
+
+
 def _best_match_means(
-    cell: Callable[[int, int], Column], a: Column, b: Column, n: int, combine=F.least
+    cell: Callable[[int, int], Column], a: Column, b: Column, n: int, combine: Combine = F.least
 ) -> Column:
     """The lower (`combine`) of the two directed means of best matches over an n x n grid of
     token pair values `cell(i, j)` (1-based; cells past a name's size are left out)."""
@@ -73,7 +76,9 @@ def _best_match_means(
     return combine(mean(rows, size_a), mean(cols, size_b))
 
 
-def _unrolled(a: Column, b: Column, initial_score: float, n: int, combine=F.least) -> Column:
+def _unrolled(
+    a: Column, b: Column, initial_score: float, n: int, combine: Combine = F.least
+) -> Column:
     """`name_similarity` for names of at most `n` tokens each, as n*n token similarities in
     plain expressions: generated code instead of the interpreted lambdas of `_directed`."""
 
@@ -135,7 +140,7 @@ def dice_bound(a: Column, b: Column, sa: Column, sb: Column, k: int = 1) -> Colu
 
 
 def name_bound(
-    a: Column, b: Column, sa: Column, sb: Column, initial_score: float, combine=F.least
+    a: Column, b: Column, sa: Column, sb: Column, initial_score: float, combine: Combine = F.least
 ) -> Column:
     """Upper bound of `name_similarity(a, b)` (`name_containment` with `combine` greatest):
     each token pair's similarity replaced by its bound (an initial by `initial_score`), the
