@@ -85,13 +85,17 @@ def address_parts(
     - the last segment is the country when it names one (`countries`: English or local name,
       ISO alpha-2 or alpha-3 code), and is then part of nothing else;
     - the street line is the first segment that is not a city with an administrative word
-      (`г. Москва`, `с. Ивановка`), a region (`Московская обл.`) or a bare postcode, followed
-      by the segments right after it that hold only a house number or building part
-      (`ул. Ленина, д. 5, корп. 2`; `Calle Mayor, 7`);
+      (`г. Москва`, `с. Ивановка`), a region (`Московская обл.`) or the last bare number of
+      four digits or more (the postcode), followed by the segments right after it that hold
+      only a house number or building part (`ул. Ленина, д. 5, корп. 2`; `Calle Mayor, 7`).
+      A number alone before it is its house number when a place follows (`12, rue de la
+      Paix, 75002 Paris`); with only a postcode after, it is the whole street line and the
+      next segment the town (`124, wantirna, 3046`);
     - the postcode is searched in the other segments, by the shape of the country named in
       the text, else of `country` (an ISO alpha-2 column; `postcodes`), else by every shape,
-      most specific first (`postcode_any`): `2235 NT` keeps its letters, `Москва 2` gives no
-      postcode. Returned as written, spaces removed (`normalise_postcode` canonicalises it);
+      most specific first (`postcode_any`); of several matches the last (`1304, berwick,
+      2228`): `2235 NT` keeps its letters, `Москва 2` gives no postcode. Returned as
+      written, spaces removed (`normalise_postcode` canonicalises it);
     - the city is the first other segment that is not a region, the postcode taken out, folded
       to lower case (`normalise_city` canonicalises it);
     - the country is the one the text names, else `country`.
@@ -130,16 +134,39 @@ def _address_parts(segments: Column, given: Column, conf: NormaliseConf) -> Colu
 
 def _street_at(body: Column, place: Column, conf: NormaliseConf) -> Column:
     prefixes = alternation(conf.city_prefixes) if conf.city_prefixes else None
+    cleaned = F.transform(body, clean_name)
+    bare = F.transform(cleaned, lambda c: c.rlike(r"^[0-9][0-9 ]{3,}$"))
+    last_bare = F.array_max(F.transform(bare, lambda b, i: F.when(b, i)))
 
-    def is_not_street(c: Column) -> Column:
-        bare_code = c.rlike(r"^[0-9][0-9 ]{3,}$")
+    def is_not_street(c: Column, i: Column) -> Column:
+        # Only the last bare code is the postcode: one before it is a house number
+        # ("1304, berwick, 2228").
+        code = F.coalesce(i == last_bare, F.lit(False))
         city = c.rlike(rf"^(?:{prefixes}) \p{{L}}") if prefixes else F.lit(False)
-        return bare_code | city | _is_region(c, conf)
+        return code | city | _is_region(c, conf)
 
-    flags = F.transform(F.transform(body, clean_name), is_not_street)
+    flags = F.transform(cleaned, is_not_street)
     first = F.array_position(flags, False)
     at = F.when(first > 0, first - 1).otherwise(F.lit(0))  # 0-based index of the street
-    return let(at, lambda i: _street_line(body, place, i, conf))
+    return let(at, lambda i: _number_lead(body, bare, flags, place, i, conf))
+
+
+def _number_lead(
+    body: Column, bare: Column, flags: Column, place: Column, at: Column, conf: NormaliseConf
+) -> Column:
+    """A segment holding only a house number (or a bare number that is not the postcode),
+    before the street, is the street's number when a place follows the street ("12, rue de
+    la paix, 75002 paris"); with only a postcode after it, the next segment is rather the
+    town and the number the whole street line ("124, wantirna, 3046": no street name)."""
+    house = _house_segment(conf.abbreviations)
+    placed = F.exists(F.slice(bare, at + 3, F.size(body)), lambda b: ~b)
+    lead = (
+        F.coalesce(clean_name(F.get(body, at)).rlike(house) | F.get(bare, at), F.lit(False))
+        & ~F.coalesce(F.get(flags, at + 1), F.lit(True))
+        & placed
+    )
+    street = F.when(lead, at + 1).otherwise(at)
+    return let(street, lambda s: _street_line(body, place, at, s, conf))
 
 
 def _is_region(clean: Column, conf: NormaliseConf) -> Column:
@@ -169,7 +196,11 @@ def _house_segment(abbreviations: Mapping[str, str]) -> str:
     return rf"^(?:(?:{markers}) {number('{1,5}')}|{number('{1,3}')})(?: ?{part})*$|^{part}$"
 
 
-def _street_line(body: Column, place: Column, at: Column, conf: NormaliseConf) -> Column:
+def _street_line(
+    body: Column, place: Column, start: Column, at: Column, conf: NormaliseConf
+) -> Column:
+    """The street line: segments `start` (a leading house number) to `at` (the street), and
+    the house-number or building-part segments right after it; the rest for the place."""
     house = _house_segment(conf.abbreviations)
 
     def is_house(x: Column) -> Column:
@@ -178,11 +209,13 @@ def _street_line(body: Column, place: Column, at: Column, conf: NormaliseConf) -
     after1, after2 = F.get(body, at + 1), F.get(body, at + 2)
     more1 = is_house(after1)
     more2 = more1 & is_house(after2)
-    line1 = F.concat_ws(", ", F.get(body, at), F.when(more1, after1), F.when(more2, after2))
+    lead = F.when(start < at, F.get(body, start))
+    street = F.concat_ws(" ", lead, F.get(body, at))
+    line1 = F.concat_ws(", ", street, F.when(more1, after1), F.when(more2, after2))
     last = at + F.when(more2, 2).when(more1, 1).otherwise(0)
-    rest = F.filter(body, lambda x, i: (i < at) | (i > last))
-    street = F.struct(line1.alias("line1"), rest.alias("rest"))
-    return let(street, lambda s: _postcode_and_city(s["line1"], s["rest"], place, conf))
+    rest = F.filter(body, lambda x, i: (i < start) | (i > last))
+    parts = F.struct(line1.alias("line1"), rest.alias("rest"))
+    return let(parts, lambda s: _postcode_and_city(s["line1"], s["rest"], place, conf))
 
 
 def _postcode_and_city(line1: Column, rest: Column, place: Column, conf: NormaliseConf) -> Column:
@@ -193,12 +226,12 @@ def _postcode_and_city(line1: Column, rest: Column, place: Column, conf: Normali
 def _postcode_in(
     text: Column, line1: Column, rest: Column, place: Column, conf: NormaliseConf
 ) -> Column:
-    shapes = [F.regexp_substr(text, F.lit(_BOUNDED.format(p))) for p in conf.postcode_any]
+    shapes = [_last_match(text, F.lit(_BOUNDED.format(p))) for p in conf.postcode_any]
     written = F.coalesce(*shapes) if shapes else F.lit(None).cast("string")
     if conf.postcodes:
         own = lit_map({k: _BOUNDED.format(v) for k, v in conf.postcodes.items()})
         shape = F.try_element_at(own, place)
-        written = F.coalesce(F.when(shape.isNotNull(), F.regexp_substr(text, shape)), written)
+        written = F.coalesce(F.when(shape.isNotNull(), _last_match(text, shape)), written)
 
     def parts(code: Column) -> Column:
         def city_of(x: Column) -> Column:
@@ -218,6 +251,12 @@ def _postcode_in(
         )
 
     return let(written, parts)
+
+
+def _last_match(text: Column, pattern: Column) -> Column:
+    """The last match: a postcode ends the place ("1304, berwick, 2228"; a house number of
+    the postcode's shape comes first)."""
+    return F.try_element_at(F.regexp_extract_all(text, pattern, F.lit(0)), F.lit(-1))
 
 
 def split_address(

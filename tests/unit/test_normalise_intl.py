@@ -313,6 +313,12 @@ LAYOUTS = [
     ("1 Yonge St, Toronto M5E 1E5, CAN", None, ("1 Yonge St", "M5E1E5", "toronto", "CA")),
     ("Atatürk Cad. No: 12, 34000 İstanbul, Türkiye", None,
      ("Atatürk Cad. No: 12", "34000", "istanbul", "TR")),
+    # a house number of the postcode's shape before it; a number alone before the street
+    ("1304, berwick, 2228", "AU", ("1304", "2228", "berwick", "AU")),
+    ("2000, Main St, Springfield, 62704", "US", ("2000 Main St", "62704", "springfield", "US")),
+    ("12, rue de la Paix, 75002 Paris", None, ("12 rue de la Paix", "75002", "paris", None)),
+    ("5, Main St, Springfield, IL 62704", None, ("5 Main St", "62704", "springfield", None)),
+    ("124, wantirna, 3046", "AU", ("124", "3046", "wantirna", "AU")),
     ("no commas here 12", None, ("no commas here 12", None, None, None)),
     ("", None, (None, None, None, None)),
     (None, "DE", (None, None, None, "DE")),
