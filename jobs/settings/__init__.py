@@ -1,7 +1,7 @@
 """Configuration: YAML files in conf/ loaded once into frozen dataclasses.
 
 `--set dotted.key=value` overrides are applied to the raw YAML before it is frozen, so a
-scheduler can change any setting without editing files.
+scheduler can change any setting without editing files (`matching.*`: matching.yaml's).
 """
 
 from __future__ import annotations
@@ -225,10 +225,27 @@ def _crosscheck_conf(raw: dict[str, Any], conf_path: Path) -> tuple[CrosscheckCo
     return crosscheck, verdict
 
 
+# `--set matching.linkage.one_to_one=true` overrides matching.yaml's `linkage.one_to_one`.
+MATCHING_PREFIX = "matching."
+
+
+def _existing_setting(raw: Mapping[str, Any], key: str, file: str) -> None:
+    """A file whose reader ignores unknown keys: an override must name a setting it has, or a
+    typo would change nothing, silently."""
+    node: Any = raw
+    for part in key.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            raise ConfigError(f"--set matching.{key}: {file} has no such setting")
+        node = node[part]
+
+
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
-    """Load pipeline.yaml (plus normalise.yaml and headers.yaml beside it) into a Config."""
+    """Load pipeline.yaml (plus normalise.yaml, headers.yaml and matching.yaml beside it) into
+    a Config; overrides starting with `matching.` apply to matching.yaml."""
     conf_path = Path(path) if path else CONF_DIR / "pipeline.yaml"
-    raw = apply_overrides(_with_base(read_yaml(conf_path), conf_path), list(overrides or []))
+    overrides = list(overrides or [])
+    own = [o for o in overrides if not o.startswith(MATCHING_PREFIX)]
+    raw = apply_overrides(_with_base(read_yaml(conf_path), conf_path), own)
     conf_dir = conf_path.parent
     headers_path = conf_dir / "headers.yaml"
     headers_raw = read_yaml(headers_path if headers_path.exists() else CONF_DIR / "headers.yaml")
@@ -242,9 +259,15 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     if "customers" not in warehouse:
         raise ConfigError("warehouse: the `customers` role is required")
     matching_path = conf_dir / "matching.yaml"
-    matching = matching_conf(
-        read_yaml(matching_path if matching_path.exists() else CONF_DIR / "matching.yaml")
+    matching_raw = read_yaml(
+        matching_path if matching_path.exists() else CONF_DIR / "matching.yaml"
     )
+    matching_overrides = [
+        o.removeprefix(MATCHING_PREFIX) for o in overrides if o.startswith(MATCHING_PREFIX)
+    ]
+    for item in matching_overrides:
+        _existing_setting(matching_raw, item.partition("=")[0], "matching.yaml")
+    matching = matching_conf(apply_overrides(matching_raw, matching_overrides))
     return Config(
         lakehouse=lakehouse,
         reports_dir=str(raw.get("reports_dir") or f"{lakehouse.rstrip('/')}/reports"),

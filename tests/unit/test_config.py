@@ -28,6 +28,23 @@ def test_overrides_are_parsed_as_yaml():
     assert cfg.rebuild_index is True
 
 
+def test_matching_overrides_reach_matching_yaml():
+    """`matching.*` goes to matching.yaml (a one-line-per-person sample turns one_to_one on
+    without a conf folder of its own); a setting matching.yaml does not have is an error."""
+    default = load_config()
+    cfg = load_config(
+        overrides=["matching.linkage.one_to_one=true", "matching.linkage.threshold=0.9"]
+    )
+    assert default.matching.linkage.one_to_one is False
+    assert cfg.matching.linkage.one_to_one is True
+    assert cfg.matching.linkage.threshold == 0.9
+    assert cfg.matching.rules == default.matching.rules
+    with pytest.raises(ConfigError, match="matching.linkage.one_to_on"):
+        load_config(overrides=["matching.linkage.one_to_on=true"])
+    with pytest.raises(ConfigError, match="no such setting"):
+        load_config(overrides=["matching.linkage.threshold.x=1"])
+
+
 def test_catalog_prefix_names_tables():
     assert load_config(overrides=["tables_prefix=crosscheck."]).table("evidence") == (
         "crosscheck.evidence"
