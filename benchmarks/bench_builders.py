@@ -92,6 +92,7 @@ def main() -> None:
             fn(arr)
             best = min(best, time.perf_counter() - start)
         print(f"{label:<24}{'':>8}{best / len(arr) * 1e6:>10.2f}  (Arrow batch, Python only)")
+    per_script(clean)
     roles = {role: (read_source(spark, role, src), src) for role, src in config.warehouse.items()}
     customers = cust.count()
     values = _index_values(roles, config)  # persisted
@@ -104,6 +105,57 @@ def main() -> None:
     seconds = best_of(fuzzy.fuzzy_index_of(values, "k", config.matching))
     print(f"fuzzy index rows, {customers:,} customers: {seconds:.1f} s")
     spark.stop()
+
+
+SCRIPTS = {
+    "Latin (ASCII)": r"^[a-z0-9 '-]+$",
+    "Latin (other)": r"^[\p{IsLatin}0-9 '-]+$",
+    "Cyrillic": r"\p{IsCyrillic}",
+    "Greek": r"\p{IsGreek}",
+    "Han": r"\p{IsHan}",
+    "Kana": r"[\p{IsHiragana}\p{IsKatakana}]",
+    "Hangul": r"\p{IsHangul}",
+}
+
+
+def per_script(clean) -> None:
+    """The name payload builder (transliteration, gram sets, signature: `rows._name_payloads`,
+    the same on the sample and the index side) per script of the cleaned names, µs per value;
+    and the Arrow gram sets alone on the same values."""
+    from pyspark.sql import functions as F
+
+    from jobs.match import fuzzy
+    from jobs.match.fuzzy.payloads import CJK_CHAR_RE
+    from jobs.match.fuzzy.rows import _name_payloads
+    from jobs.match.fuzzy.translit import skeleton, transliterate
+
+    hasher = fuzzy.gram_hasher("n2", "k")
+    print(f"{'name payloads by script':<24}{'values':>8}{'µs/value':>10}{'Arrow µs':>10}")
+    taken = F.lit(False)
+    for script, pattern in SCRIPTS.items():
+        rows = clean.filter(~taken & F.col("n").rlike(pattern))
+        taken = taken | F.col("n").rlike(pattern)
+        values = rows.select(
+            F.lit(1).alias("id"),
+            "country",
+            F.col("n").alias("name_c"),
+            F.lit(None).cast("string").alias("latin_c"),
+        ).cache()
+        n = values.count()
+        if n < 100:
+            continue
+        seconds = best_of(_name_payloads(values, ["id"], "k"))
+        latin = skeleton(transliterate(F.col("name_c")))
+        split = values.select(F.split(latin, " ").alias("t")).limit(10_000)
+        batch = split.select("t", F.transform("t", lambda x: x.rlike(CJK_CHAR_RE)).alias("c"))
+        tokens, cjk = (batch.toArrow()[c] for c in ("t", "c"))
+        best = float("inf")
+        for _ in range(5):
+            start = time.perf_counter()
+            hasher.token_sets(tokens, cjk)
+            best = min(best, time.perf_counter() - start)
+        print(f"{script:<24}{n:>8,}{seconds / n * 1e6:>10.2f}{best / len(tokens) * 1e6:>10.2f}")
+        values.unpersist()
 
 
 if __name__ == "__main__":

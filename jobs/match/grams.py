@@ -4,7 +4,10 @@ Why not native Spark. The grams of a token are an array, and Spark evaluates the
 higher-order functions (`transform`) interpreted, not in generated code: hashing every gram of
 every token that way cost about 1.5 µs of CPU per gram, most of the fuzzy index build. Here a
 whole Arrow batch is hashed at once with numpy index arithmetic (`make bench` prints the
-difference, `benchmarks/bench_builders.py` the builder alone). The values are exactly those
+difference, `benchmarks/bench_builders.py` the builder alone, per script). Tokens in other
+scripts (CJK, Hangul, Arabic, Latin letters the fold keeps) are decoded from their UTF-8 bytes
+the same way, and their grams off the two-character table hashed once per distinct gram: no
+Python per token, so they cost what a Latin token costs. The values are exactly those
 of `fuzzy.payloads.native_token_gram_hashes` (`fuzzy.hashes.gram_hash` on each gram); a unit
 test holds the two together.
 
@@ -132,8 +135,74 @@ def py_token_grams(token: str, cjk: bool) -> list[str]:
     return bigrams + letters
 
 
+# A gram of the slow path as one int64: first character's code point << 21 | the second's, or
+# _NONE for a gram of one character (the letter gram of an empty token: SEP alone).
+_SHIFT = 21
+_NONE = (1 << _SHIFT) - 1
+_CARET, _DOLLAR, _SEP = ord("^"), ord("$"), ord(SEP)
+
+
+def _unpack(key: int) -> str:
+    second = key & _NONE
+    return chr(key >> _SHIFT) + ("" if second == _NONE else chr(second))
+
+
+def _code_points(raw: np.ndarray, start: np.ndarray, end: np.ndarray):
+    """UTF-8 tokens (byte ranges of `raw`) -> (code points, token of each, count per token),
+    decoded by index arithmetic (Arrow strings are valid UTF-8)."""
+    span = end - start
+    boff = _offsets(span)
+    tok = _segment_ids(boff)
+    at = start[tok] + np.arange(boff[-1]) - boff[tok]
+    padded = np.concatenate([raw, np.zeros(3, dtype=np.uint8)]).astype(np.int64)
+    b0 = padded[at]
+    lead = (b0 & 0xC0) != 0x80
+    at, b0, tok = at[lead], b0[lead], tok[lead]
+    b1, b2, b3 = (padded[at + k] & 0x3F for k in (1, 2, 3))
+    cp = np.where(
+        b0 < 0x80,
+        b0,
+        np.where(
+            b0 < 0xE0,
+            ((b0 & 0x1F) << 6) | b1,
+            np.where(
+                b0 < 0xF0,
+                ((b0 & 0x0F) << 12) | (b1 << 6) | b2,
+                ((b0 & 0x07) << 18) | (b1 << 12) | (b2 << 6) | b3,
+            ),
+        ),
+    )
+    return cp, tok, np.bincount(tok, minlength=len(start))
+
+
+def _slow_gram_keys(raw: np.ndarray, start: np.ndarray, end: np.ndarray, cjk: np.ndarray):
+    """The grams of `py_token_grams` for tokens off the fast path (empty, non-ASCII, CJK),
+    packed as int64 keys in gram order -> (keys, grams per token): bigrams of "^token$"
+    (none for a CJK token), then SEP + each character (SEP alone for an empty token)."""
+    cp, tok, chars = _code_points(raw, start, end)
+    n = len(start)
+    bigrams = np.where(cjk, 0, chars + 1)
+    letters = np.maximum(chars, 1)
+    out = _offsets(bigrams + letters)
+    keys = np.empty(out[-1], dtype=np.int64)
+    rank = np.arange(len(cp)) - _offsets(chars)[tok]
+    # "^token$" of every token, then its bigrams for the tokens that have them
+    poff = _offsets(chars + 2)
+    seq = np.empty(poff[-1], dtype=np.int64)
+    seq[poff[:-1]], seq[poff[1:] - 1] = _CARET, _DOLLAR
+    seq[poff[tok] + 1 + rank] = cp
+    which = np.repeat(np.arange(n), bigrams)
+    k = np.arange(len(which)) - _offsets(bigrams)[which]
+    first = poff[which] + k
+    keys[out[which] + k] = (seq[first] << _SHIFT) | seq[first + 1]
+    keys[out[tok] + bigrams[tok] + rank] = (_SEP << _SHIFT) | cp
+    empty = np.flatnonzero(chars == 0)
+    keys[out[empty] + bigrams[empty]] = (_SEP << _SHIFT) | _NONE
+    return keys, bigrams + letters
+
+
 # Grams off the two-character table (non-Latin letters, CJK characters) repeat across values:
-# each worker keeps up to this many of their hashes instead of a SHA-256 per occurrence.
+# each hasher keeps up to this many of their hashes instead of a SHA-256 per occurrence.
 MEMO_SIZE = 1 << 18
 
 
@@ -144,18 +213,14 @@ class GramHasher:
     def __init__(self, tag: str, prefix: bytes, table: np.ndarray) -> None:
         self.tag, self.prefix = tag, prefix
         self.table = np.asarray(table, dtype=np.int32)
-        self._seen: dict[str, int] = {}  # grams off the table, hashed once per worker
+        self._known = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32))
 
     def one(self, gram: str) -> int:
+        """One gram's hash: the scalar form the batches are held to."""
         if len(gram) == 2 and gram[0] in GRAM_ALPHABET and gram[1] in GRAM_ALPHABET:
             i, j = GRAM_ALPHABET.index(gram[0]), GRAM_ALPHABET.index(gram[1])
             return int(self.table[i * _N + j])
-        h = self._seen.get(gram)
-        if h is None:
-            if len(self._seen) >= MEMO_SIZE:
-                self._seen.clear()
-            h = self._seen[gram] = sha_gram_hash(gram, self.tag, self.prefix)
-        return h
+        return sha_gram_hash(gram, self.tag, self.prefix)
 
     def token_hashes(self, tokens: pa.Array, cjk: pa.Array | None = None) -> pa.Array:
         """list<string> tokens (and list<bool> CJK flags, null: none) -> list<list<int32>>:
@@ -224,18 +289,51 @@ class GramHasher:
         bad = np.concatenate([[0], np.cumsum(_POS[raw] == 0)])
         fast = (length > 0) & (bad[end] == bad[start]) & ~cjk
         slow = np.flatnonzero(~fast)
-        slow_tokens = flat.take(pa.array(slow)).to_pylist()
-        slow_grams = [
-            py_token_grams(t, bool(c)) for t, c in zip(slow_tokens, cjk[slow], strict=True)
-        ]
+        keys, slow_count = _slow_gram_keys(raw, start[slow], end[slow], cjk[slow])
         count = 2 * length + 1
-        count[slow] = [len(g) for g in slow_grams]
+        count[slow] = slow_count
         inner = _offsets(count)
         values = np.empty(inner[-1], dtype=np.int32)
         self._fill_fast(values, inner, raw, start, length, np.flatnonzero(fast))
-        for t, grams in zip(slow, slow_grams, strict=True):
-            values[inner[t] : inner[t + 1]] = [self.one(g) for g in grams]
+        if len(slow):
+            at = np.repeat(inner[slow], slow_count)
+            values[at + np.arange(len(keys)) - np.repeat(_offsets(slow_count)[:-1], slow_count)] = (
+                self._key_hashes(keys)
+            )
         return values, inner
+
+    def _key_hashes(self, keys: np.ndarray) -> np.ndarray:
+        """Hashes of grams packed by `_slow_gram_keys`: from the table when both characters
+        are in it, else SHA-256 once per distinct gram and worker (`_memo`)."""
+        uniq, back = np.unique(keys, return_inverse=True)
+        first, second = uniq >> _SHIFT, uniq & _NONE
+        in_table = (second != _NONE) & (first < 256) & (second < 256)
+        pa_, pb = _POS[np.minimum(first, 255)], _POS[np.minimum(second, 255)]
+        in_table &= (pa_ > 0) & (pb > 0)
+        out = np.empty(len(uniq), dtype=np.int32)
+        out[in_table] = self.table[(pa_[in_table] - 1) * _N + pb[in_table] - 1]
+        rest = np.flatnonzero(~in_table)
+        out[rest] = self._memo(uniq[rest])
+        return out[back.ravel()]
+
+    def _memo(self, keys: np.ndarray) -> np.ndarray:
+        """SHA-256 hashes of distinct packed grams; each worker keeps up to MEMO_SIZE of them
+        (sorted keys, searched in bulk), so a gram seen before costs no Python."""
+        known, hashes = self._known
+        at = np.minimum(np.searchsorted(known, keys), max(len(known) - 1, 0))
+        hit = known[at] == keys if len(known) else np.zeros(len(keys), dtype=bool)
+        out = np.empty(len(keys), dtype=np.int32)
+        out[hit] = hashes[at[hit]]
+        new = keys[~hit]
+        made = np.array([self.one(_unpack(k)) for k in new.tolist()], dtype=np.int32)
+        out[~hit] = made
+        if len(new):
+            if len(known) + len(new) > MEMO_SIZE:
+                known, hashes = known[:0], hashes[:0]
+            merged = np.concatenate([known, new])
+            order = np.argsort(merged, kind="stable")
+            self._known = (merged[order], np.concatenate([hashes, made])[order])
+        return out
 
     def _fill_fast(
         self, values: np.ndarray, inner: np.ndarray, raw: np.ndarray, start, length, idx

@@ -599,6 +599,57 @@ def test_gram_hasher_on_sliced_batches():
     assert hasher.value_set(*batch).to_pylist() == flat
 
 
+def test_gram_hasher_off_the_table_equals_the_scalar_form(monkeypatch):
+    """Tokens off the fast path (CJK, Hangul, Arabic, Thai, 4-byte characters, empty, mixed
+    with ASCII) are decoded and hashed by array arithmetic: each gram's hash equals the scalar
+    `one` of `py_token_grams`, on sliced batches, with the per-worker memo refilled many
+    times (a memo of 5 grams) and then reused."""
+    monkeypatch.setattr(grams, "MEMO_SIZE", 5)
+    hasher = fuzzy.gram_hasher("n2", KEY)
+    rng = random.Random(3)
+    alphabet = [
+        *"abcxyz019-^$ ",
+        grams.SEP,
+        "é",
+        "ß",
+        "近",
+        "藤",
+        "한",
+        "글",
+        "ا",
+        "ก",
+        "\U00020000",
+    ]
+    rows, flags = [], []
+    for _ in range(1500):
+        tokens = [
+            "".join(rng.choices(alphabet, k=rng.randint(0, 6))) for _ in range(rng.randint(0, 4))
+        ]
+        gone = rng.random() < 0.05
+        rows.append(None if gone else tokens)
+        no_flags = gone or rng.random() < 0.3
+        flags.append(None if no_flags else [rng.random() < 0.3 for _ in tokens])
+    whole = pa.array(rows, pa.list_(pa.string()))
+    cjk = pa.array(flags, pa.list_(pa.bool_()))
+
+    def expected(tokens, cjk_flags):
+        if tokens is None:
+            return None
+        cjk_flags = cjk_flags or [False] * len(tokens)
+        return [
+            [hasher.one(g) for g in grams.py_token_grams(t, c)]
+            for t, c in zip(tokens, cjk_flags, strict=True)
+        ]
+
+    for lo, hi in ((0, 1500), (7, 900), (700, 701), (0, 1500)):
+        got = hasher.token_hashes(whole.slice(lo, hi - lo), cjk.slice(lo, hi - lo)).to_pylist()
+        assert got == [expected(t, c) for t, c in zip(rows[lo:hi], flags[lo:hi], strict=True)]
+    wide = next(r for r in rows if r and any("\U00020000" in t for t in r))
+    assert hasher.token_hashes(pa.array([wide], pa.list_(pa.string()))).to_pylist()[0] == (
+        expected(wide, None)
+    )
+
+
 def test_token_sets_order_ties_and_prefixes_like_sorted_lists():
     """Rows whose tokens share a start gram ("maria marta"), an initial against a token it
     starts ("m mario": a prefix sorts first), repeats: the payload equals Python's sorted list
