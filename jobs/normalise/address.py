@@ -159,7 +159,13 @@ def _number_lead(
     la paix, 75002 paris"); with only a postcode after it, the next segment is rather the
     town and the number the whole street line ("124, wantirna, 3046": no street name)."""
     house = _house_segment(conf.abbreviations)
-    placed = F.exists(F.slice(bare, at + 3, F.size(body)), lambda b: ~b)
+    shapes = "|".join(conf.postcode_any) or "[0-9]{4,9}"
+    only_code = rf"^(?:[A-Z]{{1,3}} )?(?:{shapes})$"  # "NW1 6XF", "3046", "IL 62704"
+
+    def not_code(x: Column) -> Column:
+        return ~F.upper(fold_text(F.trim(x))).rlike(only_code)
+
+    placed = F.exists(F.slice(body, at + 3, F.size(body)), not_code)
     lead = (
         F.coalesce(clean_name(F.get(body, at)).rlike(house) | F.get(bare, at), F.lit(False))
         & ~F.coalesce(F.get(flags, at + 1), F.lit(True))

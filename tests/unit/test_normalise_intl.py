@@ -319,6 +319,7 @@ LAYOUTS = [
     ("12, rue de la Paix, 75002 Paris", None, ("12 rue de la Paix", "75002", "paris", None)),
     ("5, Main St, Springfield, IL 62704", None, ("5 Main St", "62704", "springfield", None)),
     ("124, wantirna, 3046", "AU", ("124", "3046", "wantirna", "AU")),
+    ("12, London, NW1 6XF", None, ("12", "NW16XF", "london", None)),
     ("no commas here 12", None, ("no commas here 12", None, None, None)),
     ("", None, (None, None, None, None)),
     (None, "DE", (None, None, None, "DE")),
