@@ -107,6 +107,7 @@ def main() -> None:
     spark.stop()
 
 
+PER_SCRIPT = 50_000  # values timed per script
 SCRIPTS = {
     "Latin (ASCII)": r"^[a-z0-9 '-]+$",
     "Latin (other)": r"^[\p{IsLatin}0-9 '-]+$",
@@ -120,8 +121,8 @@ SCRIPTS = {
 
 def per_script(clean) -> None:
     """The name payload builder (transliteration, gram sets, signature: `rows._name_payloads`,
-    the same on the sample and the index side) per script of the cleaned names, µs per value;
-    and the Arrow gram sets alone on the same values."""
+    the same on the sample and the index side) per script of the cleaned names, µs per value
+    over PER_SCRIPT values each; and the Arrow gram sets alone on the same values."""
     from pyspark.sql import functions as F
 
     from jobs.match import fuzzy
@@ -133,16 +134,24 @@ def per_script(clean) -> None:
     print(f"{'name payloads by script':<24}{'values':>8}{'µs/value':>10}{'Arrow µs':>10}")
     taken = F.lit(False)
     for script, pattern in SCRIPTS.items():
-        rows = clean.filter(~taken & F.col("n").rlike(pattern))
+        rows = clean.filter(~taken & F.col("n").rlike(pattern)).limit(PER_SCRIPT // 10)
         taken = taken | F.col("n").rlike(pattern)
-        values = rows.select(
-            F.lit(1).alias("id"),
-            "country",
-            F.col("n").alias("name_c"),
-            F.lit(None).cast("string").alias("latin_c"),
-        ).cache()
+        # Every script the same number of values (its first ones ten times over), so the
+        # per-job costs weigh the same in each figure.
+        values = (
+            rows.crossJoin(clean.sparkSession.range(10))
+            .select(
+                F.lit(1).alias("id"),
+                "country",
+                F.col("n").alias("name_c"),
+                F.lit(None).cast("string").alias("latin_c"),
+            )
+            .cache()
+        )
         n = values.count()
-        if n < 100:
+        if n < PER_SCRIPT:
+            print(f"{script:<24}{n:>8,}  (fewer than {PER_SCRIPT // 10:,} distinct: not timed)")
+            values.unpersist()
             continue
         seconds = best_of(_name_payloads(values, ["id"], "k"))
         latin = skeleton(transliterate(F.col("name_c")))

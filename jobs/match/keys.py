@@ -162,26 +162,39 @@ def with_sample_parts(located: DataFrame, conf: NormaliseConf, keep: Sequence[st
     )
 
 
-def with_sample_keys(
-    df: DataFrame, conf: NormaliseConf, hash_key: str, default_country: str | None = None
+# Line columns the sample's parts carry through to its keys.
+SAMPLE_KEEP = ("run_id", "source_file", "line_number", "country_source", "country_conflict")
+
+
+def sample_parts(
+    df: DataFrame, conf: NormaliseConf, default_country: str | None = None
 ) -> DataFrame:
-    """Parsed sample lines -> one row per line with a hashed key per field (or null), the
-    line's country and where it came from, and the reasons values were unusable. No raw
-    value survives this transform."""
+    """Parsed sample lines -> their parts (`with_line_country`, `with_sample_parts`): what both
+    the exact keys (`sample_keys`) and the fuzzy rows (`fuzzy.fuzzy_rows_of_parts`) are made
+    from. ingest-sample persists them, so each line's address text is parsed once."""
     located = with_line_country(df, conf, default_country)
-    keep = ["run_id", "source_file", "line_number", "country_source", "country_conflict"]
-    parts = with_sample_parts(located, conf, keep).drop("city")
-    normalised = with_normalised(parts, conf)
+    return with_sample_parts(located, conf, SAMPLE_KEEP)
+
+
+def sample_keys(parts: DataFrame, conf: NormaliseConf, hash_key: str) -> DataFrame:
+    """`sample_parts` -> one row per line with a hashed key per field (or null), the line's
+    country and where it came from, and the reasons values were unusable. No raw value
+    survives this transform."""
+    normalised = with_normalised(parts.drop("city"), conf)
     return with_hash_key(normalised, hash_key).select(
-        "run_id",
-        "source_file",
-        "line_number",
+        *SAMPLE_KEEP[:3],
         "country",
-        "country_source",
-        "country_conflict",
+        *SAMPLE_KEEP[3:],
         *[keyed_hash(F.col(f"{f}_n")).alias(f"{f}_key") for f in FIELDS],
         "problems",
     )
+
+
+def with_sample_keys(
+    df: DataFrame, conf: NormaliseConf, hash_key: str, default_country: str | None = None
+) -> DataFrame:
+    """Parsed sample lines -> `sample_keys` of their `sample_parts`."""
+    return sample_keys(sample_parts(df, conf, default_country), conf, hash_key)
 
 
 def _column(df: DataFrame, columns: Mapping[str, str], name: str) -> Column:

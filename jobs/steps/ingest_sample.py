@@ -56,26 +56,26 @@ def ingest_sample(
         parsed = reasons.pop(None)
         st["rows"] = parsed + sum(reasons.values())
         st["quarantined"] = sum(reasons.values())
-    with log.stage("normalise-sample") as st:
-        raw = read_table(spark, config.table(T.SAMPLE_RAW)).filter(F.col("run_id") == run_id)
-        normalised = raw.transform(
-            keys.with_sample_keys, config.normalise, key, config.sample.default_country
-        )
-        write_run(spark, normalised, config.table(T.NORMALISED), run_id)
-        st["rows"] = parsed
-    if config.crosscheck.fuzzy:
-        with log.stage("fuzzy-sample") as st:
-            rows = raw.transform(
-                fuzzy.fuzzy_sample_rows,
-                config.normalise,
-                key,
-                config.sample.default_country,
-                config.matching,
-            )
-            write_run(spark, rows, config.table(T.SAMPLE_FUZZY), run_id)
+    raw = read_table(spark, config.table(T.SAMPLE_RAW)).filter(F.col("run_id") == run_id)
+    # Both the exact keys and the fuzzy rows are made from the lines' parts: parsed once.
+    parts = raw.transform(keys.sample_parts, config.normalise, config.sample.default_country)
+    parts = parts.persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        with log.stage("normalise-sample") as st:
+            normalised = parts.transform(keys.sample_keys, config.normalise, key)
+            write_run(spark, normalised, config.table(T.NORMALISED), run_id)
             st["rows"] = parsed
-    else:
-        clear_run(spark, config.table(T.SAMPLE_FUZZY), run_id)
+        if config.crosscheck.fuzzy:
+            with log.stage("fuzzy-sample") as st:
+                rows = parts.transform(
+                    fuzzy.fuzzy_rows_of_parts, config.normalise, key, config.matching
+                )
+                write_run(spark, rows, config.table(T.SAMPLE_FUZZY), run_id)
+                st["rows"] = parsed
+        else:
+            clear_run(spark, config.table(T.SAMPLE_FUZZY), run_id)
+    finally:
+        parts.unpersist()
     fingerprint = key_fingerprint(key, config.matching.rules)
     summary = _summary(run_id, started, path, layouts, skipped, parsed, reasons, fingerprint)
     write_run(

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from jobs.match.fuzzy.candidates import candidate_pairs, drop_exact, fuzzy_candidates
 from jobs.match.fuzzy.hashes import gram_hash, gram_hasher, py_gram_hash
-from jobs.match.fuzzy.index import fuzzy_index, fuzzy_index_of, fuzzy_sample_rows, index_blocks
+from jobs.match.fuzzy.index import (
+    fuzzy_index,
+    fuzzy_index_of,
+    fuzzy_rows_of_parts,
+    fuzzy_sample_rows,
+    index_blocks,
+)
 from jobs.match.fuzzy.payloads import (
     name_token_sets,
     native_name_token_sets,
@@ -43,6 +49,7 @@ __all__ = [
     # index and sample rows
     "fuzzy_index",
     "fuzzy_index_of",
+    "fuzzy_rows_of_parts",
     "fuzzy_sample_rows",
     "index_blocks",
     # blocking plan

@@ -14,13 +14,7 @@ from pyspark.sql import functions as F
 
 from jobs.match.fuzzy.rows import value_rows
 from jobs.match.fuzzy.schema import BLOCKS_TYPE, INDEX_COLUMNS, PAYLOAD_TYPE, SIGNATURE_TYPE
-from jobs.match.keys import (
-    FIELD_INPUTS,
-    cleaned,
-    index_values,
-    with_line_country,
-    with_sample_parts,
-)
+from jobs.match.keys import FIELD_INPUTS, cleaned, index_values, sample_parts
 from jobs.settings import MatchingConf, NormaliseConf, load_matching
 
 
@@ -59,26 +53,36 @@ def fuzzy_sample_rows(
     default_country: str | None = None,
     matching: MatchingConf | None = None,
 ) -> DataFrame:
-    """sample_raw rows -> (run_id, line_number, field, rule, block_key, refine_keys, payload).
+    """sample_raw rows -> `fuzzy_rows_of_parts` of their `keys.sample_parts`."""
+    parts = sample_parts(parsed, conf, default_country)
+    return fuzzy_rows_of_parts(parts, conf, hash_key, matching)
+
+
+def fuzzy_rows_of_parts(
+    parts: DataFrame,
+    conf: NormaliseConf,
+    hash_key: str,
+    matching: MatchingConf | None = None,
+) -> DataFrame:
+    """`keys.sample_parts` -> (run_id, line_number, field, rule, block_key, refine_keys,
+    payload, sig).
 
     Lines without a country (and no default) meet name blocks of every country known to
     `phone_countries`, since their names cannot be placed. `matching` defaults to
     conf/matching.yaml."""
     matching = matching or load_matching()
-    located = with_line_country(parsed, conf, default_country)
-    parts = with_sample_parts(located, conf, ["run_id", "line_number"]).withColumn(
-        "name_latin", F.lit(None).cast("string")
-    )
-    countries = sorted(conf.phone_countries)
     ids = ["run_id", "line_number"]
-    values = {f: cleaned(parts, f, conf, ids) for f in FIELD_INPUTS}
+    fields = ["name", "email", "phone", "country", "line1", "postcode", "city"]
+    lines = parts.select(*ids, *fields, F.lit(None).cast("string").alias("name_latin"))
+    countries = sorted(conf.phone_countries)
+    values = {f: cleaned(lines, f, conf, ids) for f in FIELD_INPUTS}
     rows = value_rows(values, ids, hash_key, matching, countries)
     if rows is None:
         schema = (
             "run_id string, line_number bigint, field string, rule string, block_key bigint, "
             f"refine_keys array<bigint>, payload {PAYLOAD_TYPE}, sig {SIGNATURE_TYPE}"
         )
-        return parsed.sparkSession.createDataFrame([], schema)
+        return parts.sparkSession.createDataFrame([], schema)
     return rows.select(*ids, "field", F.inline("blocks"), "payload", "sig")
 
 
