@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from jobs.match import keys
+from jobs.match import keys, sample_lines
 from jobs.settings import IDENTIFYING, NormaliseConf
 
 
@@ -31,7 +31,7 @@ def sample_canonical_view(
     for a national number on a line whose country nothing tells (null when the line has
     no such number), and such a number is not counted as unusable in `phone_n`: a country
     would make it valid. Validate it; never write it."""
-    located = keys.with_line_country(raw, conf, default_country)
+    located = sample_lines.with_line_country(raw, conf, default_country)
     parts = located.select(
         "line_number",
         F.lit(None).cast("string").alias("name"),

@@ -25,7 +25,7 @@ from jobs.io.files import (
     read_failures,
     spark_paths,
 )
-from jobs.match import fuzzy, keys
+from jobs.match import fuzzy, sample_lines
 from jobs.sample import filetype
 from jobs.sample.encoding import is_wide
 from jobs.settings import Config
@@ -58,11 +58,13 @@ def ingest_sample(
         st["quarantined"] = sum(reasons.values())
     raw = read_table(spark, config.table(T.SAMPLE_RAW)).filter(F.col("run_id") == run_id)
     # Both the exact keys and the fuzzy rows are made from the lines' parts: parsed once.
-    parts = raw.transform(keys.sample_parts, config.normalise, config.sample.default_country)
+    parts = raw.transform(
+        sample_lines.sample_parts, config.normalise, config.sample.default_country
+    )
     parts = parts.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         with log.stage("normalise-sample") as st:
-            normalised = parts.transform(keys.sample_keys, config.normalise, key)
+            normalised = parts.transform(sample_lines.sample_keys, config.normalise, key)
             write_run(spark, normalised, config.table(T.NORMALISED), run_id)
             st["rows"] = parsed
         if config.crosscheck.fuzzy:

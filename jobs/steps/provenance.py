@@ -15,7 +15,7 @@ from jobs import log
 from jobs import provenance as prov
 from jobs import tables as T
 from jobs.io.delta import read_table, table_exists, write_run
-from jobs.match import keys
+from jobs.match import keys, sample_lines
 from jobs.settings import Config
 from jobs.steps.common import field_of, one_row, run_table
 
@@ -88,7 +88,7 @@ def _recycled(spark: SparkSession, config: Config, run_id: str, ingested_at: dat
 def _profile(spark: SparkSession, config: Config, run_id: str) -> None:
     """sample_profile (bucketed, beside ours) and profile_divergence."""
     raw = run_table(spark, config, T.SAMPLE_RAW, run_id)
-    located = keys.with_line_country(raw, config.normalise, config.sample.default_country)
+    located = sample_lines.with_line_country(raw, config.normalise, config.sample.default_country)
     values = prov.profile_values(located.select("email", "phone", "country"), config.normalise)
     counts = prov.profile_counts(values, 1).persist()  # not bucketed yet: never stored
     wh_location = config.table(T.WAREHOUSE_PROFILE)

@@ -12,7 +12,7 @@ from pyspark.sql import functions as F
 from jobs import sample as smp
 from jobs.io import files as files_io
 from jobs.match import exact as xc
-from jobs.match import fuzzy, keys
+from jobs.match import fuzzy, keys, sample_lines
 from jobs.settings import load_config, load_matching
 
 KEY = "fuzzy-recall-key"
@@ -73,7 +73,7 @@ def results(spark, fuzzy_demo):
     fuzzy_ev = fuzzy.fuzzy_candidates(sample_rows, index, matching, plan=plan).collect()
 
     match_index = keys.index_keys(values, norm, KEY).localCheckpoint()
-    normalised = keys.with_sample_keys(raw, norm, KEY).localCheckpoint()
+    normalised = sample_lines.with_sample_keys(raw, norm, KEY).localCheckpoint()
     sample_keys = keys.sample_keys_long(normalised, FIELDS)
     matched = xc.matched_index_rows(match_index, sample_keys, broadcast=True).localCheckpoint()
     # Every customer of every selective key listed: the false same-record rate is measured on

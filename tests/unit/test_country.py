@@ -6,7 +6,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from jobs import quality as q
-from jobs.match import keys
+from jobs.match import sample_lines
 from jobs.normalise import clean_name, fold_name
 from jobs.normalise.country import country_table
 from jobs.settings import SAMPLE_FIELDS
@@ -69,7 +69,7 @@ CASES = [
 
 def test_country_sources_in_order(spark, norm_conf):
     df = lines(spark, [c for c, _ in CASES])
-    out = keys.with_line_country(df, norm_conf, None)
+    out = sample_lines.with_line_country(df, norm_conf, None)
     got = {
         r.line_number: (r.country, r.country_source, r.country_conflict)
         for r in out.select(
@@ -81,7 +81,7 @@ def test_country_sources_in_order(spark, norm_conf):
 
 def test_default_country_comes_last(spark, norm_conf):
     df = lines(spark, [(None, None, "0157 33131601", None), ("PL", None, None, None)])
-    out = keys.with_line_country(df, norm_conf, "de").orderBy("line_number").collect()
+    out = sample_lines.with_line_country(df, norm_conf, "de").orderBy("line_number").collect()
     assert [(r.country, r.country_source) for r in out] == [("DE", "default"), ("PL", "column")]
 
 

@@ -14,7 +14,8 @@ from pyspark.sql import functions as F
 
 from jobs.match.fuzzy.rows import value_rows
 from jobs.match.fuzzy.schema import BLOCKS_TYPE, INDEX_COLUMNS, PAYLOAD_TYPE, SIGNATURE_TYPE
-from jobs.match.keys import FIELD_INPUTS, cleaned, index_values, sample_parts
+from jobs.match.keys import FIELD_INPUTS, cleaned, index_values
+from jobs.match.sample_lines import sample_parts
 from jobs.settings import MatchingConf, NormaliseConf, load_matching
 
 
@@ -53,7 +54,7 @@ def fuzzy_sample_rows(
     default_country: str | None = None,
     matching: MatchingConf | None = None,
 ) -> DataFrame:
-    """sample_raw rows -> `fuzzy_rows_of_parts` of their `keys.sample_parts`."""
+    """sample_raw rows -> `fuzzy_rows_of_parts` of their `sample_lines.sample_parts`."""
     parts = sample_parts(parsed, conf, default_country)
     return fuzzy_rows_of_parts(parts, conf, hash_key, matching)
 
@@ -64,7 +65,7 @@ def fuzzy_rows_of_parts(
     hash_key: str,
     matching: MatchingConf | None = None,
 ) -> DataFrame:
-    """`keys.sample_parts` -> (run_id, line_number, field, rule, block_key, refine_keys,
+    """`sample_lines.sample_parts` -> (run_id, line_number, field, rule, block_key, refine_keys,
     payload, sig).
 
     Lines without a country (and no default) meet name blocks of every country known to
