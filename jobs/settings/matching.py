@@ -64,6 +64,9 @@ class LevelRule:
     # method `parts`: reached when each named part scores at least its minimum; the parts of
     # one value (an address) are judged together, as they are not independent of each other
     parts: tuple[tuple[str, float], ...] = ()
+    # ... and not reached when one of these parts, held by both sides, scores under its value:
+    # the same street and number in another town is another address
+    unless: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -158,9 +161,10 @@ def _level(raw: Mapping[str, Any], where: str) -> LevelRule:
         m=float(named.get("m", 0.5)),
         u=None if named.get("u") is None else float(named["u"]),
         parts=tuple((str(k), float(v)) for k, v in parts.items()),
+        unless=tuple((str(k), float(v)) for k, v in (named.get("unless") or {}).items()),
     )
-    if (level.method == PARTS) != bool(level.parts):
-        raise ConfigError(f"{where}.{level.name}: method {PARTS} and `parts` go together")
+    if (level.method == PARTS) != bool(level.parts) or (level.unless and not level.parts):
+        raise ConfigError(f"{where}.{level.name}: method {PARTS}, `parts` and `unless` go together")
     if not 0 < level.m < 1 or (level.u is not None and not 0 < level.u < 1):
         raise ConfigError(f"{where}.{level.name}: m and u are probabilities between 0 and 1")
     if level.method != "exact" and level.u is None:

@@ -183,6 +183,41 @@ def test_address_parts_are_judged_together(spark):
     }
 
 
+def test_the_same_street_and_number_in_another_town_is_another_address(spark):
+    """`unless`: street + number reach their level when the towns agree, or a side names no
+    town, or the town is retyped; not when both sides name towns with nothing in common (or
+    postcodes): the pair then falls to the street alone."""
+    part = {"method": "parts", "m": 0.1, "u": 0.001}
+    levels = {
+        "address": [
+            LevelRule("street_number", parts=(("street", 0.7), ("house_number", 1.0)),
+                      unless=(("city", 0.3), ("postcode", 0.3)), **part),
+            LevelRule("street", parts=(("street", 0.5),), **part),
+        ],
+    }  # fmt: skip
+    same = [(p, 1.0) for p in ("street", "house_number")]
+    pairs = {
+        1: [*same, ("city", 0.1)],  # another town
+        2: same,  # the line names no town
+        3: [*same, ("city", 0.5)],  # the town retyped
+        4: [*same, ("city", 1.0), ("postcode", 0.0)],  # same town name, another postcode
+        5: [*same, ("postcode", 0.5)],  # two postcode digits swapped
+    }
+    evidence = spark.createDataFrame(
+        [(n, f, "c1", "compared", x) for n, parts in pairs.items() for f, x in parts],
+        "line_number long, field string, customer_id string, method string, score double",
+    )
+    held = spark.createDataFrame([(n, "street") for n in pairs], "line_number long, field string")
+    customer = spark.createDataFrame([("c1", "street")], "customer_id string, field string")
+    vectors = lk.comparison_vectors(evidence, held, customer, levels).collect()
+    got = {r.line_number: r.gamma_address for r in vectors}
+    assert got == {1: 1, 2: 2, 3: 2, 4: 1, 5: 2}
+    with pytest.raises(ConfigError, match="unless"):
+        linkage_conf({"fields": {"address": [
+            {"level": "x", "method": "fuzzy", "unless": {"city": 0.3}, "m": 0.1, "u": 0.1}
+        ]}})  # fmt: skip
+
+
 def test_exact_u_from_key_frequencies(spark):
     index = spark.createDataFrame(
         [("name", "k1", "c1"), ("name", "k1", "c2"), ("name", "k2", "c3"),

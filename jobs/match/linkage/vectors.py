@@ -3,7 +3,8 @@ fuzzy matchers already wrote: hashes and scores only, no value is looked at agai
 
 A field's levels are listed best first in conf (`LevelRule`): a piece of evidence reaches a
 level when its method is the level's and its score is at least the level's; a `parts` level
-(the address) when each of its parts' best scores reaches the part's minimum. A pair's level
+(the address) when each of its parts' best scores reaches the part's minimum (and no part
+it is `unless`, compared, scores under its value). A pair's level
 for a field is the best any of its evidence reaches, numbered k (the first listed) down to 1;
 0 when both sides hold the field and nothing agreed; -1 when either side has none.
 """
@@ -24,7 +25,9 @@ PAIR = ["line_number", "customer_id"]
 
 def parts_of(rules: Sequence[LevelRule]) -> list[str]:
     """The parts a field's `parts` levels read, in a stable order; [] for a plain field."""
-    return sorted({p for rule in rules if rule.method == PARTS for p, _ in rule.parts})
+    return sorted(
+        {p for rule in rules if rule.method == PARTS for p, _ in (*rule.parts, *rule.unless)}
+    )
 
 
 def part_column(part: str) -> str:
@@ -34,12 +37,15 @@ def part_column(part: str) -> str:
 
 def parts_level(levels: Sequence[LevelRule]) -> Column:
     """A pair's level among `parts` levels, from its parts' best scores (`part_column`; null
-    when a side lacks the part): the first level all of whose parts reach their minimum."""
+    when a side lacks the part): the first level all of whose parts reach their minimum and
+    none of whose `unless` parts, compared, scores under its value."""
     out = F.lit(0)
     for i, rule in reversed(list(enumerate(levels))):
         reached = F.lit(True)
         for part, least in rule.parts:
             reached = reached & (F.coalesce(F.col(part_column(part)), F.lit(-1.0)) >= least)
+        for part, most in rule.unless:
+            reached = reached & (F.coalesce(F.col(part_column(part)), F.lit(1.0)) >= most)
         out = F.when(reached, F.lit(len(levels) - i)).otherwise(out)
     return out
 
