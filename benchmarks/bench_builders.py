@@ -157,7 +157,8 @@ def per_script(clean) -> None:
         latin = skeleton(transliterate(F.col("name_c")))
         split = values.select(F.split(latin, " ").alias("t")).limit(10_000)
         batch = split.select("t", F.transform("t", lambda x: x.rlike(CJK_CHAR_RE)).alias("c"))
-        tokens, cjk = (batch.toArrow()[c] for c in ("t", "c"))
+        table = batch.toArrow()
+        tokens, cjk = table["t"], table["c"]
         best = float("inf")
         for _ in range(5):
             start = time.perf_counter()

@@ -308,10 +308,10 @@ class GramHasher:
         uniq, back = np.unique(keys, return_inverse=True)
         first, second = uniq >> _SHIFT, uniq & _NONE
         in_table = (second != _NONE) & (first < 256) & (second < 256)
-        pa_, pb = _POS[np.minimum(first, 255)], _POS[np.minimum(second, 255)]
-        in_table &= (pa_ > 0) & (pb > 0)
+        pos1, pos2 = _POS[np.minimum(first, 255)], _POS[np.minimum(second, 255)]
+        in_table &= (pos1 > 0) & (pos2 > 0)
         out = np.empty(len(uniq), dtype=np.int32)
-        out[in_table] = self.table[(pa_[in_table] - 1) * _N + pb[in_table] - 1]
+        out[in_table] = self.table[(pos1[in_table] - 1) * _N + pos2[in_table] - 1]
         rest = np.flatnonzero(~in_table)
         out[rest] = self._memo(uniq[rest])
         return out[back.ravel()]
@@ -325,14 +325,14 @@ class GramHasher:
         out = np.empty(len(keys), dtype=np.int32)
         out[hit] = hashes[at[hit]]
         new = keys[~hit]
-        made = np.array([self.one(_unpack(k)) for k in new.tolist()], dtype=np.int32)
+        made = np.array([sha_gram_hash(_unpack(k), self.tag, self.prefix) for k in new.tolist()])
         out[~hit] = made
         if len(new):
             if len(known) + len(new) > MEMO_SIZE:
                 known, hashes = known[:0], hashes[:0]
             merged = np.concatenate([known, new])
             order = np.argsort(merged, kind="stable")
-            self._known = (merged[order], np.concatenate([hashes, made])[order])
+            self._known = (merged[order], np.concatenate([hashes, made]).astype(np.int32)[order])
         return out
 
     def _fill_fast(

@@ -104,10 +104,3 @@ def sample_keys(parts: DataFrame, conf: NormaliseConf, hash_key: str) -> DataFra
         *[keyed_hash(F.col(f"{f}_n")).alias(f"{f}_key") for f in FIELDS],
         "problems",
     )
-
-
-def with_sample_keys(
-    df: DataFrame, conf: NormaliseConf, hash_key: str, default_country: str | None = None
-) -> DataFrame:
-    """Parsed sample lines -> `sample_keys` of their `sample_parts`."""
-    return sample_keys(sample_parts(df, conf, default_country), conf, hash_key)

@@ -133,32 +133,40 @@ def _address_parts(segments: Column, given: Column, conf: NormaliseConf) -> Colu
 
 
 def _street_at(body: Column, place: Column, conf: NormaliseConf) -> Column:
+    """Each segment cleaned and classified once (bare number, house number, town or region
+    word), bound to a lambda variable, then the street picked from those flags."""
     prefixes = alternation(conf.city_prefixes) if conf.city_prefixes else None
-    cleaned = F.transform(body, clean_name)
-    bare = F.transform(cleaned, lambda c: c.rlike(r"^[0-9][0-9 ]{3,}$"))
-    last_bare = F.array_max(F.transform(bare, lambda b, i: F.when(b, i)))
+    house = _house_segment(conf.abbreviations)
 
-    def is_not_street(c: Column, i: Column) -> Column:
-        # Only the last bare code is the postcode: one before it is a house number
-        # ("1304, berwick, 2228").
-        code = F.coalesce(i == last_bare, F.lit(False))
+    def kind(c: Column) -> Column:
         city = c.rlike(rf"^(?:{prefixes}) \p{{L}}") if prefixes else F.lit(False)
-        return code | city | _is_region(c, conf)
+        return F.struct(
+            c.rlike(r"^[0-9][0-9 ]{3,}$").alias("bare"),
+            F.coalesce(c.rlike(house), F.lit(False)).alias("house"),
+            (city | _is_region(c, conf)).alias("named"),
+        )
 
-    flags = F.transform(cleaned, is_not_street)
+    kinds = F.transform(F.transform(body, clean_name), kind)
+    return let(kinds, lambda k: _street_of(body, k, place, conf))
+
+
+def _street_of(body: Column, kinds: Column, place: Column, conf: NormaliseConf) -> Column:
+    # Only the last bare number is the postcode: one before it is a house number
+    # ("1304, berwick, 2228").
+    last_bare = F.array_max(F.transform(kinds, lambda k, i: F.when(k["bare"], i)))
+    flags = F.transform(kinds, lambda k, i: F.coalesce(i == last_bare, F.lit(False)) | k["named"])
     first = F.array_position(flags, False)
     at = F.when(first > 0, first - 1).otherwise(F.lit(0))  # 0-based index of the street
-    return let(at, lambda i: _number_lead(body, bare, flags, place, i, conf))
+    return let(at, lambda i: _number_lead(body, kinds, flags, place, i, conf))
 
 
 def _number_lead(
-    body: Column, bare: Column, flags: Column, place: Column, at: Column, conf: NormaliseConf
+    body: Column, kinds: Column, flags: Column, place: Column, at: Column, conf: NormaliseConf
 ) -> Column:
     """A segment holding only a house number (or a bare number that is not the postcode),
     before the street, is the street's number when a place follows the street ("12, rue de
     la paix, 75002 paris"); with only a postcode after it, the next segment is rather the
     town and the number the whole street line ("124, wantirna, 3046": no street name)."""
-    house = _house_segment(conf.abbreviations)
     shapes = "|".join(conf.postcode_any) or "[0-9]{4,9}"
     only_code = rf"^(?:[A-Z]{{1,3}} )?(?:{shapes})$"  # "NW1 6XF", "3046", "IL 62704"
 
@@ -166,13 +174,14 @@ def _number_lead(
         return ~F.upper(fold_text(F.trim(x))).rlike(only_code)
 
     placed = F.exists(F.slice(body, at + 3, F.size(body)), not_code)
+    here = F.get(kinds, at)
     lead = (
-        F.coalesce(clean_name(F.get(body, at)).rlike(house) | F.get(bare, at), F.lit(False))
+        F.coalesce(here["house"] | here["bare"], F.lit(False))
         & ~F.coalesce(F.get(flags, at + 1), F.lit(True))
         & placed
     )
     street = F.when(lead, at + 1).otherwise(at)
-    return let(street, lambda s: _street_line(body, place, at, s, conf))
+    return let(street, lambda s: _street_line(body, kinds["house"], place, at, s, conf))
 
 
 def _is_region(clean: Column, conf: NormaliseConf) -> Column:
@@ -203,18 +212,14 @@ def _house_segment(abbreviations: Mapping[str, str]) -> str:
 
 
 def _street_line(
-    body: Column, place: Column, start: Column, at: Column, conf: NormaliseConf
+    body: Column, houses: Column, place: Column, start: Column, at: Column, conf: NormaliseConf
 ) -> Column:
     """The street line: segments `start` (a leading house number) to `at` (the street), and
-    the house-number or building-part segments right after it; the rest for the place."""
-    house = _house_segment(conf.abbreviations)
-
-    def is_house(x: Column) -> Column:
-        return F.coalesce(clean_name(x).rlike(house), F.lit(False))
-
+    the house-number or building-part segments right after it (`houses`: per segment,
+    whether it is one); the rest for the place."""
     after1, after2 = F.get(body, at + 1), F.get(body, at + 2)
-    more1 = is_house(after1)
-    more2 = more1 & is_house(after2)
+    more1 = F.coalesce(F.get(houses, at + 1), F.lit(False))
+    more2 = more1 & F.coalesce(F.get(houses, at + 2), F.lit(False))
     lead = F.when(start < at, F.get(body, start))
     street = F.concat_ws(" ", lead, F.get(body, at))
     line1 = F.concat_ws(", ", street, F.when(more1, after1), F.when(more2, after2))

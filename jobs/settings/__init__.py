@@ -229,13 +229,13 @@ def _crosscheck_conf(raw: dict[str, Any], conf_path: Path) -> tuple[CrosscheckCo
 MATCHING_PREFIX = "matching."
 
 
-def _existing_setting(raw: Mapping[str, Any], key: str, file: str) -> None:
-    """A file whose reader ignores unknown keys: an override must name a setting it has, or a
-    typo would change nothing, silently."""
+def _existing_setting(raw: Mapping[str, Any], key: str) -> None:
+    """matching.yaml's reader ignores unknown keys: an override must name a setting the file
+    has, or a typo would change nothing, silently."""
     node: Any = raw
     for part in key.split("."):
         if not isinstance(node, Mapping) or part not in node:
-            raise ConfigError(f"--set matching.{key}: {file} has no such setting")
+            raise ConfigError(f"--set {MATCHING_PREFIX}{key}: matching.yaml has no such setting")
         node = node[part]
 
 
@@ -266,7 +266,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         o.removeprefix(MATCHING_PREFIX) for o in overrides if o.startswith(MATCHING_PREFIX)
     ]
     for item in matching_overrides:
-        _existing_setting(matching_raw, item.partition("=")[0], "matching.yaml")
+        _existing_setting(matching_raw, item.partition("=")[0])
     matching = matching_conf(apply_overrides(matching_raw, matching_overrides))
     return Config(
         lakehouse=lakehouse,

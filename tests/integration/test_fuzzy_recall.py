@@ -73,7 +73,9 @@ def results(spark, fuzzy_demo):
     fuzzy_ev = fuzzy.fuzzy_candidates(sample_rows, index, matching, plan=plan).collect()
 
     match_index = keys.index_keys(values, norm, KEY).localCheckpoint()
-    normalised = sample_lines.with_sample_keys(raw, norm, KEY).localCheckpoint()
+    normalised = sample_lines.sample_keys(
+        sample_lines.sample_parts(raw, norm), norm, KEY
+    ).localCheckpoint()
     sample_keys = keys.sample_keys_long(normalised, FIELDS)
     matched = xc.matched_index_rows(match_index, sample_keys, broadcast=True).localCheckpoint()
     # Every customer of every selective key listed: the false same-record rate is measured on

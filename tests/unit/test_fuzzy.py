@@ -570,6 +570,18 @@ def test_arrow_gram_hashes_equal_the_native_form(spark, builder):
     assert sorted(len(x) for x in ([john] if builder == "street_gram_set" else john)) == sizes
 
 
+def scalar_hashes(hasher, tokens, cjk_flags):
+    """A row's gram hashes one gram at a time (`one` of `py_token_grams`): what the Arrow
+    batches are held to."""
+    if tokens is None:
+        return None
+    cjk_flags = cjk_flags or [False] * len(tokens)
+    return [
+        [hasher.one(g) for g in grams.py_token_grams(t, c)]
+        for t, c in zip(tokens, cjk_flags, strict=True)
+    ]
+
+
 def test_gram_hasher_on_sliced_batches():
     """Arrow hands over slices of larger buffers: offsets must be honoured."""
     hasher = fuzzy.gram_hasher("n2", KEY)
@@ -580,16 +592,7 @@ def test_gram_hasher_on_sliced_batches():
     batch = (whole.slice(1, 4), cjk.slice(1, 4))
     got = hasher.token_hashes(*batch).to_pylist()
 
-    def expected(tokens, cjk_flags):
-        if tokens is None:
-            return None
-        cjk_flags = cjk_flags or [False] * len(tokens)
-        return [
-            [hasher.one(g) for g in grams.py_token_grams(t, c)]
-            for t, c in zip(tokens, cjk_flags, strict=True)
-        ]
-
-    assert got == [expected(t, c) for t, c in zip(rows[1:], flags[1:], strict=True)]
+    assert got == [scalar_hashes(hasher, t, c) for t, c in zip(rows[1:], flags[1:], strict=True)]
     assert got[1] == [[hasher.one(grams.SEP + "近"), hasher.one(grams.SEP + "藤")]]
     # The payloads from the same hashes: "ann" repeats "n", "" keeps its two grams.
     sets = [None if r is None else sorted([h[0], *sorted(set(h[1:]))] for h in r) for r in got]
@@ -632,21 +635,14 @@ def test_gram_hasher_off_the_table_equals_the_scalar_form(monkeypatch):
     whole = pa.array(rows, pa.list_(pa.string()))
     cjk = pa.array(flags, pa.list_(pa.bool_()))
 
-    def expected(tokens, cjk_flags):
-        if tokens is None:
-            return None
-        cjk_flags = cjk_flags or [False] * len(tokens)
-        return [
-            [hasher.one(g) for g in grams.py_token_grams(t, c)]
-            for t, c in zip(tokens, cjk_flags, strict=True)
-        ]
-
     for lo, hi in ((0, 1500), (7, 900), (700, 701), (0, 1500)):
         got = hasher.token_hashes(whole.slice(lo, hi - lo), cjk.slice(lo, hi - lo)).to_pylist()
-        assert got == [expected(t, c) for t, c in zip(rows[lo:hi], flags[lo:hi], strict=True)]
+        assert got == [
+            scalar_hashes(hasher, t, c) for t, c in zip(rows[lo:hi], flags[lo:hi], strict=True)
+        ]
     wide = next(r for r in rows if r and any("\U00020000" in t for t in r))
     assert hasher.token_hashes(pa.array([wide], pa.list_(pa.string()))).to_pylist()[0] == (
-        expected(wide, None)
+        scalar_hashes(hasher, wide, None)
     )
 
 

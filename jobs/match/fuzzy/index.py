@@ -73,8 +73,7 @@ def fuzzy_rows_of_parts(
     conf/matching.yaml."""
     matching = matching or load_matching()
     ids = ["run_id", "line_number"]
-    fields = ["name", "email", "phone", "country", "line1", "postcode", "city"]
-    lines = parts.select(*ids, *fields, F.lit(None).cast("string").alias("name_latin"))
+    lines = parts.withColumn("name_latin", F.lit(None).cast("string"))
     countries = sorted(conf.phone_countries)
     values = {f: cleaned(lines, f, conf, ids) for f in FIELD_INPUTS}
     rows = value_rows(values, ids, hash_key, matching, countries)
