@@ -63,7 +63,8 @@ def _compared(
     def kept(df: DataFrame) -> DataFrame:
         return df.filter(F.col("field").isin(fields))
 
-    return kept(rows), kept(lines).distinct(), kept(customers).distinct()
+    rows = lk.without_silent_zeros(kept(rows), levels)
+    return rows, kept(lines).distinct(), kept(customers).distinct()
 
 
 def write_links(

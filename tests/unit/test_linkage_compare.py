@@ -82,3 +82,64 @@ def test_u_is_measured_on_random_warehouse_pairs(spark, same_postcode):
     # whole address: a level no random pair reached keeps conf's smaller u (1e-6, not 1/871)
     assert u[("address", "postcode")] == pytest.approx(expected)
     assert u[("address", "full")] == pytest.approx(1e-6)
+
+
+VETO_LEVELS = {
+    "address": (
+        LevelRule(
+            "street_number",
+            "parts",
+            m=0.5,
+            u=1e-5,
+            parts=(("street", 0.7), ("house_number", 1.0)),
+            unless=(("city", 0.3),),
+        ),
+        LevelRule("postcode", "parts", m=0.2, u=0.01, parts=(("postcode", 0.5),)),
+    ),
+    "name": (LevelRule("dice_0.8", "fuzzy", 0.8, 0.5, 0.001),),
+}
+EVIDENCE = "line_number bigint, field string, customer_id string, method string, score double"
+
+
+def test_zero_scored_parts_that_say_nothing_are_dropped_and_the_vectors_stay(spark):
+    rows = [
+        (1, "street", "a", "compared", 0.0),  # silent: no level reads a street at 0
+        (1, "house_number", "a", "compared", 1.0),
+        (1, "city", "a", "compared", 0.0),  # vetoes street_number: kept
+        (2, "street", "b", "compared", 0.9),
+        (2, "house_number", "b", "compared", 1.0),
+        (2, "postcode", "b", "compared", 0.0),  # silent
+        (3, "postcode", "c", "compared", 0.0),  # silent: the pair's only part row
+        (3, "name", "c", "fuzzy", 0.0),  # not an address part: kept
+        (4, "name", "d", "near", None),
+        (5, "street", None, "compared", 0.0),  # silent, and without a customer
+    ]
+    evidence = spark.createDataFrame(rows, EVIDENCE)
+    kept = lk.without_silent_zeros(evidence, VETO_LEVELS)
+    assert sorted((r.line_number, r.field) for r in kept.collect()) == [
+        (1, "city"), (1, "house_number"), (2, "house_number"), (2, "street"), (3, "name"),
+        (4, "name"),
+    ]  # fmt: skip
+    held = ["address", "street", "postcode", "house_number", "city", "name"]
+    lines = spark.createDataFrame(
+        [(n, f) for n in range(1, 6) for f in held], "line_number bigint, field string"
+    )
+    customers = spark.createDataFrame(
+        [(c, f) for c in "abcd" for f in held], "customer_id string, field string"
+    )
+    want = lk.comparison_vectors(evidence, lines, customers, VETO_LEVELS)
+    got = lk.comparison_vectors(kept, lines, customers, VETO_LEVELS)
+    assert sorted(got.collect()) == sorted(want.collect())
+    by_line = {r.line_number: r.gamma_address for r in got.collect()}
+    # 1: street + number, but the towns differ: vetoed, nothing reached; 2: street + number
+    assert by_line[1] == 0 and by_line[2] == 2 and by_line[3] == 0
+
+
+def test_a_part_asked_for_at_zero_keeps_its_zero_rows(spark):
+    levels = {
+        "address": (LevelRule("any_street", "parts", m=0.5, u=0.1, parts=(("street", 0.0),)),)
+    }
+    assert lk.telling_zero_parts(levels) == {"street"}
+    assert lk.telling_zero_parts(VETO_LEVELS) == {"city"}
+    evidence = spark.createDataFrame([(1, "street", "a", "compared", 0.0)], EVIDENCE)
+    assert lk.without_silent_zeros(evidence, levels).count() == 1

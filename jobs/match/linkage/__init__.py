@@ -11,6 +11,8 @@ from jobs.match.linkage.compare import (
     lowest_level,
     part_presence,
     payloads,
+    telling_zero_parts,
+    without_silent_zeros,
 )
 from jobs.match.linkage.links import LINK_COLUMNS, best_per_line, exact_u, one_to_one
 from jobs.match.linkage.model import (
@@ -42,6 +44,8 @@ __all__ = [
     "lowest_level",
     "part_presence",
     "payloads",
+    "telling_zero_parts",
+    "without_silent_zeros",
     "measured_u",
     "random_pair_scores",
     "LINK_COLUMNS",
