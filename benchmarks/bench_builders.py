@@ -15,18 +15,41 @@ from __future__ import annotations
 import os
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def best_of(df, runs: int = 3) -> float:
+def best_seconds(work, runs: int = 3) -> float:
+    """The fastest of `runs` calls of `work`, in seconds."""
     best = float("inf")
     for _ in range(runs):
         start = time.perf_counter()
-        df.write.format("noop").mode("overwrite").save()
+        work()
         best = min(best, time.perf_counter() - start)
     return best
+
+
+def best_of(df, runs: int = 3) -> float:
+    """The fastest of `runs` writes of `df` into Spark's `noop` sink, in seconds."""
+    return best_seconds(lambda: df.write.format("noop").mode("overwrite").save(), runs)
+
+
+def lakehouse_session(lakehouse: str):
+    """(config, SparkSession) on a `make bench` lakehouse, as the bench runs it: local[2],
+    8 shuffle partitions, 12 GiB for the driver."""
+    from jobs.session import build_session
+    from jobs.settings import load_config
+
+    config = load_config(
+        overrides=[
+            f"lakehouse={lakehouse}",
+            "spark.conf.spark.sql.shuffle.partitions=8",
+            "spark.conf.spark.driver.memory=12g",
+        ]
+    )
+    return config, build_session(master="local[2]", conf=config.spark_conf)
 
 
 def main() -> None:
@@ -86,11 +109,7 @@ def main() -> None:
         ("gram sets of a name", hasher.token_sets, batch),
         ("gram set of a street", hasher.value_set, streets_batch),
     ):
-        best = float("inf")
-        for _ in range(5):
-            start = time.perf_counter()
-            fn(arr)
-            best = min(best, time.perf_counter() - start)
+        best = best_seconds(partial(fn, arr), runs=5)
         print(f"{label:<24}{'':>8}{best / len(arr) * 1e6:>10.2f}  (Arrow batch, Python only)")
     per_script(clean)
     roles = {role: (read_source(spark, role, src), src) for role, src in config.warehouse.items()}
@@ -159,11 +178,7 @@ def per_script(clean) -> None:
         batch = split.select("t", F.transform("t", lambda x: x.rlike(CJK_CHAR_RE)).alias("c"))
         table = batch.toArrow()
         tokens, cjk = table["t"], table["c"]
-        best = float("inf")
-        for _ in range(5):
-            start = time.perf_counter()
-            hasher.token_sets(tokens, cjk)
-            best = min(best, time.perf_counter() - start)
+        best = best_seconds(partial(hasher.token_sets, tokens, cjk), runs=5)
         print(f"{script:<24}{n:>8,}{seconds / n * 1e6:>10.2f}{best / len(tokens) * 1e6:>10.2f}")
         values.unpersist()
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.bench_builders import best_of  # noqa: E402
+from benchmarks.bench_builders import best_of, lakehouse_session  # noqa: E402
 
 
 def main() -> None:
@@ -26,18 +26,9 @@ def main() -> None:
     from jobs.match import fuzzy
     from jobs.match.fuzzy import candidates as fz_candidates
     from jobs.match.fuzzy import score as fz_score
-    from jobs.session import build_session
-    from jobs.settings import load_config
 
     lakehouse = sys.argv[1]
-    config = load_config(
-        overrides=[
-            f"lakehouse={lakehouse}",
-            "spark.conf.spark.sql.shuffle.partitions=8",
-            "spark.conf.spark.driver.memory=12g",
-        ]
-    )
-    spark = build_session(master="local[2]", conf=config.spark_conf)
+    config, spark = lakehouse_session(lakehouse)
     conf = config.matching
     index = spark.read.format("delta").load(config.table("fuzzy_index"))
     sample = spark.read.format("delta").load(config.table("sample_fuzzy"))

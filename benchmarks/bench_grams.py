@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import random
 import sys
-import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pyarrow as pa  # noqa: E402
 
+from benchmarks.bench_builders import best_seconds  # noqa: E402
 from jobs.match import fuzzy  # noqa: E402
 
 LATIN = "abcdefghijklmnopqrstuvwxyz"
@@ -42,11 +43,7 @@ def main() -> None:
         ]
         tokens = pa.array(rows, pa.list_(pa.string()))
         flags = pa.array([[cjk, cjk] for _ in rows], pa.list_(pa.bool_())) if cjk else None
-        best = float("inf")
-        for _ in range(5):
-            start = time.perf_counter()
-            hasher.token_sets(tokens, flags)
-            best = min(best, time.perf_counter() - start)
+        best = best_seconds(partial(hasher.token_sets, tokens, flags), runs=5)
         print(f"{script:<26}{best / len(rows) * 1e6:>8.2f}")
 
 

@@ -20,6 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.bench_builders import lakehouse_session  # noqa: E402
+
 
 def main() -> None:
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -29,22 +31,13 @@ def main() -> None:
     from jobs import tables as T
     from jobs.io.delta import read_table
     from jobs.match import linkage as lk
-    from jobs.session import build_session
-    from jobs.settings import load_config
     from jobs.steps import linkage as steps_linkage
     from jobs.steps.common import run_table
     from jobs.steps.warehouse_u import warehouse_u
 
     lakehouse = sys.argv[1]
     run_id = sys.argv[2] if len(sys.argv) > 2 else "bench"
-    config = load_config(
-        overrides=[
-            f"lakehouse={lakehouse}",
-            "spark.conf.spark.sql.shuffle.partitions=8",
-            "spark.conf.spark.driver.memory=12g",
-        ]
-    )
-    spark = build_session(master="local[2]", conf=config.spark_conf)
+    config, spark = lakehouse_session(lakehouse)
     conf = config.matching.linkage
     normalised = run_table(spark, config, T.NORMALISED, run_id)
     index = read_table(spark, config.table(T.INDEX), needed_by="the linkage bench")

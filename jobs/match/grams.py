@@ -325,14 +325,15 @@ class GramHasher:
         out = np.empty(len(keys), dtype=np.int32)
         out[hit] = hashes[at[hit]]
         new = keys[~hit]
-        made = np.array([sha_gram_hash(_unpack(k), self.tag, self.prefix) for k in new.tolist()])
+        made = [sha_gram_hash(_unpack(k), self.tag, self.prefix) for k in new.tolist()]
+        made = np.array(made, dtype=np.int32)
         out[~hit] = made
         if len(new):
             if len(known) + len(new) > MEMO_SIZE:
                 known, hashes = known[:0], hashes[:0]
             merged = np.concatenate([known, new])
             order = np.argsort(merged, kind="stable")
-            self._known = (merged[order], np.concatenate([hashes, made]).astype(np.int32)[order])
+            self._known = (merged[order], np.concatenate([hashes, made])[order])
         return out
 
     def _fill_fast(

@@ -128,9 +128,9 @@ def test_zero_scored_parts_that_say_nothing_are_dropped_and_the_vectors_stay(spa
         [(c, f) for c in "abcd" for f in held], "customer_id string, field string"
     )
     want = lk.comparison_vectors(evidence, lines, customers, VETO_LEVELS)
-    got = lk.comparison_vectors(kept, lines, customers, VETO_LEVELS)
-    assert sorted(got.collect()) == sorted(want.collect())
-    by_line = {r.line_number: r.gamma_address for r in got.collect()}
+    got = lk.comparison_vectors(kept, lines, customers, VETO_LEVELS).collect()
+    assert sorted(got) == sorted(want.collect())
+    by_line = {r.line_number: r.gamma_address for r in got}
     # 1: street + number, but the towns differ: vetoed, nothing reached; 2: street + number
     assert by_line[1] == 0 and by_line[2] == 2 and by_line[3] == 0
 

@@ -47,22 +47,10 @@ def _part(payload: Column, k: int) -> Column:
     return F.coalesce(F.try_element_at(payload, F.lit(k)), F.array().cast("array<int>"))
 
 
-# The (field, method) scores a pair of values gets, one column each (`field_scores`).
-SCORED = (
-    ("name", "fuzzy"),
-    ("name", CONTAINED),
-    *[(part, COMPARED) for part in ADDRESS_PARTS],
-)
-
-
-def _score_column(field: str, method: str) -> str:
-    return f"_score_{field}_{method}"
-
-
 def field_scores(
     s: Column, i: Column, ss: Column, si: Column, initial_score: float, floor: float
-) -> list[Column]:
-    """One column per `SCORED` (field, method) of a (line value, customer value) pair: a name
+) -> dict[tuple[str, str], Column]:
+    """(field, method) -> its score for a (line value, customer value) pair: a name
     scored as the fuzzy name rule scores it, the address parts both sides hold; null where
     the value's field is another or a side lacks the part. A score whose signature bound
     (`ss`, `si`) is under `floor`, the lowest level, is 0 without comparing: most pairs are
@@ -78,13 +66,13 @@ def field_scores(
         is_name & (name_bound(s, i, ss, si, initial_score, F.greatest) >= floor),
         name_containment(s, i, initial_score),
     ).when(is_name, F.lit(0.0))
-    scores = [name_score, contained]
-    for k in range(1, len(ADDRESS_PARTS) + 1):
+    scores = {("name", "fuzzy"): name_score, ("name", CONTAINED): contained}
+    for k, part in enumerate(ADDRESS_PARTS, start=1):
         a, b = _part(s, k), _part(i, k)
         held = ~is_name & (F.size(a) > 0) & (F.size(b) > 0)
         near = dice_bound(a, b, ss, si, k) >= floor
-        scores.append(F.when(held, F.when(near, dice(a, b)).otherwise(F.lit(0.0))))
-    return [x.alias(_score_column(f, m)) for x, (f, m) in zip(scores, SCORED, strict=True)]
+        scores[(part, COMPARED)] = F.when(held, F.when(near, dice(a, b)).otherwise(F.lit(0.0)))
+    return scores
 
 
 def sides(payload_rows: DataFrame, id_col: str, as_id: str, line: bool) -> DataFrame:
@@ -102,15 +90,14 @@ def best_scores(
     """Pairs of values (ids, field and both `sides`) -> (ids, field, method, score): per
     pair and field the best score over the values each side holds."""
     values = [F.col(c) for c in ("_s", "_i", "_ss", "_si")]
-    flat = joined.select(*ids, *field_scores(*values, initial_score, floor))
+    scores = field_scores(*values, initial_score, floor)
+    flat = joined.select(*ids, *[x.alias(f"_{f}_{m}") for (f, m), x in scores.items()])
     stacked = F.array(
         *[
             F.struct(
-                F.lit(f).alias("field"),
-                F.lit(m).alias("method"),
-                F.col(_score_column(f, m)).alias("score"),
+                F.lit(f).alias("field"), F.lit(m).alias("method"), F.col(f"_{f}_{m}").alias("score")
             )
-            for f, m in SCORED
+            for f, m in scores
         ]
     )
     scored = flat.select(*ids, F.inline(stacked)).filter(F.col("score").isNotNull())
@@ -138,12 +125,10 @@ def compared_pairs(
 def telling_zero_parts(levels: Mapping[str, Sequence[LevelRule]]) -> set[str]:
     """The address parts whose score of 0 can change a level: those some level names in
     `unless` (their disagreement vetoes it) or asks for at 0 or less."""
-    return {
-        p
-        for rules in levels.values()
-        for rule in rules
-        for p, _ in (*rule.unless, *[(q, v) for q, v in rule.parts if v <= 0.0])
-    }
+    rules = [rule for field_rules in levels.values() for rule in field_rules]
+    vetoing = {p for rule in rules for p, _ in rule.unless}
+    asked_at_zero = {p for rule in rules for p, least in rule.parts if least <= 0.0}
+    return vetoing | asked_at_zero
 
 
 def without_silent_zeros(rows: DataFrame, levels: Mapping[str, Sequence[LevelRule]]) -> DataFrame:
@@ -152,13 +137,9 @@ def without_silent_zeros(rows: DataFrame, levels: Mapping[str, Sequence[LevelRul
     unread falls back to presence, which for a part both sides held is "else" (0) as well.
     About a third of the compared rows: less to shuffle for the vectors and the chance
     baseline, the same vectors."""
-    telling = sorted(telling_zero_parts(levels))
-    silent = (
-        (F.col("method") == COMPARED)
-        & F.col("field").isin(list(ADDRESS_PARTS))
-        & ~F.col("field").isin(telling)
-        & (F.col("score") == 0.0)
-    )
+    telling = telling_zero_parts(levels)
+    parts = [p for p in ADDRESS_PARTS if p not in telling]
+    silent = (F.col("method") == COMPARED) & F.col("field").isin(parts) & (F.col("score") == 0.0)
     return rows.filter(~F.coalesce(silent, F.lit(False)))
 
 
