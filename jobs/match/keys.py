@@ -25,6 +25,7 @@ from jobs.normalise import (
     keyed_hash,
     name_key,
     name_keys,
+    normalise_birth_date,
     normalise_city,
     normalise_country,
     normalise_postcode,
@@ -35,7 +36,9 @@ from jobs.settings import FIELDS, NormaliseConf
 KEY_COLUMNS = [f"{f}_key" for f in FIELDS]
 PARTS = ["name", "email", "phone", "country", "line1", "postcode"]
 SOURCES = ("customers", "addresses", "orders")  # the warehouse roles, in bitmask order
-ROLE_PARTS = ["name", "name_latin", "email", "phone", "country", "line1", "postcode", "city"]
+ROLE_PARTS = [
+    "name", "name_latin", "email", "phone", "country", "line1", "postcode", "city", "date_of_birth",
+]  # fmt: skip
 
 
 def with_normalised(df: DataFrame, conf: NormaliseConf) -> DataFrame:
@@ -190,6 +193,7 @@ FIELD_INPUTS = {
     "phone": ("phone", "country"),
     "name": ("name", "name_latin", "country"),
     "address": ("line1", "postcode", "city"),
+    "date_of_birth": ("date_of_birth",),  # record linkage only: no exact key (`index_values`)
 }
 
 
@@ -232,6 +236,8 @@ def cleaned(df: DataFrame, field: str, conf: NormaliseConf, ids: Sequence[str]) 
         )
         value = address_key(F.col("street"), F.col("postcode"))
         return first.select(*ids, "street", "postcode", "city", value.alias("value"))
+    if field == "date_of_birth":
+        return df.select(*ids, normalise_birth_date(F.col("date_of_birth")).alias("value"))
     raise ValueError(f"unknown field {field!r}: one of {', '.join(FIELD_INPUTS)}")
 
 
@@ -268,11 +274,15 @@ def field_keys(values: DataFrame, field: str, hash_key: str) -> DataFrame:
     return rows.select(F.lit(field).alias("field"), "match_key", "customer_id", "source")
 
 
-def index_values(values: Sequence[DataFrame], conf: NormaliseConf) -> dict[str, DataFrame]:
+def index_values(
+    values: Sequence[DataFrame], conf: NormaliseConf, birth_dates: bool = False
+) -> dict[str, DataFrame]:
     """`role_values` of every role -> `field_values` per field: what the exact index
-    (`keys_of`) and the fuzzy index (`fuzzy.fuzzy_index_of`) are both made from."""
+    (`keys_of`) and the fuzzy index (`fuzzy.fuzzy_index_of`) are both made from; with
+    `birth_dates` (a role maps `date_of_birth`), the dates too, for record linkage only."""
     union = role_union(values)
-    return {f: field_values(union, f, conf) for f in FIELDS}
+    fields = [*FIELDS, "date_of_birth"] if birth_dates else FIELDS
+    return {f: field_values(union, f, conf) for f in fields}
 
 
 def keys_of(values: Mapping[str, DataFrame], hash_key: str) -> DataFrame:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from jobs.match.birth import BIRTH_PAYLOAD, birth_payload
 from jobs.match.keys import with_normalised
 from jobs.match.secrets import with_hash_key
-from jobs.normalise import address_struct, full_name, keyed_hash
+from jobs.normalise import address_struct, full_name, keyed_hash, normalise_birth_date
 from jobs.normalise.country import (
     address_country,
     country_conflict,
@@ -51,7 +52,8 @@ def with_line_country(df: DataFrame, conf: NormaliseConf, default_country: str |
 
 def with_sample_parts(located: DataFrame, conf: NormaliseConf, keep: Sequence[str]) -> DataFrame:
     """Parsed lines (after `with_line_country`) -> `keep`, name, email, phone, country, line1,
-    postcode, city: first + last name when there is no full name, a free-text address split
+    postcode, city, date_of_birth (normalised, where the lines have the column): first + last
+    name when there is no full name, a free-text address split
     (postcodes sought in the line's country's shape) where there are no street, postcode or
     city columns. The text is parsed once, in a projection of its own."""
     text = address_struct(F.trim(F.col("address")), F.col("country"), conf)
@@ -64,6 +66,7 @@ def with_sample_parts(located: DataFrame, conf: NormaliseConf, keep: Sequence[st
         F.concat_ws(" ", F.col("street"), F.col("house_number")).alias("_street"),
         "postcode",
         "city",
+        _birth_date(located).alias("date_of_birth"),
         text.alias("_text"),
     )
     return first.select(
@@ -75,7 +78,16 @@ def with_sample_parts(located: DataFrame, conf: NormaliseConf, keep: Sequence[st
         F.coalesce(F.col("_text.line1"), F.col("_street")).alias("line1"),
         F.coalesce(F.col("postcode"), F.col("_text.postcode")).alias("postcode"),
         F.coalesce(F.col("city"), F.col("_text.city")).alias("city"),
+        "date_of_birth",
     )
+
+
+def _birth_date(lines: DataFrame) -> Column:
+    """The line's date of birth as `normalise_birth_date` writes it (null without the column:
+    samples parsed before it existed)."""
+    if "date_of_birth" not in lines.columns:
+        return F.lit(None).cast("string")
+    return normalise_birth_date(F.col("date_of_birth"))
 
 
 # Line columns the sample's parts carry through to its keys.
@@ -96,11 +108,17 @@ def sample_keys(parts: DataFrame, conf: NormaliseConf, hash_key: str) -> DataFra
     """`sample_parts` -> one row per line with a hashed key per field (or null), the line's
     country and where it came from, and the reasons values were unusable. No raw value
     survives this transform."""
-    normalised = with_normalised(parts.drop("city"), conf)
+    dated = (
+        parts
+        if "date_of_birth" in parts.columns
+        else parts.withColumn("date_of_birth", F.lit(None).cast("string"))
+    )
+    normalised = with_normalised(dated.drop("city"), conf)
     return with_hash_key(normalised, hash_key).select(
         *SAMPLE_KEEP[:3],
         "country",
         *SAMPLE_KEEP[3:],
         *[keyed_hash(F.col(f"{f}_n")).alias(f"{f}_key") for f in FIELDS],
+        birth_payload(F.col("date_of_birth")).alias(BIRTH_PAYLOAD),
         "problems",
     )

@@ -12,11 +12,11 @@ import hashlib
 import hmac
 from functools import lru_cache
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from jobs.match.grams import GRAM_ALPHABET, sha_gram_hash
-from jobs.normalise.hashing import KEY_PREFIX, hmac_key_bytes
+from jobs.match.grams import GRAM_ALPHABET, SEP, sha_gram_hash
+from jobs.normalise.hashing import KEY_PREFIX, hmac_key_bytes, key_material
 
 # Every tag a gram hash is made under (fields and payload parts), and those of refine keys.
 GRAM_TAGS = ("n1", "n2", "a2", "a3", "a4", "a5", "e", "p", "rname", "raddress")
@@ -70,3 +70,14 @@ def with_hash_key(df: DataFrame, hash_key: str) -> DataFrame:
         return df
     key = df.sparkSession.createDataFrame([_material(hash_key)], SECRETS_SCHEMA)
     return df.crossJoin(F.broadcast(key))
+
+
+def prefix_hash(value: Column, tag: str) -> Column:
+    """32-bit keyed hash of a short value: SHA-256 of (secret prefix, tag, value), first 4
+    bytes (`grams.sha_gram_hash` in Python). The tag keeps kinds of values apart. Needs the
+    key's columns (`with_hash_key`)."""
+    message = F.concat(
+        key_material("prefix"), F.encode(F.concat(F.lit(f"{tag}{SEP}"), value), "UTF-8")
+    )
+    unsigned = F.conv(F.substring(F.sha2(message, 256), 1, 8), 16, 10).cast("bigint")
+    return (unsigned - F.lit(1 << 32) * (unsigned >= F.lit(1 << 31)).cast("bigint")).cast("int")

@@ -14,6 +14,7 @@ from jobs.normalise.address import (
     normalise_postcode,
     split_address,
 )
+from jobs.normalise.birth import normalise_birth_date
 from jobs.normalise.country import normalise_country
 from jobs.normalise.email import clean_email, email_key, email_problem, normalise_email
 from jobs.normalise.hashing import keyed_hash
@@ -55,6 +56,7 @@ __all__ = [
     "name_key",
     "name_keys",
     "normalise_address",
+    "normalise_birth_date",
     "normalise_city",
     "normalise_country",
     "normalise_email",

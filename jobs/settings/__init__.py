@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ SAMPLE_FIELDS = (
     "postcode",
     "city",
     "country",
+    "date_of_birth",  # compared by record linkage where the warehouse holds it too
 )
 IDENTIFYING = ("name", "first_name", "last_name", "email", "phone", "address", "street")
 
@@ -191,6 +192,20 @@ def _provenance_conf(raw: Mapping[str, Any] | None) -> ProvenanceConf:
     return conf
 
 
+def _with_warehouse_kinds(conf: ProvenanceConf, warehouse: Mapping[str, Any]) -> ProvenanceConf:
+    """A column kind the warehouse maps (a `date_of_birth` column) is one the company stores,
+    whatever `never_collected` lists by default: a sample holding it is not told apart by it."""
+    mapped = {k for src in warehouse.values() if src for k in (src.get("columns") or {})}
+    extra = [k for k in ("date_of_birth",) if k in mapped and k not in conf.stored_kinds]
+    if not extra:
+        return conf
+    return replace(
+        conf,
+        stored_kinds=(*conf.stored_kinds, *extra),
+        never_collected=tuple(k for k in conf.never_collected if k not in extra),
+    )
+
+
 def _with_base(raw: dict[str, Any], path: Path) -> dict[str, Any]:
     """`extends: default` (the shipped conf/pipeline.yaml) or `extends: <file>` (beside this
     one): the base file's sections, each section this file gives replacing the base's whole."""
@@ -293,5 +308,5 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         normalise=load_normalise(conf_dir),
         headers={k: tuple(str(x) for x in v) for k, v in headers_raw.items()},
         matching=matching,
-        provenance=_provenance_conf(raw.get("provenance")),
+        provenance=_with_warehouse_kinds(_provenance_conf(raw.get("provenance")), warehouse),
     )

@@ -50,7 +50,9 @@ def _compared(
     if payload_rows is not None:
         sample_rows, fuzzy_index = payload_rows
         pairs = candidates.select("line_number", "customer_id").distinct()
-        line_p = lk.payloads(sample_rows, "line_number")
+        line_p = lk.payloads(sample_rows, "line_number").unionByName(
+            lk.line_birth_payloads(normalised)
+        )
         customer_p = lk.payloads(
             fuzzy_index.join(wanted, on="customer_id", how="left_semi"), "customer_id"
         )

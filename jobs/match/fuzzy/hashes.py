@@ -12,7 +12,14 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 from jobs.match.grams import GRAM_ALPHABET, SEP, GramHasher, sha_gram_hash
-from jobs.match.secrets import GRAM_POS, GRAM_TAGS, REFINE_TAGS, gram_prefix, gram_table
+from jobs.match.secrets import (
+    GRAM_POS,
+    GRAM_TAGS,
+    REFINE_TAGS,
+    gram_prefix,
+    gram_table,
+    prefix_hash,
+)
 from jobs.normalise.common import lit_ints
 from jobs.normalise.hashing import key_material, keyed_hash
 
@@ -20,14 +27,6 @@ from jobs.normalise.hashing import key_material, keyed_hash
 def py_gram_hash(gram: str, tag: str, hash_key: str) -> int:
     """The value `gram_hash` computes, in Python."""
     return sha_gram_hash(gram, tag, gram_prefix(hash_key))
-
-
-def _sha_gram_hash(gram: Column, tag: str) -> Column:
-    message = F.concat(
-        key_material("prefix"), F.encode(F.concat(F.lit(f"{tag}{SEP}"), gram), "UTF-8")
-    )
-    unsigned = F.conv(F.substring(F.sha2(message, 256), 1, 8), 16, 10).cast("bigint")
-    return (unsigned - F.lit(1 << 32) * (unsigned >= F.lit(1 << 31)).cast("bigint")).cast("int")
 
 
 def gram_hasher(tag: str, hash_key: str) -> GramHasher:
@@ -54,7 +53,7 @@ def gram_hash(gram: Column, tag: str) -> Column:
     index = (p1 - 1) * len(GRAM_ALPHABET) + p2
     listed = (F.length(gram) == 2) & (p1 > 0) & (p2 > 0)
     table = key_material(f"t_{tag}")
-    return F.when(listed, F.element_at(table, index)).otherwise(_sha_gram_hash(gram, tag))
+    return F.when(listed, F.element_at(table, index)).otherwise(prefix_hash(gram, tag))
 
 
 def refine_hash(field: str, initial: Column) -> Column:
@@ -67,7 +66,7 @@ def refine_hash(field: str, initial: Column) -> Column:
         raise ValueError(f"refine tag {tag!r} has no table in jobs.match.secrets.REFINE_TAGS")
     listed = F.try_element_at(key_material(f"i_{tag}"), F.ascii(initial) + 1)  # ascii("") = 0
     gram = F.concat(F.lit("^"), initial)
-    return F.coalesce(listed, _sha_gram_hash(gram, tag)).cast("bigint")
+    return F.coalesce(listed, prefix_hash(gram, tag)).cast("bigint")
 
 
 def block_hash(rule: str | Column, *parts: Column) -> Column:

@@ -16,6 +16,9 @@ from collections.abc import Mapping, Sequence
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from jobs.match.birth import BIRTH_PAYLOAD, birth_score
+from jobs.match.birth import FIELD as BIRTH
+from jobs.match.fuzzy.schema import PAYLOAD_TYPE, SIGNATURE_TYPE
 from jobs.match.fuzzy.score import (
     dice,
     dice_bound,
@@ -38,9 +41,28 @@ EVIDENCE = ["line_number", "field", "customer_id", "method", "score"]
 
 def payloads(fuzzy_rows: DataFrame, id_col: str) -> DataFrame:
     """Fuzzy index rows (one per value) or sample rows (one per block) -> distinct
-    (id_col, field, payload, sig) of names and addresses."""
-    wanted = fuzzy_rows.filter(F.col("field").isin("name", "address"))
+    (id_col, field, payload, sig) of names, addresses and dates of birth."""
+    wanted = fuzzy_rows.filter(F.col("field").isin("name", "address", BIRTH))
     return wanted.select(id_col, "field", "payload", "sig").distinct()
+
+
+def line_birth_payloads(normalised: DataFrame) -> DataFrame:
+    """sample_normalised -> (line_number, field, payload, sig) of the lines' dates of birth,
+    as `payloads` gives the other fields'; none where the table has no such column."""
+    if BIRTH_PAYLOAD not in normalised.columns:
+        return normalised.select(
+            "line_number",
+            F.lit(BIRTH).alias("field"),
+            F.lit(None).cast(PAYLOAD_TYPE).alias("payload"),
+            F.lit(None).cast(SIGNATURE_TYPE).alias("sig"),
+        ).limit(0)
+    rows = normalised.filter(F.col(BIRTH_PAYLOAD).isNotNull())
+    return rows.select(
+        "line_number",
+        F.lit(BIRTH).alias("field"),
+        F.col(BIRTH_PAYLOAD).alias("payload"),
+        F.lit(None).cast(SIGNATURE_TYPE).alias("sig"),
+    )
 
 
 def _part(payload: Column, k: int) -> Column:
@@ -51,7 +73,8 @@ def field_scores(
     s: Column, i: Column, ss: Column, si: Column, initial_score: float, floor: float
 ) -> dict[tuple[str, str], Column]:
     """(field, method) -> its score for a (line value, customer value) pair: a name
-    scored as the fuzzy name rule scores it, the address parts both sides hold; null where
+    scored as the fuzzy name rule scores it, the address parts both sides hold, a date of
+    birth (`birth.birth_score`, null unless the dates agree or are near); null where
     the value's field is another or a side lacks the part. A score whose signature bound
     (`ss`, `si`) is under `floor`, the lowest level, is 0 without comparing: most pairs are
     far apart, and each comparison reads two arrays of arrays. Plain columns, not an array
@@ -68,11 +91,13 @@ def field_scores(
         name_containment(s, i, initial_score),
     ).when(is_name, F.lit(0.0))
     scores = {("name", "fuzzy"): name_score, ("name", CONTAINED): contained}
+    is_address = F.col("field") == "address"
     for k, part in enumerate(ADDRESS_PARTS, start=1):
         a, b = _part(s, k), _part(i, k)
-        held = ~is_name & (F.size(a) > 0) & (F.size(b) > 0)
+        held = is_address & (F.size(a) > 0) & (F.size(b) > 0)
         near = dice_bound(a, b, ss, si, k) >= floor
         scores[(part, COMPARED)] = F.when(held, F.when(near, dice(a, b)).otherwise(F.lit(0.0)))
+    scores[(BIRTH, COMPARED)] = F.when(F.col("field") == BIRTH, birth_score(s, i))
     return scores
 
 
@@ -124,30 +149,37 @@ def compared_pairs(
 
 
 def telling_zero_parts(levels: Mapping[str, Sequence[LevelRule]]) -> set[str]:
-    """The address parts whose score of 0 can change a level: those some level names in
-    `unless` (their disagreement vetoes it) or asks for at 0 or less."""
+    """The address parts (and plain fields) whose score of 0 can change a level: those some
+    level names in `unless` (their disagreement vetoes it) or asks for at 0 or less."""
     rules = [rule for field_rules in levels.values() for rule in field_rules]
     vetoing = {p for rule in rules for p, _ in rule.unless}
     asked_at_zero = {p for rule in rules for p, least in rule.parts if least <= 0.0}
-    return vetoing | asked_at_zero
+    plain_at_zero = {
+        f
+        for f, field_rules in levels.items()
+        for r in field_rules
+        if not r.parts and r.min_score <= 0.0
+    }
+    return vetoing | asked_at_zero | plain_at_zero
 
 
 def without_silent_zeros(rows: DataFrame, levels: Mapping[str, Sequence[LevelRule]]) -> DataFrame:
-    """Evidence rows without the compared address parts that scored 0 where that says nothing
-    (`telling_zero_parts`): such a part reaches no level, and a pair whose parts all went
-    unread falls back to presence, which for a part both sides held is "else" (0) as well.
+    """Evidence rows without the compared address parts (and dates) that scored 0 where that
+    says nothing (`telling_zero_parts`): such a part reaches no level, and a pair whose parts
+    all went unread falls back to presence, which for a part both sides held is "else" (0) as well.
     About a third of the compared rows: less to shuffle for the vectors and the chance
     baseline, the same vectors."""
     telling = telling_zero_parts(levels)
-    parts = [p for p in ADDRESS_PARTS if p not in telling]
+    parts = [p for p in (*ADDRESS_PARTS, BIRTH) if p not in telling]
     silent = (F.col("method") == COMPARED) & F.col("field").isin(parts) & (F.col("score") == 0.0)
     return rows.filter(~F.coalesce(silent, F.lit(False)))
 
 
 def compared_fields(levels: Mapping[str, Sequence[LevelRule]]) -> list[str]:
     """The linkage fields whose levels a comparison of payloads reaches: the name, address
-    parts, and fields whose levels are made of address parts."""
-    return [f for f in levels if f == "name" or f in ADDRESS_PARTS or parts_of(levels[f])]
+    parts, fields whose levels are made of address parts, and the date of birth."""
+    plain = ("name", BIRTH, *ADDRESS_PARTS)
+    return [f for f in levels if f in plain or parts_of(levels[f])]
 
 
 def lowest_level(levels: Mapping[str, Sequence[LevelRule]]) -> float:
@@ -184,7 +216,8 @@ def address_evidence_parts(evidence: DataFrame) -> DataFrame:
 
 
 def part_presence(payload_rows: DataFrame, id_col: str) -> DataFrame:
-    """(id_col, field, payload) -> (id_col, field) for each address part a value holds."""
+    """(id_col, field, payload) -> (id_col, field) for each address part a value holds, and
+    for a date of birth."""
     held = F.array(
         *[
             F.when(F.size(_part(F.col("payload"), k)) > 0, F.lit(part))
@@ -192,7 +225,9 @@ def part_presence(payload_rows: DataFrame, id_col: str) -> DataFrame:
         ]
     )
     address = payload_rows.filter(F.col("field") == "address")
-    return address.select(id_col, F.explode(F.array_compact(held)).alias("field")).distinct()
+    parts = address.select(id_col, F.explode(F.array_compact(held)).alias("field"))
+    dates = payload_rows.filter(F.col("field") == BIRTH).select(id_col, "field")
+    return parts.unionByName(dates).distinct()
 
 
 def address_presence(fields: DataFrame, id_col: str) -> DataFrame:
