@@ -193,7 +193,8 @@ FIELD_INPUTS = {
     "phone": ("phone", "country"),
     "name": ("name", "name_latin", "country"),
     "address": ("line1", "postcode", "city"),
-    "date_of_birth": ("date_of_birth",),  # record linkage only: no exact key (`index_values`)
+    # record linkage only, no exact key (`index_values`); blocked with the name's initials
+    "date_of_birth": ("date_of_birth", "name", "name_latin"),
 }
 
 
@@ -237,7 +238,12 @@ def cleaned(df: DataFrame, field: str, conf: NormaliseConf, ids: Sequence[str]) 
         value = address_key(F.col("street"), F.col("postcode"))
         return first.select(*ids, "street", "postcode", "city", value.alias("value"))
     if field == "date_of_birth":
-        return df.select(*ids, normalise_birth_date(F.col("date_of_birth")).alias("value"))
+        return df.select(
+            *ids,
+            clean_name(F.col("name")).alias("name_c"),
+            clean_name(F.col("name_latin")).alias("latin_c"),
+            normalise_birth_date(F.col("date_of_birth")).alias("value"),
+        )
     raise ValueError(f"unknown field {field!r}: one of {', '.join(FIELD_INPUTS)}")
 
 

@@ -18,12 +18,13 @@ KEYS = {
     "street_city": "address",
     "email_local": "email",
     "phone_tail": "phone",
+    "birth_initial": "date_of_birth",
 }
 REFINES = {
     "other_token_initial": "name",
     "street_initials": "address",
 }
-COMPARATORS = ("name_tokens", "dice", "differs")
+COMPARATORS = ("name_tokens", "dice", "differs", "birth")
 PARTS = "parts"  # the method of a level reached by several parts of one value together
 NEAR = "near"  # the method of a pair under its rule's threshold kept as a linkage candidate
 
@@ -76,7 +77,7 @@ class LinkageConf:
     and the one-to-one option."""
 
     fields: tuple[tuple[str, tuple[LevelRule, ...]], ...] = ()
-    threshold: float = 0.95
+    threshold: float = 0.5
     matched_share: float = 1.0
     m_pseudo_pairs: float = 50.0
     min_matches: float = 10.0
@@ -125,6 +126,8 @@ def _rule(raw: Mapping[str, Any], default_budget: int) -> BlockRule:
         raise ConfigError(f"{where}: comparator must be one of {list(COMPARATORS)}")
     if comparator == "name_tokens" and field != "name":
         raise ConfigError(f"{where}: name_tokens compares names only")
+    if (comparator == "birth") != (field == "date_of_birth"):
+        raise ConfigError(f"{where}: dates of birth are compared by `birth`, and only they")
     threshold = float(raw.get("threshold", 1.0))
     candidate = raw.get("candidate_threshold")
     candidate = None if candidate is None else float(candidate)
@@ -183,7 +186,7 @@ def linkage_conf(raw: Mapping[str, Any]) -> LinkageConf:
         fields.append((str(field), parsed))
     return LinkageConf(
         fields=tuple(fields),
-        threshold=float(raw.get("threshold", 0.95)),
+        threshold=float(raw.get("threshold", 0.5)),
         matched_share=float(raw.get("matched_share", 1.0)),
         m_pseudo_pairs=float(raw.get("m_pseudo_pairs", 50.0)),
         min_matches=float(raw.get("min_matches", 10.0)),

@@ -50,7 +50,8 @@ def _compared(
     if payload_rows is not None:
         sample_rows, fuzzy_index = payload_rows
         pairs = candidates.select("line_number", "customer_id").distinct()
-        line_p = lk.payloads(sample_rows, "line_number").unionByName(
+        # a line's date is in sample_normalised whether or not it made a block
+        line_p = lk.payloads(sample_rows, "line_number", ("name", "address")).unionByName(
             lk.line_birth_payloads(normalised)
         )
         customer_p = lk.payloads(

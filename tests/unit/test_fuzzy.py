@@ -745,7 +745,7 @@ def test_conf_loads_into_frozen_rules(matching):
     names = [r.name for r in matching.rules]
     assert names == [
         "name_prefix", "name_soundex", "address_postcode_number", "street_number",
-        "street_city", "email_local_part", "phone_national_number",
+        "street_city", "email_local_part", "phone_national_number", "birth_initial",
     ]  # fmt: skip
     rule = matching.rules[0]
     assert rule.per_country and rule.refine == "other_token_initial" and rule.length == 3

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from jobs.match import birth
+from jobs.match.birth import FIELD as BIRTH
 from jobs.match.fuzzy.rows import value_rows
 from jobs.match.fuzzy.schema import BLOCKS_TYPE, INDEX_COLUMNS, PAYLOAD_TYPE, SIGNATURE_TYPE
 from jobs.match.keys import cleaned, index_values
@@ -44,25 +44,8 @@ def fuzzy_index_of(
             f"field string, customer_id string, sources int, blocks {BLOCKS_TYPE}, "
             f"payload {PAYLOAD_TYPE}, sig {SIGNATURE_TYPE}"
         )
-        rows = next(iter(values.values())).sparkSession.createDataFrame([], schema)
-    rows = rows.select(*INDEX_COLUMNS)
-    if birth.FIELD in values and birth.FIELD in matching.linkage.levels:
-        rows = rows.unionByName(_birth_index_rows(values[birth.FIELD], hash_key))
-    return rows
-
-
-def _birth_index_rows(values: DataFrame, hash_key: str) -> DataFrame:
-    """`keys.field_values` of the dates of birth -> fuzzy index rows without a block: record
-    linkage reads their payloads for the candidate pairs other fields made."""
-    rows = birth.birth_rows(values, ["customer_id", "_sources"], "value", hash_key)
-    return rows.select(
-        "field",
-        "customer_id",
-        F.col("_sources").alias("sources"),
-        F.array().cast(BLOCKS_TYPE).alias("blocks"),
-        "payload",
-        "sig",
-    )
+        return next(iter(values.values())).sparkSession.createDataFrame([], schema)
+    return rows.select(*INDEX_COLUMNS)
 
 
 def fuzzy_sample_rows(
@@ -93,7 +76,9 @@ def fuzzy_rows_of_parts(
     ids = ["run_id", "line_number"]
     lines = parts.withColumn("name_latin", F.lit(None).cast("string"))
     countries = sorted(conf.phone_countries)
-    values = {f: cleaned(lines, f, conf, ids) for f in FIELDS}
+    dated = matching.for_field(BIRTH) and BIRTH in parts.columns  # blocked on the date too
+    fields = [*FIELDS, BIRTH] if dated else FIELDS
+    values = {f: cleaned(lines, f, conf, ids) for f in fields}
     rows = value_rows(values, ids, hash_key, matching, countries)
     if rows is None:
         schema = (

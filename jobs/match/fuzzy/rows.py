@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from jobs.match.birth import FIELD as BIRTH
+from jobs.match.birth import birth_payload
 from jobs.match.fuzzy.blocks import block_entry, name_blocks, per_token, places
 from jobs.match.fuzzy.hashes import block_hash, gram_hash, refine_hash
 from jobs.match.fuzzy.payloads import (
@@ -27,7 +29,7 @@ from jobs.match.fuzzy.payloads import (
     street_gram_set,
     unigram_set,
 )
-from jobs.match.fuzzy.schema import SIGNATURE_TYPE
+from jobs.match.fuzzy.schema import BLOCKS_TYPE, SIGNATURE_TYPE
 from jobs.match.fuzzy.translit import skeleton, transliterate
 from jobs.match.secrets import with_hash_key
 from jobs.normalise import CJK_ONLY_RE, HOUSE_NUMBER_TOKEN_RE
@@ -319,6 +321,37 @@ def _phone_rows(
     return _weak_rows(keyed, ids, rules, hash_key, part, "_phone_n", "p")
 
 
+def _birth_rows(
+    values: DataFrame, ids: list[str], rules: Sequence[BlockRule], hash_key: str
+) -> DataFrame:
+    """`keys.cleaned` dates of birth -> one row per date, blocked on the date with each
+    initial of the name beside it (a retyped or replaced surname still meets through the
+    first name's initial). Rows without a block are kept: record linkage reads the payload of
+    every candidate customer's date, whichever field made the pair."""
+    names = F.concat_ws(" ", F.col("name_c"), F.col("latin_c"))
+    latin = values.select(*ids, "value", skeleton(transliterate(names)).alias("_latin"))
+    tokens = F.array_remove(F.split(F.col("_latin"), " "), "")
+    inits = F.array_distinct(F.transform(tokens, lambda t: F.substring(t, 1, 1)))
+
+    def entries(initial: Column, _: Column | int) -> Column:
+        return F.concat(
+            *[
+                block_entry(rule, block_hash(rule.name, F.col("value"), initial), None,
+                            initial.isNotNull())
+                for rule in rules
+            ]
+        )  # fmt: skip
+
+    blocks = per_token(inits, entries) if rules else F.array().cast(BLOCKS_TYPE)
+    return with_hash_key(latin.filter(F.col("value").isNotNull()), hash_key).select(
+        *[F.col(c).alias("sources") if c == "_sources" else F.col(c) for c in ids],
+        F.lit(BIRTH).alias("field"),
+        blocks.alias("blocks"),
+        birth_payload(F.col("value")).alias("payload"),
+        F.lit(None).cast(SIGNATURE_TYPE).alias("sig"),
+    )
+
+
 def value_rows(
     values: Mapping[str, DataFrame],
     ids: list[str],
@@ -336,6 +369,8 @@ def value_rows(
     for field, build in builders.items():
         if rules := matching.for_field(field):
             out.append(build(values[field], ids, rules, hash_key))
+    if BIRTH in values and (matching.for_field(BIRTH) or BIRTH in matching.linkage.levels):
+        out.append(_birth_rows(values[BIRTH], ids, matching.for_field(BIRTH), hash_key))
     if not out:
         return None
     rows = out[0]

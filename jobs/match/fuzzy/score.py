@@ -22,6 +22,7 @@ from functools import reduce
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
+from jobs.match.birth import birth_score
 from jobs.settings import COMPARATORS, MatchingConf
 
 
@@ -172,6 +173,8 @@ def _compare(comparator: str, a: Column, b: Column, initial_score: float) -> Col
         return name_similarity(a, b, initial_score)
     if comparator == "dice":
         return dice(F.element_at(a, 1), F.element_at(b, 1))
+    if comparator == "birth":
+        return birth_score(a, b)
     return differs(a, b)
 
 

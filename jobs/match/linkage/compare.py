@@ -39,10 +39,12 @@ COMPARED_METHODS = ("fuzzy", CONTAINED, COMPARED, PARTS)  # levels a comparison 
 EVIDENCE = ["line_number", "field", "customer_id", "method", "score"]
 
 
-def payloads(fuzzy_rows: DataFrame, id_col: str) -> DataFrame:
+def payloads(
+    fuzzy_rows: DataFrame, id_col: str, fields: Sequence[str] = ("name", "address", BIRTH)
+) -> DataFrame:
     """Fuzzy index rows (one per value) or sample rows (one per block) -> distinct
-    (id_col, field, payload, sig) of names, addresses and dates of birth."""
-    wanted = fuzzy_rows.filter(F.col("field").isin("name", "address", BIRTH))
+    (id_col, field, payload, sig) of names, addresses and dates of birth (`fields`)."""
+    wanted = fuzzy_rows.filter(F.col("field").isin(*fields))
     return wanted.select(id_col, "field", "payload", "sig").distinct()
 
 

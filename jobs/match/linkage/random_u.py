@@ -77,6 +77,8 @@ def measured_u(
     out = {}
     for f in fields:
         both = sum(c for (field, _), c in n.items() if field == f)
+        if both == 0:  # no drawn pair holds it (no dates of birth mapped): conf's u stands
+            continue
         for k, rule in enumerate(reversed(levels[f]), start=1):
             if rule.method in COMPARED_METHODS:
                 seen = n.get((f, k), 0)
