@@ -77,7 +77,7 @@ class LinkageConf:
     and the one-to-one option."""
 
     fields: tuple[tuple[str, tuple[LevelRule, ...]], ...] = ()
-    threshold: float = 0.5
+    threshold: float = 0.95
     matched_share: float = 1.0
     m_pseudo_pairs: float = 50.0
     min_matches: float = 10.0
@@ -186,7 +186,7 @@ def linkage_conf(raw: Mapping[str, Any]) -> LinkageConf:
         fields.append((str(field), parsed))
     return LinkageConf(
         fields=tuple(fields),
-        threshold=float(raw.get("threshold", 0.5)),
+        threshold=float(raw.get("threshold", 0.95)),
         matched_share=float(raw.get("matched_share", 1.0)),
         m_pseudo_pairs=float(raw.get("m_pseudo_pairs", 50.0)),
         min_matches=float(raw.get("min_matches", 10.0)),

@@ -153,7 +153,7 @@ def test_weak_levels_stay_apart(results):
     top = {f: max(r.threshold for r in rules if r.field == f and r.method != "near")
            for f in ("name", "address")}  # fmt: skip
     floor = {r.field: r.threshold for r in rules if r.method == "near"}
-    assert set(floor) == {"address"}
+    assert set(floor) == {"address", "date_of_birth"}
     assert near and all(r.field in top for r in near)
     assert all(r.score < top[r.field] or r.score >= floor.get(r.field, 2.0) for r in near)
     assert any(r.field == "address" and r.score >= top["address"] for r in near)

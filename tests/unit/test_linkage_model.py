@@ -252,7 +252,7 @@ def test_conf_levels_give_the_start_values():
     conf = load_config().matching.linkage
     measured = {("address", "street_number"): 0.03}
     names, us, ms = lk.start_values(conf, {"name": 0.01}, measured)
-    assert names == ["email", "phone", "name", "address"]
+    assert names == ["email", "phone", "name", "address", "date_of_birth"]
     name = names.index("name")
     # name levels: else, dice_0.5, contained, 0.7, 0.8, 0.9, exact (the first listed is the
     # highest)
