@@ -84,6 +84,8 @@ def address_parts(
 
     - the last segment is the country when it names one (`countries`: English or local name,
       ISO alpha-2 or alpha-3 code), and is then part of nothing else;
+    - a segment that is only a flat number ("Flat 3", "кв. 12": `flat_words`) is dropped: the
+      warehouse keeps it out of the street line;
     - the street line is the first segment that is not a city with an administrative word
       (`г. Москва`, `с. Ивановка`), a region (`Московская обл.`) or the last bare number of
       four digits or more (the postcode), followed by the segments right after it that hold
@@ -113,11 +115,25 @@ def address_struct(
     read field by field in the next projection, the parsing runs once per line, not once
     per part."""
     conf = conf or default_conf()
+    flat = _flat_segment(conf)
     segments = F.filter(
-        F.transform(F.split(text, r"[,;\n]"), lambda x: F.trim(x)), lambda x: F.length(x) > 0
+        F.transform(F.split(text, r"[,;\n]"), lambda x: F.trim(x)),
+        lambda x: (F.length(x) > 0) & ~F.coalesce(clean_name(x).rlike(flat), F.lit(False)),
     )
     given = normalise_country(country) if country is not None else F.lit(None).cast("string")
     return let(segments, lambda segs: _address_parts(segs, given, conf))
+
+
+def _flat_segment(conf: NormaliseConf) -> str:
+    """Regex of a cleaned segment that is only a flat number ("flat 3", "кв 12", "apt 4b",
+    "502号室"): dropped before the street and the town are sought, as the warehouse keeps it
+    out of the street line (line2)."""
+    forms = []
+    if conf.flat_words:
+        forms.append(rf"(?:{alternation(conf.flat_words)}) ?[0-9]+ ?\p{{L}}?")
+    if conf.flat_suffixes:
+        forms.append(rf"[0-9]+ ?(?:{alternation(conf.flat_suffixes)})")
+    return rf"^(?:{'|'.join(forms)})$" if forms else "^$"
 
 
 def _address_parts(segments: Column, given: Column, conf: NormaliseConf) -> Column:

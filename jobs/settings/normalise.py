@@ -38,6 +38,8 @@ class NormaliseConf:
     postcode_any: tuple[str, ...] = ()
     city_prefixes: tuple[str, ...] = ()
     region_words: tuple[str, ...] = ()
+    flat_words: tuple[str, ...] = ()  # a segment of one of these and a number is a flat
+    flat_suffixes: tuple[str, ...] = ()  # or of a number and one of these
 
 
 def _countries_conf(raw: dict[str, Any]) -> CountriesConf:
@@ -83,6 +85,8 @@ def _numbering_and_places(raw: dict[str, Any]) -> dict[str, Any]:
         "postcode_any": tuple(str(v) for v in address.get("postcode_any") or ()),
         "city_prefixes": tuple(str(v) for v in address.get("city_prefixes") or ()),
         "region_words": tuple(str(v) for v in address.get("region_words") or ()),
+        "flat_words": tuple(str(v) for v in address.get("flat_words") or ()),
+        "flat_suffixes": tuple(str(v) for v in address.get("flat_suffixes") or ()),
     }
 
 

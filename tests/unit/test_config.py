@@ -45,6 +45,20 @@ def test_matching_overrides_reach_matching_yaml():
         load_config(overrides=["matching.linkage.threshold.x=1"])
 
 
+def test_a_mapped_date_of_birth_is_a_kind_we_store():
+    default = load_config().provenance
+    assert "date_of_birth" in default.never_collected
+    assert "date_of_birth" not in default.stored_kinds
+    mapped = load_config(
+        overrides=["warehouse.customers.columns.date_of_birth=birth_date"]
+    ).provenance
+    assert "date_of_birth" in mapped.stored_kinds
+    assert "date_of_birth" not in mapped.never_collected
+    assert mapped.never_collected == tuple(
+        k for k in default.never_collected if k != "date_of_birth"
+    )
+
+
 def test_catalog_prefix_names_tables():
     assert load_config(overrides=["tables_prefix=crosscheck."]).table("evidence") == (
         "crosscheck.evidence"

@@ -320,6 +320,13 @@ LAYOUTS = [
     ("5, Main St, Springfield, IL 62704", None, ("5 Main St", "62704", "springfield", None)),
     ("124, wantirna, 3046", "AU", ("124", "3046", "wantirna", "AU")),
     ("12, London, NW1 6XF", None, ("12", "NW16XF", "london", None)),
+    # a flat number alone in a segment is line2: neither the street nor the town
+    ("Flat 3, 12 High St, London, NW1 6XF", "GB", ("12 High St", "NW16XF", "london", "GB")),
+    ("12 High St, Apt 4B, Springfield, 62704", "US", ("12 High St", "62704", "springfield", "US")),
+    ("ул. Ленина, д. 5, кв. 12, г. Москва, 123456", "RU",
+     ("ул. Ленина, д. 5", "123456", "г. москва", "RU")),
+    ("東京都港区六本木1-2-3, 502号室, 106-0032", "JP",
+     ("東京都港区六本木1-2-3", "106-0032", None, "JP")),
     ("no commas here 12", None, ("no commas here 12", None, None, None)),
     ("", None, (None, None, None, None)),
     (None, "DE", (None, None, None, "DE")),
