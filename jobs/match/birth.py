@@ -11,10 +11,10 @@ reads an overlap of two int arrays, as it does for gram sets.
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-from jobs.match.secrets import prefix_hash, with_hash_key
+from jobs.match.secrets import prefix_hash
 
 FIELD = "date_of_birth"
 BIRTH_PAYLOAD = "date_of_birth_payload"  # sample_normalised's column: the line's payload
@@ -52,15 +52,4 @@ def birth_score(s: Column, i: Column) -> Column:
         F.when(F.arrays_overlap(s[0], i[0]), F.lit(EXACT))
         .when(F.arrays_overlap(s[1], i[1]), F.lit(NEAR))
         .when(s.isNotNull() & i.isNotNull(), F.lit(0.0))
-    )
-
-
-def birth_rows(values: DataFrame, ids: list[str], date: str, hash_key: str) -> DataFrame:
-    """Rows with a normalised date column `date` (`normalise_birth_date`) -> (ids, field,
-    payload, sig): one row per date, no signature."""
-    payload = birth_payload(F.col(date))
-    keyed = with_hash_key(values, hash_key)
-    rows = keyed.select(*ids, F.lit(FIELD).alias("field"), payload.alias("payload"))
-    return rows.filter(F.col("payload").isNotNull()).select(
-        *ids, "field", "payload", F.lit(None).cast("array<bigint>").alias("sig")
     )

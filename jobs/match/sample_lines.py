@@ -108,12 +108,7 @@ def sample_keys(parts: DataFrame, conf: NormaliseConf, hash_key: str) -> DataFra
     """`sample_parts` -> one row per line with a hashed key per field (or null), the line's
     country and where it came from, and the reasons values were unusable. No raw value
     survives this transform."""
-    dated = (
-        parts
-        if "date_of_birth" in parts.columns
-        else parts.withColumn("date_of_birth", F.lit(None).cast("string"))
-    )
-    normalised = with_normalised(dated.drop("city"), conf)
+    normalised = with_normalised(parts.drop("city"), conf)
     return with_hash_key(normalised, hash_key).select(
         *SAMPLE_KEEP[:3],
         "country",

@@ -145,6 +145,10 @@ class Config:
         key = os.environ.get(self.hash_key_env)
         return (key, False) if key else (DEMO_HASH_KEY, True)
 
+    def warehouse_maps(self, column: str) -> bool:
+        """Whether a warehouse role maps this column (a `date_of_birth` is optional)."""
+        return _maps(self.warehouse, column)
+
     def table(self, name: str) -> str:
         """Location of one of crosscheck's own Delta tables (a path, or a catalog name)."""
         if self.tables_prefix:
@@ -192,11 +196,16 @@ def _provenance_conf(raw: Mapping[str, Any] | None) -> ProvenanceConf:
     return conf
 
 
-def _with_warehouse_kinds(conf: ProvenanceConf, warehouse: Mapping[str, Any]) -> ProvenanceConf:
+def _maps(warehouse: Mapping[str, SourceConf], column: str) -> bool:
+    return any(column in src.columns for src in warehouse.values())
+
+
+def _with_warehouse_kinds(
+    conf: ProvenanceConf, warehouse: Mapping[str, SourceConf]
+) -> ProvenanceConf:
     """A column kind the warehouse maps (a `date_of_birth` column) is one the company stores,
     whatever `never_collected` lists by default: a sample holding it is not told apart by it."""
-    mapped = {k for src in warehouse.values() if src for k in (src.get("columns") or {})}
-    extra = [k for k in ("date_of_birth",) if k in mapped and k not in conf.stored_kinds]
+    extra = [k for k in ("date_of_birth",) if _maps(warehouse, k) and k not in conf.stored_kinds]
     if not extra:
         return conf
     return replace(
@@ -283,6 +292,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     for item in matching_overrides:
         _existing_setting(matching_raw, item.partition("=")[0])
     matching = matching_conf(apply_overrides(matching_raw, matching_overrides))
+    sources = {role: _source(role, src) for role, src in warehouse.items() if src}
     return Config(
         lakehouse=lakehouse,
         reports_dir=str(raw.get("reports_dir") or f"{lakehouse.rstrip('/')}/reports"),
@@ -299,7 +309,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             default_country=sample.get("default_country"),
             delimiters=tuple(sample.get("delimiters") or SampleConf.delimiters),
         ),
-        warehouse={role: _source(role, src) for role, src in warehouse.items() if src},
+        warehouse=sources,
         rebuild_index=bool(index.get("rebuild", False)),
         index_full_rebuild_share=float(index.get("full_rebuild_share", 0.2)),
         index_max_records_per_file=int(index.get("max_records_per_file", 2_000_000)),
@@ -308,5 +318,5 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         normalise=load_normalise(conf_dir),
         headers={k: tuple(str(x) for x in v) for k, v in headers_raw.items()},
         matching=matching,
-        provenance=_with_warehouse_kinds(_provenance_conf(raw.get("provenance")), warehouse),
+        provenance=_with_warehouse_kinds(_provenance_conf(raw.get("provenance")), sources),
     )

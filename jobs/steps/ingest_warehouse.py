@@ -83,7 +83,7 @@ def _index_values(roles: Roles, config: Config) -> dict[str, DataFrame]:
     """Per field, the roles' distinct values cleaned (`keys.index_values`), persisted: the
     exact index, the fuzzy index and the warehouse profile are made from them, so each value is
     cleaned once."""
-    birth_dates = any("date_of_birth" in src.columns for _, src in roles.values())
+    birth_dates = config.warehouse_maps("date_of_birth")
     values = keys.index_values(_role_values(roles), config.normalise, birth_dates)
     return {f: v.persist(StorageLevel.MEMORY_AND_DISK) for f, v in values.items()}
 

@@ -50,19 +50,14 @@ def payloads(
 
 def line_birth_payloads(normalised: DataFrame) -> DataFrame:
     """sample_normalised -> (line_number, field, payload, sig) of the lines' dates of birth,
-    as `payloads` gives the other fields'; none where the table has no such column."""
-    if BIRTH_PAYLOAD not in normalised.columns:
-        return normalised.select(
-            "line_number",
-            F.lit(BIRTH).alias("field"),
-            F.lit(None).cast(PAYLOAD_TYPE).alias("payload"),
-            F.lit(None).cast(SIGNATURE_TYPE).alias("sig"),
-        ).limit(0)
-    rows = normalised.filter(F.col(BIRTH_PAYLOAD).isNotNull())
-    return rows.select(
+    as `payloads` gives the other fields'; none from a table written before the column."""
+    held = BIRTH_PAYLOAD in normalised.columns
+    payload = F.col(BIRTH_PAYLOAD) if held else F.lit(None).cast(PAYLOAD_TYPE)
+    rows = normalised.select("line_number", payload.alias("payload"))
+    return rows.filter(F.col("payload").isNotNull()).select(
         "line_number",
         F.lit(BIRTH).alias("field"),
-        F.col(BIRTH_PAYLOAD).alias("payload"),
+        "payload",
         F.lit(None).cast(SIGNATURE_TYPE).alias("sig"),
     )
 
@@ -76,7 +71,7 @@ def field_scores(
 ) -> dict[tuple[str, str], Column]:
     """(field, method) -> its score for a (line value, customer value) pair: a name
     scored as the fuzzy name rule scores it, the address parts both sides hold, a date of
-    birth (`birth.birth_score`, null unless the dates agree or are near); null where
+    birth (`birth.birth_score`: exact, near or 0); null where
     the value's field is another or a side lacks the part. A score whose signature bound
     (`ss`, `si`) is under `floor`, the lowest level, is 0 without comparing: most pairs are
     far apart, and each comparison reads two arrays of arrays. Plain columns, not an array
@@ -151,18 +146,17 @@ def compared_pairs(
 
 
 def telling_zero_parts(levels: Mapping[str, Sequence[LevelRule]]) -> set[str]:
-    """The address parts (and plain fields) whose score of 0 can change a level: those some
-    level names in `unless` (their disagreement vetoes it) or asks for at 0 or less."""
+    """The address parts (and compared fields: the date) whose score of 0 can change a level:
+    those some level names in `unless` (their disagreement vetoes it) or asks for at 0 or
+    less."""
     rules = [rule for field_rules in levels.values() for rule in field_rules]
     vetoing = {p for rule in rules for p, _ in rule.unless}
     asked_at_zero = {p for rule in rules for p, least in rule.parts if least <= 0.0}
-    plain_at_zero = {
-        f
-        for f, field_rules in levels.items()
-        for r in field_rules
-        if not r.parts and r.min_score <= 0.0
-    }
-    return vetoing | asked_at_zero | plain_at_zero
+    compared_at_zero = {
+        f for f, field_rules in levels.items() for r in field_rules
+        if r.method == COMPARED and r.min_score <= 0.0
+    }  # fmt: skip
+    return vetoing | asked_at_zero | compared_at_zero
 
 
 def without_silent_zeros(rows: DataFrame, levels: Mapping[str, Sequence[LevelRule]]) -> DataFrame:
