@@ -79,10 +79,10 @@ def main() -> None:
     shuffled = steps_linkage._repaired_vectors(
         normalised, evidence, line_fields, customer_fields, conf
     )
-    at_random = lk.best_per_line(lk.scored_pairs(shuffled, model))
+    at_random = lk.best_per_line(lk.scored_pairs(shuffled, model), extra=gammas)
     timed(
         "chance baseline (lines linked)",
-        lambda: at_random.filter(F.col("match_probability") >= conf.threshold).count(),
+        lambda: at_random.filter(lk.linked(model, conf)).count(),
     )
     print(f"\nrecord linkage of run {run_id!r}, {lakehouse}; EM {model.em_iterations} iterations")
     print(f"{'step':<32}{'s':>8}{'rows':>14}")

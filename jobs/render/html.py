@@ -255,7 +255,7 @@ def _linkage(section: Mapping[str, Any] | None) -> str:
             f"kept). A level weighs log2(m / u) bits; a field either side lacks weighs 0. "
             f"The prior, {section.get('prior')}, weighs {section.get('prior_weight')} bits. A "
             f"line is linked from match probability {section.get('threshold')} (dashed red "
-            f"line).")  # fmt: skip
+            f"line){_corroborated(section)}.")  # fmt: skip
     parts = ["<h2>Record linkage</h2>", f'<p class="muted">{esc(note)}</p>',
              table(["field", "level", "m", "u", "weight (bits)"], rows, {2, 3, 4})]  # fmt: skip
     if examples:
@@ -350,3 +350,13 @@ def write_html(report: Mapping[str, Any], out_dir: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(report), encoding="utf-8")
     return path
+
+
+def _corroborated(section: Mapping[str, Any]) -> str:
+    """The lower bar of links that several fields agree on, as a clause ('' when none)."""
+    if section.get("corroborated_threshold") is None:
+        return ""
+    return (
+        f", or from {section['corroborated_threshold']} where "
+        f"{section['corroborating_fields']} fields or more each weigh for the customer"
+    )

@@ -106,6 +106,7 @@ def linkage_section(
     links: Iterable[Mapping[str, Any]],
     threshold: float,
     order: Sequence[str] = (),
+    corroborated: tuple[float, int] | None = None,
     examples: int = EXAMPLES,
 ) -> dict[str, Any]:
     """`linkage_model` rows of a run and its linked lines (line_number, match_weight,
@@ -130,6 +131,8 @@ def linkage_section(
     return {
         "threshold": threshold,
         "threshold_weight": _bits(log_odds(threshold)) if 0 < threshold < 1 else None,
+        "corroborated_threshold": corroborated[0] if corroborated else None,
+        "corroborating_fields": corroborated[1] if corroborated else None,
         "prior": _sig(prior),
         "prior_weight": _bits(prior_weight),
         "em_iterations": int(first["em_iterations"] or 0),

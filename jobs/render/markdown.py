@@ -289,8 +289,8 @@ def linkage_markdown(section: Mapping[str, Any] | None) -> list[str]:
         f"Fellegi–Sunter model trained on this run ({md_text(section['em_iterations'])} EM "
         f"iterations; 0: conf's m kept). Prior {md_text(section['prior'])}, weight "
         f"{md_text(section['prior_weight'])} bits; a line is linked from match probability "
-        f"{md_text(section['threshold'])}. A level weighs log2(m / u); a field either side "
-        "lacks weighs 0.",
+        f"{md_text(section['threshold'])}{_corroborated(section)}. A level weighs log2(m / u); "
+        "a field either side lacks weighs 0.",
         "",
         "| field | level | m | u | weight |",
         "|---|---|---:|---:|---:|",
@@ -320,3 +320,12 @@ def linkage_markdown(section: Mapping[str, Any] | None) -> list[str]:
             "",
         ]
     return out
+
+
+def _corroborated(section: Mapping[str, Any]) -> str:
+    """The lower bar of links that several fields agree on, as a clause ('' when none)."""
+    if section.get("corroborated_threshold") is None:
+        return ""
+    return (f", or from {md_text(section['corroborated_threshold'])} where "
+            f"{md_text(section['corroborating_fields'])} fields or more each weigh for the "
+            "customer")  # fmt: skip

@@ -78,6 +78,8 @@ class LinkageConf:
 
     fields: tuple[tuple[str, tuple[LevelRule, ...]], ...] = ()
     threshold: float = 0.95
+    corroborated_threshold: float = 0.5  # enough where `corroborating_fields` fields agree
+    corroborating_fields: int = 2
     matched_share: float = 1.0
     m_pseudo_pairs: float = 50.0
     min_matches: float = 10.0
@@ -184,9 +186,17 @@ def linkage_conf(raw: Mapping[str, Any]) -> LinkageConf:
         if not parsed or sum(lv.m for lv in parsed) >= 1:
             raise ConfigError(f"{where}: needs levels whose m add up to less than 1")
         fields.append((str(field), parsed))
+    threshold = float(raw.get("threshold", 0.95))
+    corroborated = float(raw.get("corroborated_threshold", 0.5))
+    corroborating = int(raw.get("corroborating_fields", 2))
+    if not 0 < corroborated <= threshold <= 1 or corroborating < 2:
+        raise ConfigError("matching.linkage: needs 0 < corroborated_threshold <= threshold <= 1 "
+                          "and corroborating_fields >= 2")  # fmt: skip
     return LinkageConf(
         fields=tuple(fields),
-        threshold=float(raw.get("threshold", 0.95)),
+        threshold=threshold,
+        corroborated_threshold=corroborated,
+        corroborating_fields=corroborating,
         matched_share=float(raw.get("matched_share", 1.0)),
         m_pseudo_pairs=float(raw.get("m_pseudo_pairs", 50.0)),
         min_matches=float(raw.get("min_matches", 10.0)),

@@ -107,7 +107,7 @@ def write_links(
         gammas = [lk.gamma(f) for f in levels]
         pick = lk.one_to_one if conf.one_to_one else lk.best_per_line
         links = pick(lk.scored_pairs(vectors, model), extra=gammas).withColumn(
-            "linked", F.col("match_probability") >= conf.threshold
+            "linked", lk.linked(model, conf)
         )
         write_run(spark, links.withColumn("run_id", F.lit(run_id)), config.table(T.LINKS), run_id)
         write_run(spark, _model_rows(spark, model, levels, run_id), config.table(T.LINKAGE_MODEL),
@@ -118,9 +118,9 @@ def write_links(
                   em_iterations=model.em_iterations)  # fmt: skip
     with log.stage("linkage-chance") as chance:
         shuffled = _repaired_vectors(normalised, evidence, line_fields, customer_fields, conf)
-        at_random = pick(lk.scored_pairs(shuffled, model))
+        at_random = pick(lk.scored_pairs(shuffled, model), extra=gammas)
         counts["linked_by_chance"] = chance["rows"] = at_random.filter(
-            F.col("match_probability") >= conf.threshold
+            lk.linked(model, conf)
         ).count()
         for df in (evidence, line_fields, customer_fields):
             df.unpersist()

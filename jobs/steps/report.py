@@ -122,7 +122,8 @@ def _linkage(spark: SparkSession, config: Config, run_id: str) -> dict:
         return {}
     conf = config.matching.linkage
     links = _example_links(spark, config, run_id, sorted({r["field"] for r in model}))
-    return linkage_section(model, links, conf.threshold, list(conf.levels))
+    corroborated = (conf.corroborated_threshold, conf.corroborating_fields)
+    return linkage_section(model, links, conf.threshold, list(conf.levels), corroborated)
 
 
 def _example_links(

@@ -352,3 +352,43 @@ def test_other_people_at_our_addresses_do_not_teach_em_that_names_disagree():
     assert lk.probability(capped.pattern_weight(other_person)) < conf.threshold
     free = lk.train_em(names, patterns, us, ms, prior, **kwargs)
     assert lk.probability(free.pattern_weight(other_person)) >= conf.threshold
+
+
+def test_two_agreeing_fields_link_from_the_lower_threshold(spark):
+    """Name and date of birth weigh ±log2(3) bits, the address ±log2(24), the prior 0: two
+    agreeing fields link from probability 0.5, one field alone only from 0.95."""
+    three = (0.25, 0.75), (0.75, 0.25)
+    model = lk.LinkageModel(
+        (lk.FieldModel("name", *three), lk.FieldModel("date_of_birth", *three),
+         lk.FieldModel("address", (0.04, 0.96), (0.96, 0.04))),
+        prior=0.5,
+    )  # fmt: skip
+    rows = [
+        ("name and date: p 0.9", 1, 1, -1, True),
+        ("name alone: p 0.75", 1, -1, -1, False),
+        ("address alone: p 0.96", -1, -1, 1, True),
+        ("another name, the date and address: p 0.96", 0, 1, 1, True),
+        ("another name, the date: p 0.5, one field", 0, 1, -1, False),
+        ("name and date, another address: p 0.27", 1, 1, 0, False),
+        ("nothing known", None, None, None, False),
+    ]
+    gammas = ["gamma_name", "gamma_date_of_birth", "gamma_address"]
+    df = spark.createDataFrame(
+        rows,
+        "case string, gamma_name int, gamma_date_of_birth int, gamma_address int, want boolean",
+    )
+    scored = df.select(
+        "case",
+        "want",
+        lk.match_probability(lk.match_weight(model, gammas)).alias("match_probability"),
+        *gammas,
+    ).withColumn("linked", lk.linked(model, LinkageConf()))
+    got = {r.case: (r.linked, r.want) for r in scored.collect()}
+    assert all(linked == want for linked, want in got.values()), got
+
+
+def test_the_lower_threshold_stays_under_the_threshold():
+    with pytest.raises(ConfigError, match="corroborated_threshold"):
+        linkage_conf({"fields": {}, "threshold": 0.9, "corroborated_threshold": 0.95})
+    with pytest.raises(ConfigError, match="corroborating_fields"):
+        linkage_conf({"fields": {}, "corroborating_fields": 1})

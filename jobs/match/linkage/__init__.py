@@ -27,7 +27,13 @@ from jobs.match.linkage.model import (
     train_em,
 )
 from jobs.match.linkage.random_u import measured_u, random_pair_scores
-from jobs.match.linkage.train import random_pair_prior, scored_pairs, start_values, train
+from jobs.match.linkage.train import (
+    linked,
+    random_pair_prior,
+    scored_pairs,
+    start_values,
+    train,
+)
 from jobs.match.linkage.vectors import (
     comparison_vectors,
     customer_fields_of,
@@ -68,6 +74,7 @@ __all__ = [
     "match_weight",
     "pattern_counts",
     "probability",
+    "linked",
     "random_pair_prior",
     "scored_pairs",
     "start_values",

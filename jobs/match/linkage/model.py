@@ -190,6 +190,16 @@ def match_weight(model: LinkageModel, gammas: Sequence[str]) -> Column:
     return total
 
 
+def agreeing_fields(model: LinkageModel, gammas: Sequence[str]) -> Column:
+    """How many fields the vector's levels give evidence for a match (a positive weight): a
+    name and a date of birth are two, a customer's address under another name is one."""
+    total = F.lit(0)
+    for f, gamma in zip(model.fields, gammas, strict=True):
+        telling = [g for g, w in enumerate(f.weights) if w > 0]
+        total = total + F.when(F.col(gamma).isin(telling), F.lit(1)).otherwise(F.lit(0))
+    return total
+
+
 def match_probability(weight: Column) -> Column:
     """Weight (bits) -> probability, as `probability` does."""
     return F.lit(1.0) / (F.lit(1.0) + F.pow(F.lit(2.0), -weight))

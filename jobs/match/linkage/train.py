@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
 
 from jobs.match.linkage.model import (
     LinkageModel,
+    agreeing_fields,
     match_probability,
     match_weight,
     pattern_counts,
@@ -83,3 +85,15 @@ def scored_pairs(vectors: DataFrame, model: LinkageModel) -> DataFrame:
         weight.alias("match_weight"),
         match_probability(weight).alias("match_probability"),
     )
+
+
+def linked(model: LinkageModel, conf: LinkageConf) -> Column:
+    """Whether a scored pair (with its gamma columns) links: a probability of at least
+    `threshold`, or of `corroborated_threshold` where `corroborating_fields` fields each give
+    evidence for the customer. One field alone (a customer's address under another name: a
+    relative, the next tenant, a decoy) is what the high bar guards against; two fields that
+    agree independently make the customer more likely than not enough."""
+    p = F.col("match_probability")
+    agreeing = agreeing_fields(model, [gamma(f.name) for f in model.fields])
+    corroborated = (p >= conf.corroborated_threshold) & (agreeing >= conf.corroborating_fields)
+    return (p >= conf.threshold) | corroborated
