@@ -74,15 +74,17 @@ def main() -> None:
     prior = lk.random_pair_prior(conf, u.customers)
     model = timed("EM", lambda: lk.train(vectors, conf, u.exact, prior, u.measured))
     gammas = [lk.gamma(f) for f in conf.levels]
-    links = lk.best_per_line(lk.scored_pairs(vectors, model), extra=gammas)
-    timed("best customer per line", lambda: links.write.format("noop").mode("overwrite").save())
+    links = lk.best_per_line(lk.scored_pairs(vectors, model), extra=gammas).persist()
+    strict = F.col("match_probability") >= conf.threshold
+    confident = timed("best customer per line", lambda: links.filter(strict).count())
+    share = lk.sample_share(confident, normalised.count(), conf)
     shuffled = steps_linkage._repaired_vectors(
         normalised, evidence, line_fields, customer_fields, conf
     )
     at_random = lk.best_per_line(lk.scored_pairs(shuffled, model), extra=gammas)
     timed(
         "chance baseline (lines linked)",
-        lambda: at_random.filter(lk.linked(model, conf)).count(),
+        lambda: at_random.filter(lk.linked(model, conf, share)).count(),
     )
     print(f"\nrecord linkage of run {run_id!r}, {lakehouse}; EM {model.em_iterations} iterations")
     print(f"{'step':<32}{'s':>8}{'rows':>14}")

@@ -358,5 +358,6 @@ def _corroborated(section: Mapping[str, Any]) -> str:
         return ""
     return (
         f", or from {section['corroborated_threshold']} where "
-        f"{section['corroborating_fields']} fields or more each weigh for the customer"
+        f"{section['corroborating_fields']} fields or more each weigh for the customer, "
+        "the prior then the share of lines linked at the first"
     )

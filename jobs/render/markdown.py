@@ -328,4 +328,4 @@ def _corroborated(section: Mapping[str, Any]) -> str:
         return ""
     return (f", or from {md_text(section['corroborated_threshold'])} where "
             f"{md_text(section['corroborating_fields'])} fields or more each weigh for the "
-            "customer")  # fmt: skip
+            "customer, the prior then the share of lines linked at the first")  # fmt: skip

@@ -106,21 +106,23 @@ def write_links(
         model = lk.train(vectors, conf, u.exact, prior, u.measured if payload_rows else None)
         gammas = [lk.gamma(f) for f in levels]
         pick = lk.one_to_one if conf.one_to_one else lk.best_per_line
-        links = pick(lk.scored_pairs(vectors, model), extra=gammas).withColumn(
-            "linked", lk.linked(model, conf)
-        )
+        best = pick(lk.scored_pairs(vectors, model), extra=gammas).persist()
+        confident = best.filter(F.col("match_probability") >= conf.threshold).count()
+        share = lk.sample_share(confident, normalised.count(), conf)
+        links = best.withColumn("linked", lk.linked(model, conf, share))
         write_run(spark, links.withColumn("run_id", F.lit(run_id)), config.table(T.LINKS), run_id)
+        best.unpersist()
         write_run(spark, _model_rows(spark, model, levels, run_id), config.table(T.LINKAGE_MODEL),
                   run_id)  # fmt: skip
         vectors.unpersist()
         counts = _counts(spark, config, run_id)
         st.update(rows=counts["candidate_lines"], linked=counts["linked_lines"],
-                  em_iterations=model.em_iterations)  # fmt: skip
+                  em_iterations=model.em_iterations, share=float(f"{share:.3g}"))  # fmt: skip
     with log.stage("linkage-chance") as chance:
         shuffled = _repaired_vectors(normalised, evidence, line_fields, customer_fields, conf)
         at_random = pick(lk.scored_pairs(shuffled, model), extra=gammas)
         counts["linked_by_chance"] = chance["rows"] = at_random.filter(
-            lk.linked(model, conf)
+            lk.linked(model, conf, share)
         ).count()
         for df in (evidence, line_fields, customer_fields):
             df.unpersist()

@@ -377,14 +377,26 @@ def test_two_agreeing_fields_link_from_the_lower_threshold(spark):
         rows,
         "case string, gamma_name int, gamma_date_of_birth int, gamma_address int, want boolean",
     )
-    scored = df.select(
-        "case",
-        "want",
-        lk.match_probability(lk.match_weight(model, gammas)).alias("match_probability"),
-        *gammas,
-    ).withColumn("linked", lk.linked(model, LinkageConf()))
+    scored = lk.scored_pairs(
+        df.withColumns({"line_number": F.lit(1), "customer_id": F.col("case")}), model
+    )
+    scored = scored.join(df.select("case", "want"), scored.customer_id == df.case, how="inner")
+    scored = scored.withColumn("linked", lk.linked(model, LinkageConf()))
     got = {r.case: (r.linked, r.want) for r in scored.collect()}
     assert all(linked == want for linked, want in got.values()), got
+    # a sample a tenth of whose lines are ours: the prior falls from 0.5 to 0.05 (-4.25 bits),
+    # name and date (3.17 bits) fall to p 0.27; the high bar is judged as before
+    tenth = scored.withColumn("linked", lk.linked(model, LinkageConf(), share=0.1))
+    got = {r.case: r.linked for r in tenth.collect()}
+    assert not got["name and date: p 0.9"]
+    assert got["address alone: p 0.96"] and got["another name, the date and address: p 0.96"]
+
+
+def test_the_share_of_lines_that_are_ours_comes_from_the_high_bar():
+    conf = LinkageConf()
+    assert lk.sample_share(4_945, 5_000, conf) == pytest.approx(0.989)
+    assert lk.sample_share(0, 100_000, conf) == pytest.approx(1e-5)  # made up: one line at most
+    assert lk.sample_share(12, 10, conf) == 1.0  # never above conf's matched_share
 
 
 def test_the_lower_threshold_stays_under_the_threshold():

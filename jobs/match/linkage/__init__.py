@@ -30,6 +30,7 @@ from jobs.match.linkage.random_u import measured_u, random_pair_scores
 from jobs.match.linkage.train import (
     linked,
     random_pair_prior,
+    sample_share,
     scored_pairs,
     start_values,
     train,
@@ -76,6 +77,7 @@ __all__ = [
     "probability",
     "linked",
     "random_pair_prior",
+    "sample_share",
     "scored_pairs",
     "start_values",
     "train",

@@ -3,6 +3,7 @@ pairs: conf levels -> start values, key frequencies -> exact u, customers -> the
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from pyspark.sql import Column, DataFrame
@@ -87,13 +88,29 @@ def scored_pairs(vectors: DataFrame, model: LinkageModel) -> DataFrame:
     )
 
 
-def linked(model: LinkageModel, conf: LinkageConf) -> Column:
+def sample_share(confident: int, lines: int, conf: LinkageConf) -> float:
+    """The share of the sample's lines that are our customers, as the lines linked at
+    `threshold` show it (at least one line, at most conf's `matched_share`): the prior the
+    lower bar is judged under, as Splink estimates it from the pairs a strict rule matches."""
+    return min(max(confident, 1) / max(lines, 1), conf.matched_share)
+
+
+def _log_odds(p: float) -> float:
+    return math.log2(p / (1.0 - p))
+
+
+def linked(model: LinkageModel, conf: LinkageConf, share: float | None = None) -> Column:
     """Whether a scored pair (with its gamma columns) links: a probability of at least
     `threshold`, or of `corroborated_threshold` where `corroborating_fields` fields each give
-    evidence for the customer. One field alone (a customer's address under another name: a
+    evidence for the customer, the prior then taken from `share` (`sample_share`; conf's
+    `matched_share` when None). One field alone (a customer's address under another name: a
     relative, the next tenant, a decoy) is what the high bar guards against; two fields that
-    agree independently make the customer more likely than not enough."""
-    p = F.col("match_probability")
+    agree independently, in a sample whose lines are ours, make the customer more likely
+    than not enough. A made-up sample links next to nothing at the high bar, so its prior
+    falls and a lone coincidence of two fields among a million customers stays unlinked."""
     agreeing = agreeing_fields(model, [gamma(f.name) for f in model.fields])
-    corroborated = (p >= conf.corroborated_threshold) & (agreeing >= conf.corroborating_fields)
-    return (p >= conf.threshold) | corroborated
+    ratio = 1.0 if share is None else share / conf.matched_share
+    shift = _log_odds(model.prior * ratio) - _log_odds(model.prior)
+    lower = match_probability(F.col("match_weight") + F.lit(shift))
+    corroborated = (lower >= conf.corroborated_threshold) & (agreeing >= conf.corroborating_fields)
+    return (F.col("match_probability") >= conf.threshold) | corroborated
