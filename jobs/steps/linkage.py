@@ -34,7 +34,7 @@ def _compared(
     evidence: DataFrame,
     payload_rows: tuple[DataFrame, DataFrame] | None,
 ) -> tuple[DataFrame, DataFrame, DataFrame]:
-    """(evidence, line fields, customer fields) of every field in the linkage levels: the
+    """(evidence, line fields, customers' `held_mask`) of every field in the linkage levels: the
     matchers' evidence, its address rows as parts, and each candidate pair's fields compared
     on the payloads (`payload_rows`: the run's sample_fuzzy rows and the fuzzy index)."""
     levels = config.matching.linkage.levels
@@ -55,7 +55,9 @@ def _compared(
             lk.line_birth_payloads(normalised)
         )
         customer_p = lk.payloads(
-            fuzzy_index.join(wanted, on="customer_id", how="left_semi"), "customer_id"
+            fuzzy_index.join(wanted, on="customer_id", how="left_semi"),
+            "customer_id",
+            distinct=False,
         )
         initial = config.matching.initial_score
         floor = lk.lowest_level(config.matching.linkage.levels)
@@ -67,7 +69,8 @@ def _compared(
         return df.filter(F.col("field").isin(fields))
 
     rows = lk.without_silent_zeros(kept(rows), levels)
-    return rows, kept(lines).distinct(), kept(customers).distinct()
+    # the lines' fields move in the chance baseline; the customers' are read twice as masks
+    return rows, kept(lines).distinct(), lk.held_mask(kept(customers), "customer_id", levels)
 
 
 def write_links(

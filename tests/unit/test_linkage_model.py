@@ -133,6 +133,16 @@ def test_comparison_vectors_from_evidence(spark):
         (2, "c2"): (-1, 1, -1),  # c2 has no name or phone: missing, not disagreeing
         (3, "c1"): (-1, -1, 1),  # line 3 holds a phone only
     }
+    # the customers' fields as masks, as the run passes them: the same vectors; a field held
+    # twice (two e-mail keys) or a row with no field sets its bit once or not at all
+    repeated = customer_fields.unionByName(
+        spark.createDataFrame([("c1", "email"), ("c2", None)], "customer_id string, field string")
+    )
+    masks = lk.held_mask(repeated, "customer_id", LEVELS)
+    assert sorted(masks.columns) == ["customer_id", "held_mask"] and masks.count() == 2
+    again = lk.comparison_vectors(evidence, line_fields, masks, LEVELS)
+    assert {(r.line_number, r.customer_id): (r.gamma_name, r.gamma_email, r.gamma_phone)
+            for r in again.collect()} == got  # fmt: skip
 
 
 def test_address_parts_are_judged_together(spark):
@@ -372,7 +382,6 @@ def test_two_agreeing_fields_link_from_the_lower_threshold(spark):
         ("name and date, another address: p 0.27", 1, 1, 0, False),
         ("nothing known", None, None, None, False),
     ]
-    gammas = ["gamma_name", "gamma_date_of_birth", "gamma_address"]
     df = spark.createDataFrame(
         rows,
         "case string, gamma_name int, gamma_date_of_birth int, gamma_address int, want boolean",

@@ -39,6 +39,7 @@ from jobs.match.linkage.vectors import (
     comparison_vectors,
     customer_fields_of,
     gamma,
+    held_mask,
     line_fields_of,
     parts_of,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "comparison_vectors",
     "customer_fields_of",
     "gamma",
+    "held_mask",
     "line_fields_of",
     "parts_of",
     "FieldModel",

@@ -99,6 +99,29 @@ def best_levels(evidence: DataFrame, levels: Mapping[str, Sequence[LevelRule]]) 
     )
 
 
+HELD = "held_mask"  # one bit per field or part a line or customer holds (`held_mask`)
+
+
+def _bits(levels: Mapping[str, Sequence[LevelRule]]) -> dict[str, int]:
+    """Each linkage field and part -> its bit in a `held_mask`."""
+    names = sorted({n for f, rules in levels.items() for n in (f, *parts_of(rules))})
+    return {n: 1 << i for i, n in enumerate(names)}
+
+
+def held_mask(
+    fields: DataFrame, id_col: str, levels: Mapping[str, Sequence[LevelRule]]
+) -> DataFrame:
+    """(id_col, field) rows -> (id_col, held_mask): the fields and parts each line or customer
+    holds as bits OR-ed together, a native aggregate where a set of names would be collected
+    and sorted (a million customers at claim time); a frame that has its mask is kept."""
+    if HELD in fields.columns:
+        return fields
+    bit = F.lit(0)
+    for name, b in _bits(levels).items():
+        bit = F.when(F.col("field") == name, F.lit(b)).otherwise(bit)
+    return fields.groupBy(id_col).agg(F.bit_or(bit).alias(HELD))
+
+
 def comparison_vectors(
     evidence: DataFrame,
     line_fields: DataFrame,
@@ -109,23 +132,24 @@ def comparison_vectors(
 
     `evidence`: (line_number, field, customer_id, method, score) rows of both matchers; every
     pair in it with a customer is a candidate. `line_fields` / `customer_fields`: (line_number,
-    field) / (customer_id, field) for every field a side holds, to tell "disagrees" (0) from
-    "missing" (-1)."""
+    field) / (customer_id, field) for every field a side holds, or their `held_mask`, to tell
+    "disagrees" (0) from "missing" (-1)."""
     fields = list(levels)
+    bits = _bits(levels)
     best = best_levels(evidence, levels)
-    held_line = line_fields.groupBy("line_number").agg(F.collect_set("field").alias("_line_fields"))
-    held_customer = customer_fields.groupBy("customer_id").agg(
-        F.collect_set("field").alias("_customer_fields")
+    line = held_mask(line_fields, "line_number", levels).withColumnRenamed(HELD, "_line_held")
+    customer = held_mask(customer_fields, "customer_id", levels).withColumnRenamed(
+        HELD, "_customer_held"
     )
-    joined = best.join(held_line, on="line_number", how="left").join(
-        held_customer, on="customer_id", how="left"
+    joined = best.join(line, on="line_number", how="left").join(
+        customer, on="customer_id", how="left"
     )
 
     def held(side: str, f: str) -> Column:
-        names = F.array(*[F.lit(x) for x in [f, *parts_of(levels[f])]])
-        return F.arrays_overlap(F.coalesce(F.col(side), F.array().cast("array<string>")), names)
+        wanted = sum(bits[n] for n in {f, *parts_of(levels[f])})
+        return F.coalesce(F.col(side), F.lit(0)).bitwiseAND(F.lit(wanted)) != 0
 
-    both = {f: held("_line_fields", f) & held("_customer_fields", f) for f in fields}
+    both = {f: held("_line_held", f) & held("_customer_held", f) for f in fields}
     return joined.select(
         *PAIR,
         *[
@@ -144,8 +168,7 @@ def line_fields_of(normalised: DataFrame, fields: Sequence[str]) -> DataFrame:
 
 
 def customer_fields_of(index: DataFrame, customers: DataFrame) -> DataFrame:
-    """match_index rows of the candidate customers -> (customer_id, field) they hold."""
+    """match_index rows of the candidate customers -> (customer_id, field) they hold (a field
+    once per key: `held_mask` ORs them)."""
     wanted = customers.select("customer_id").distinct()
-    return (
-        index.join(wanted, on="customer_id", how="inner").select("customer_id", "field").distinct()
-    )
+    return index.join(wanted, on="customer_id", how="left_semi").select("customer_id", "field")
