@@ -3,8 +3,8 @@ pairs: conf levels -> start values, key frequencies -> exact u, customers -> the
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
+from dataclasses import replace
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -95,10 +95,6 @@ def sample_share(confident: int, lines: int, conf: LinkageConf) -> float:
     return min(max(confident, 1) / max(lines, 1), conf.matched_share)
 
 
-def _log_odds(p: float) -> float:
-    return math.log2(p / (1.0 - p))
-
-
 def linked(model: LinkageModel, conf: LinkageConf, share: float | None = None) -> Column:
     """Whether a scored pair (with its gamma columns) links: a probability of at least
     `threshold`, or of `corroborated_threshold` where `corroborating_fields` fields each give
@@ -110,7 +106,7 @@ def linked(model: LinkageModel, conf: LinkageConf, share: float | None = None) -
     falls and a lone coincidence of two fields among a million customers stays unlinked."""
     agreeing = agreeing_fields(model, [gamma(f.name) for f in model.fields])
     ratio = 1.0 if share is None else share / conf.matched_share
-    shift = _log_odds(model.prior * ratio) - _log_odds(model.prior)
+    shift = replace(model, prior=model.prior * ratio).prior_weight - model.prior_weight
     lower = match_probability(F.col("match_weight") + F.lit(shift))
     corroborated = (lower >= conf.corroborated_threshold) & (agreeing >= conf.corroborating_fields)
     return (F.col("match_probability") >= conf.threshold) | corroborated
