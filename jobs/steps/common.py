@@ -22,7 +22,7 @@ from jobs.settings import BlockRule, Config
 # The index format: raised whenever the keys a value gives or the index tables' layout change
 # (normalisation rules, key or block layout). An index of another format is rebuilt whole, as
 # for a new hash key: nothing reads an older layout.
-INDEX_FORMAT = b"index-v5"
+INDEX_FORMAT = b"index-v6"
 
 
 def key_fingerprint(key: str, rules: Sequence[BlockRule]) -> str:

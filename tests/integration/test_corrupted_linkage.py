@@ -56,16 +56,17 @@ def corrupted_run(intl_demo, intl_index, tmp_path_factory, spark):
 
 
 def test_corrupted_lines_are_linked_to_their_customer(corrupted_run):
-    """Nearly every link is right, and most corrupted lines link. The target is F1 0.98; a
-    left-out first name with a misspelt surname (the name then disagrees) is what is still
-    missed, as on FEBRL (`make bench-linkage`)."""
+    """Nearly every link is right, and the corrupted lines link with F1 0.98 or more (the
+    record-linkage target for this set). Among them: Korean and Chinese names cut to one
+    character, which are not initials. What is still missed is a left-out first name with a
+    misspelt surname (the name then disagrees), as on FEBRL (`make bench-linkage`)."""
     truth, linked, _ = corrupted_run
     assert sum(c is not None for c in truth.values()) == CORRUPTED
     right = sum(truth[n] is not None and truth[n] == c for n, c in linked.items())
     recall, precision = right / CORRUPTED, right / max(len(linked), 1)
     f1 = 2 * recall * precision / (recall + precision) if right else 0.0
     print(f"corrupted set: recall {recall:.4f}, precision {precision:.4f}, F1 {f1:.4f}")
-    assert precision >= 0.99 and recall >= 0.93, (recall, precision)
+    assert precision >= 0.99 and f1 >= 0.98, (recall, precision, f1)
 
 
 def test_decoys_link_to_nobody_and_the_verdict_rests_on_linked_lines(corrupted_run):

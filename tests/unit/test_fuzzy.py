@@ -83,6 +83,7 @@ SAMPLE = {
     19: {"address": "12 Baker Street, London, NW6 1XE", "country": "GB"},  # swapped postcode
     # retyped number and postcode: only the street in the city is left
     20: {"street": "Baker St", "house_number": "21", "postcode": "NW9 9XE", "city": "London"},
+    21: {"last_name": "손", "country": "KR"},  # a one-syllable surname alone: not an initial
 }
 HOT_SAMPLE = {
     **{100 + i: {"name": f"Maria Q{i}", "country": "ES"} for i in range(9)},
@@ -331,7 +332,7 @@ def test_linkage_compares_every_field_part_by_part(sample_rows, index, matching)
 
     spark = index.sparkSession
     pairs = spark.createDataFrame(
-        [(10, "c1"), (15, "c6"), (17, "c1"), (18, "c1"), (9, "c6"), (11, "c1")],
+        [(10, "c1"), (15, "c6"), (17, "c1"), (18, "c1"), (9, "c6"), (11, "c1"), (21, "c5")],
         "line_number bigint, customer_id string",
     )
     rows = lk.compared_pairs(
@@ -361,6 +362,9 @@ def test_linkage_compares_every_field_part_by_part(sample_rows, index, matching)
     # and as a name contained in the other: "Smith" is all in "John Smith"
     assert contained[17] == 1.0 and contained[9] < 0.5
     assert {r.field for r in rows if r.method == lk.CONTAINED} == {"name"}
+    # 손 against 영수 손: one character of three in common, Dice 2*1/(1+3), as for any CJK
+    # set; a one-character set read as an initial would score 0.85 or 0 by its hash order
+    assert got[(21, "name")] == pytest.approx(0.5) and contained[21] == pytest.approx(0.5)
     assert not [k for k in got if k[0] == 11]  # nothing to compare
     presence = {
         (r.line_number, r.field)

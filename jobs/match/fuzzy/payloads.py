@@ -81,10 +81,14 @@ def signature(payload: Column) -> Column:
 
 
 def unigram_set(clean: Column, tag: str) -> Column:
-    """Characters of the value (blanks dropped) as one sorted set of hashes (CJK names).
+    """Characters of the value (blanks dropped) as one sorted set of hashes (CJK names), each
+    character hashed twice (alone and doubled): a one-character name (양, 淳) is then a set of
+    two, never read as a Latin initial (one gram), and Dice and containment are unchanged.
     Needs the key's columns."""
-    chars = F.split(F.regexp_replace(clean, r"\s+", ""), "")
-    return F.array_sort(F.array_distinct(F.transform(chars, lambda c: gram_hash(c, tag))))
+    chars = F.array_distinct(F.split(F.regexp_replace(clean, r"\s+", ""), ""))
+    once = F.transform(chars, lambda c: gram_hash(c, tag))
+    twice = F.transform(chars, lambda c: gram_hash(F.concat(c, c), tag))
+    return F.array_sort(F.array_distinct(F.concat(once, twice)))
 
 
 def token_set(hashed: Column, token: Column) -> Column:
