@@ -341,8 +341,11 @@ def test_linkage_compares_every_field_part_by_part(sample_rows, index, matching)
         lk.payloads(index, "customer_id"),
         matching.initial_score,
     ).collect()
-    got = {(r.line_number, r.field): r.score for r in rows if r.method != lk.CONTAINED}
+    got = {
+        (r.line_number, r.field): r.score for r in rows if r.method not in (lk.CONTAINED, lk.LONE)
+    }
     contained = {r.line_number: r.score for r in rows if r.method == lk.CONTAINED}
+    lone = {r.line_number: r.score for r in rows if r.method == lk.LONE}
     # "12 Bakre Street" / "12 Baker Street", NW1 6XE both: one street typo, the rest the same
     assert 0.5 <= got[(10, "street")] < 1.0
     assert got[(10, "postcode")] == 1.0 and got[(10, "house_number")] == 1.0
@@ -361,6 +364,9 @@ def test_linkage_compares_every_field_part_by_part(sample_rows, index, matching)
     assert got[(9, "name")] < 0.5
     # and as a name contained in the other: "Smith" is all in "John Smith"
     assert contained[17] == 1.0 and contained[9] < 0.5
+    # the lone-token level is for a name of one token against a longer one only: "Smith"
+    # against "John Smith", not a two-token name
+    assert lone[17] == 1.0 and 9 not in lone
     assert {r.field for r in rows if r.method == lk.CONTAINED} == {"name"}
     # 손 against 영수 손: one character of three in common, Dice 2*1/(1+3), as for any CJK
     # set; a one-character set read as an initial would score 0.85 or 0 by its hash order

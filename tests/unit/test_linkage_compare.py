@@ -84,6 +84,23 @@ def test_u_is_measured_on_random_warehouse_pairs(spark, same_postcode):
     assert u[("address", "full")] == pytest.approx(1e-6)
 
 
+def test_the_lone_token_u_is_measured_with_surnames_alone(spark):
+    """A line of one name token meets customers sharing it: u is the share of random pairs
+    where one customer's surname alone reaches the level against the other's whole name."""
+    n = 30
+    rows = [r for r in _customers(n, same_postcode=False) if r[1] != "name"]
+    for i in range(n):
+        surname = [7, 8, 9] if i % 2 else [17, 18, 19]  # two surnames, each half the customers
+        rows.append((f"c{i}", "name", [[1000 * (i + 1) + 11, 1000 * (i + 1) + 12], surname], None))
+    lone = LevelRule("lone_token", lk.LONE, 0.55, 0.02, 0.01)
+    levels = {"name": (*LEVELS["name"], lone)}
+    u = lk.measured_u(spark.createDataFrame(rows, PAYLOAD), levels, 40 * 40, 3, 0.85)
+    # ordered pairs of two different customers with the same surname: 2 * 15 * 14 of 30 * 29;
+    # their whole names score 0.5 (one token of two), under dice_0.9
+    assert u[("name", "lone_token")] == pytest.approx((2 * 15 * 14 + 1) / (n * (n - 1) + 1))
+    assert u[("name", "dice_0.9")] == pytest.approx(1 / (n * (n - 1) + 1))
+
+
 VETO_LEVELS = {
     "address": (
         LevelRule(

@@ -264,14 +264,12 @@ def test_conf_levels_give_the_start_values():
     names, us, ms = lk.start_values(conf, {"name": 0.01}, measured)
     assert names == ["email", "phone", "name", "address", "date_of_birth"]
     name = names.index("name")
-    # name levels: else, dice_0.5, contained, 0.7, 0.8, 0.9, exact (the first listed is the
-    # highest)
-    assert us[name] == pytest.approx(
-        [1 - 0.02 - 0.005 - 0.005 - 0.001 - 0.0002 - 0.01, 0.02, 0.005, 0.005, 0.001, 0.0002, 0.01]
-    )
-    assert ms[name] == pytest.approx(
-        [1 - 0.02 - 0.02 - 0.03 - 0.07 - 0.12 - 0.73, 0.02, 0.02, 0.03, 0.07, 0.12, 0.73]
-    )
+    # name levels: else, lone_token, dice_0.5, contained, 0.7, 0.8, 0.9, exact (the first
+    # listed is the highest)
+    u_levels = [0.01, 0.02, 0.005, 0.005, 0.001, 0.0002, 0.01]
+    assert us[name] == pytest.approx([1 - sum(u_levels), *u_levels])
+    m_levels = [0.015, 0.02, 0.02, 0.03, 0.07, 0.12, 0.715]
+    assert ms[name] == pytest.approx([1 - sum(m_levels), *m_levels])
     # a level measured on random warehouse pairs takes that u, not conf's 0.00001
     address = dict(conf.fields)["address"]
     conf_u = [lv.u for lv in reversed(address)]  # level 1 first

@@ -5,6 +5,7 @@ from jobs.match.linkage.chance import permutations, repaired
 from jobs.match.linkage.compare import (
     ADDRESS_PARTS,
     CONTAINED,
+    LONE,
     address_evidence_parts,
     address_presence,
     compared_pairs,
@@ -47,6 +48,7 @@ from jobs.match.linkage.vectors import (
 __all__ = [
     "ADDRESS_PARTS",
     "CONTAINED",
+    "LONE",
     "address_evidence_parts",
     "address_presence",
     "compared_pairs",

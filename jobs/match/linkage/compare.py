@@ -35,7 +35,8 @@ ADDRESS_PARTS = ("street", "postcode", "house_number", "city")
 KEYED_PARTS = ADDRESS_PARTS[:3]
 COMPARED = "compared"  # the method of a part's evidence rows
 CONTAINED = "contained"  # a name's tokens all in the other's (`score.name_containment`)
-COMPARED_METHODS = ("fuzzy", CONTAINED, COMPARED, PARTS)  # levels a comparison of payloads reaches
+LONE = "lone_token"  # a name of one token against a longer one: that token's best match
+COMPARED_METHODS = ("fuzzy", CONTAINED, LONE, COMPARED, PARTS)  # levels compared payloads reach
 EVIDENCE = ["line_number", "field", "customer_id", "method", "score"]
 
 
@@ -93,7 +94,11 @@ def field_scores(
         is_name & (name_bound(s, i, ss, si, initial_score, F.greatest) >= floor),
         name_containment(s, i, initial_score),
     ).when(is_name, F.lit(0.0))
-    scores = {("name", "fuzzy"): name_score, ("name", CONTAINED): contained}
+    # A line's name of one token (the first name left out, "K0ch" for "Bianca Koch"): how near
+    # that token is to the customer's best one, its own level, apart from a two-token line's
+    # containment (another first name with the customer's surname: a relative).
+    lone = F.when((F.size(s) == 1) & (F.size(i) > 1), contained)
+    scores = {("name", "fuzzy"): name_score, ("name", CONTAINED): contained, ("name", LONE): lone}
     is_address = F.col("field") == "address"
     for k, part in enumerate(ADDRESS_PARTS, start=1):
         a, b = _part(s, k), _part(i, k)

@@ -12,6 +12,7 @@ from pyspark.sql import functions as F
 
 from jobs.match.linkage.compare import (
     COMPARED_METHODS,
+    LONE,
     best_scores,
     compared_fields,
     lowest_level,
@@ -35,17 +36,38 @@ def _draw(index_rows: DataFrame, side: int, seed: int, salt: int) -> DataFrame:
     return payloads(drawn, "customer_id")
 
 
+def lone_tokens(payload_rows: DataFrame) -> DataFrame:
+    """`payloads` rows -> the last token of each name of several (mostly the surname) as a
+    name of its own, with its signature's two words: what a line holds whose first name was
+    left out. One token per name, not the best of them: a line has one."""
+    names = payload_rows.filter((F.col("field") == "name") & (F.size("payload") > 1))
+    return names.select(
+        "customer_id",
+        "field",
+        F.array(F.element_at("payload", -1)).alias("payload"),
+        F.slice("sig", -2, 2).alias("sig"),
+    )
+
+
 def random_pair_scores(
     index_rows: DataFrame, pairs: int, seed: int, initial_score: float, floor: float = 0.0
 ) -> DataFrame:
     """(a, b, field, method, score): about `pairs` pairs of different customers (two seeded
     draws of sqrt(pairs) each), every field both hold compared as a candidate pair's is, the
-    best score over their values. The draws are small: joined on the field, in one task."""
+    best score over their values. The draws are small: joined on the field, in one task.
+    The lone-token level (`compare.LONE`) is scored with `a`'s names cut to one token each,
+    as the lines it is for hold them, and no other level is."""
     side = max(int(pairs**0.5), 1)
-    a = sides(_draw(index_rows, side, seed, 1), "customer_id", "a", line=True)
+    drawn = _draw(index_rows, side, seed, 1)
     b = sides(_draw(index_rows, side, seed, 2), "customer_id", "b", line=False)
-    joined = a.join(F.broadcast(b), on="field", how="inner").filter(F.col("a") != F.col("b"))
-    return best_scores(joined, ["a", "b"], initial_score, floor)
+
+    def scored(a_rows: DataFrame) -> DataFrame:
+        a = sides(a_rows, "customer_id", "a", line=True)
+        joined = a.join(F.broadcast(b), on="field", how="inner").filter(F.col("a") != F.col("b"))
+        return best_scores(joined, ["a", "b"], initial_score, floor)
+
+    whole = scored(drawn).filter(F.col("method") != LONE)
+    return whole.unionByName(scored(lone_tokens(drawn)).filter(F.col("method") == LONE))
 
 
 def measured_u(
