@@ -58,8 +58,8 @@ def corrupted_run(intl_demo, intl_index, tmp_path_factory, spark):
 def test_corrupted_lines_are_linked_to_their_customer(corrupted_run):
     """Nearly every link is right, and the corrupted lines link with F1 0.98 or more (the
     record-linkage target for this set). Among them: Korean and Chinese names cut to one
-    character, which are not initials. What is still missed is a left-out first name with a
-    misspelt surname (the name then disagrees), as on FEBRL (`make bench-linkage`)."""
+    character, which are not initials, and a left-out first name with a misspelt surname
+    (`lone_token`). What is still missed is a line that meets its customer in no block."""
     truth, linked, _ = corrupted_run
     assert sum(c is not None for c in truth.values()) == CORRUPTED
     right = sum(truth[n] is not None and truth[n] == c for n, c in linked.items())

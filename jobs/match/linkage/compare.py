@@ -94,11 +94,7 @@ def field_scores(
         is_name & (name_bound(s, i, ss, si, initial_score, F.greatest) >= floor),
         name_containment(s, i, initial_score),
     ).when(is_name, F.lit(0.0))
-    # A line's name of one token (the first name left out, "K0ch" for "Bianca Koch"): how near
-    # that token is to the customer's best one, its own level, apart from a two-token line's
-    # containment (another first name with the customer's surname: a relative).
-    lone = F.when((F.size(s) == 1) & (F.size(i) > 1), contained)
-    scores = {("name", "fuzzy"): name_score, ("name", CONTAINED): contained, ("name", LONE): lone}
+    scores = {("name", "fuzzy"): name_score, ("name", CONTAINED): contained}
     is_address = F.col("field") == "address"
     for k, part in enumerate(ADDRESS_PARTS, start=1):
         a, b = _part(s, k), _part(i, k)
@@ -109,12 +105,19 @@ def field_scores(
     return scores
 
 
-def sides(payload_rows: DataFrame, id_col: str, as_id: str, line: bool) -> DataFrame:
+def sides(
+    payload_rows: DataFrame, id_col: str, as_id: str, line: bool, keep: Sequence[str] = ()
+) -> DataFrame:
     """`payloads` rows as one side of the pairs `best_scores` reads: (as_id, field, and the
-    payload and signature as _s/_ss for the line side, _i/_si for the customer side)."""
+    payload and signature as _s/_ss for the line side, _i/_si for the customer side), and the
+    columns in `keep`."""
     p, sig = ("_s", "_ss") if line else ("_i", "_si")
     return payload_rows.select(
-        F.col(id_col).alias(as_id), "field", F.col("payload").alias(p), F.col("sig").alias(sig)
+        F.col(id_col).alias(as_id),
+        "field",
+        F.col("payload").alias(p),
+        F.col("sig").alias(sig),
+        *keep,
     )
 
 
@@ -122,16 +125,26 @@ def best_scores(
     joined: DataFrame, ids: Sequence[str], initial_score: float, floor: float
 ) -> DataFrame:
     """Pairs of values (ids, field and both `sides`) -> (ids, field, method, score): per
-    pair and field the best score over the values each side holds."""
+    pair and field the best score over the values each side holds.
+
+    The lone-token score is the containment of a line's name of one token against a longer
+    one ("K0ch" for "Bianca Koch", the first name left out): its own level, apart from a
+    two-token line's containment (another first name with the customer's surname: a
+    relative). It is read off the containment column, not compared a second time."""
     values = [F.col(c) for c in ("_s", "_i", "_ss", "_si")]
     scores = field_scores(*values, initial_score, floor)
-    flat = joined.select(*ids, *[x.alias(f"_{f}_{m}") for (f, m), x in scores.items()])
+    lone_shape = (F.size("_s") == 1) & (F.size("_i") > 1)
+    flat = joined.select(
+        *ids,
+        *[x.alias(f"_{f}_{m}") for (f, m), x in scores.items()],
+        lone_shape.alias("_lone_shape"),
+    )
+    columns = {key: F.col(f"_{key[0]}_{key[1]}") for key in scores}
+    columns[("name", LONE)] = F.when(F.col("_lone_shape"), F.col(f"_name_{CONTAINED}"))
     stacked = F.array(
         *[
-            F.struct(
-                F.lit(f).alias("field"), F.lit(m).alias("method"), F.col(f"_{f}_{m}").alias("score")
-            )
-            for f, m in scores
+            F.struct(F.lit(f).alias("field"), F.lit(m).alias("method"), x.alias("score"))
+            for (f, m), x in columns.items()
         ]
     )
     scored = flat.select(*ids, F.inline(stacked)).filter(F.col("score").isNotNull())

@@ -36,17 +36,20 @@ def _draw(index_rows: DataFrame, side: int, seed: int, salt: int) -> DataFrame:
     return payloads(drawn, "customer_id")
 
 
-def lone_tokens(payload_rows: DataFrame) -> DataFrame:
-    """`payloads` rows -> the last token of each name of several (mostly the surname) as a
-    name of its own, with its signature's two words: what a line holds whose first name was
-    left out. One token per name, not the best of them: a line has one."""
-    names = payload_rows.filter((F.col("field") == "name") & (F.size("payload") > 1))
-    return names.select(
-        "customer_id",
-        "field",
+def with_lone_tokens(payload_rows: DataFrame) -> DataFrame:
+    """`payloads` rows, `_cut` false, and beside each name of several tokens its last token
+    (mostly the surname) as a name of its own with its signature's two words, `_cut` true:
+    what a line holds whose first name was left out. One token per name, not the best of
+    them: a line has one. One pass over the rows."""
+    whole = F.struct("payload", "sig", F.lit(False).alias("_cut"))
+    cut = F.struct(
         F.array(F.element_at("payload", -1)).alias("payload"),
         F.slice("sig", -2, 2).alias("sig"),
+        F.lit(True).alias("_cut"),
     )
+    several = (F.col("field") == "name") & (F.size("payload") > 1)
+    forms = F.when(several, F.array(whole, cut)).otherwise(F.array(whole))
+    return payload_rows.select("customer_id", "field", F.inline(forms))
 
 
 def random_pair_scores(
@@ -55,19 +58,16 @@ def random_pair_scores(
     """(a, b, field, method, score): about `pairs` pairs of different customers (two seeded
     draws of sqrt(pairs) each), every field both hold compared as a candidate pair's is, the
     best score over their values. The draws are small: joined on the field, in one task.
-    The lone-token level (`compare.LONE`) is scored with `a`'s names cut to one token each,
-    as the lines it is for hold them, and no other level is."""
+    The lone-token level (`compare.LONE`) is scored with `a`'s names cut to one token each
+    (`with_lone_tokens`), as the lines it is for hold them, and no other level is."""
     side = max(int(pairs**0.5), 1)
-    drawn = _draw(index_rows, side, seed, 1)
+    a = sides(
+        with_lone_tokens(_draw(index_rows, side, seed, 1)), "customer_id", "a", True, ["_cut"]
+    )
     b = sides(_draw(index_rows, side, seed, 2), "customer_id", "b", line=False)
-
-    def scored(a_rows: DataFrame) -> DataFrame:
-        a = sides(a_rows, "customer_id", "a", line=True)
-        joined = a.join(F.broadcast(b), on="field", how="inner").filter(F.col("a") != F.col("b"))
-        return best_scores(joined, ["a", "b"], initial_score, floor)
-
-    whole = scored(drawn).filter(F.col("method") != LONE)
-    return whole.unionByName(scored(lone_tokens(drawn)).filter(F.col("method") == LONE))
+    joined = a.join(F.broadcast(b), on="field", how="inner").filter(F.col("a") != F.col("b"))
+    scored = best_scores(joined, ["a", "b", "_cut"], initial_score, floor)
+    return scored.filter(F.col("_cut") == (F.col("method") == LONE)).drop("_cut")
 
 
 def measured_u(
