@@ -62,13 +62,15 @@ def main() -> None:
     compared = steps_linkage._compared(
         config, normalised, index, steps_linkage._evidence(exact, fuzzy), payload_rows
     )
-    evidence, line_fields, customer_fields = (
-        df.persist(StorageLevel.MEMORY_AND_DISK) for df in compared
+    evidence, line_fields, customer_fields = compared
+    best, line_fields, customer_fields = (
+        df.persist(StorageLevel.MEMORY_AND_DISK)
+        for df in (lk.best_levels(evidence, conf.levels), line_fields, customer_fields)
     )
-    timed("compared evidence", evidence.count)
+    timed("compared evidence, best levels", best.count)
     timed("lines' held fields", line_fields.count)
     timed("customers' held fields", customer_fields.count)
-    vectors = lk.comparison_vectors(evidence, line_fields, customer_fields, conf.levels)
+    vectors = lk.vectors_of(best, line_fields, customer_fields, conf.levels)
     vectors = vectors.persist(StorageLevel.MEMORY_AND_DISK)
     timed("comparison vectors", vectors.count)
     prior = lk.random_pair_prior(conf, u.customers)
@@ -78,9 +80,7 @@ def main() -> None:
     strict = F.col("match_probability") >= conf.threshold
     confident = timed("best customer per line", lambda: links.filter(strict).count())
     share = lk.sample_share(confident, normalised.count(), conf)
-    shuffled = steps_linkage._repaired_vectors(
-        normalised, evidence, line_fields, customer_fields, conf
-    )
+    shuffled = steps_linkage._repaired_vectors(normalised, best, line_fields, customer_fields, conf)
     at_random = lk.best_per_line(lk.scored_pairs(shuffled, model), extra=gammas)
     timed(
         "chance baseline (lines linked)",

@@ -11,7 +11,6 @@ from jobs import log
 from jobs import tables as T
 from jobs.io.delta import write_run
 from jobs.match import linkage as lk
-from jobs.normalise.common import lit_strings
 from jobs.settings import FIELDS, Config, LinkageConf
 from jobs.steps.common import run_table
 from jobs.steps.warehouse_u import WarehouseU
@@ -92,29 +91,27 @@ def write_links(
     conf = config.matching.linkage
     levels = conf.levels
     with log.stage("linkage") as st:
-        # read by both the run's vectors and the re-paired ones: kept, not read from Delta twice
-        evidence, line_fields, customer_fields = (
-            df.persist(StorageLevel.MEMORY_AND_DISK)
-            for df in _compared(
-                config,
-                normalised,
-                index,
-                _evidence(exact, fuzzy),
-                payload_rows,
-            )
+        evidence, line_fields, customer_fields = _compared(
+            config, normalised, index, _evidence(exact, fuzzy), payload_rows
         )
-        vectors = lk.comparison_vectors(evidence, line_fields, customer_fields, levels)
+        # each pair's best level per field, read by both the run's vectors and the re-paired
+        # ones: kept, so that neither compares nor groups the evidence again
+        best, line_fields, customer_fields = (
+            df.persist(StorageLevel.MEMORY_AND_DISK)
+            for df in (lk.best_levels(evidence, levels), line_fields, customer_fields)
+        )
+        vectors = lk.vectors_of(best, line_fields, customer_fields, levels)
         vectors = vectors.persist(StorageLevel.MEMORY_AND_DISK)
         prior = lk.random_pair_prior(conf, u.customers)
         model = lk.train(vectors, conf, u.exact, prior, u.measured if payload_rows else None)
         gammas = [lk.gamma(f) for f in levels]
         pick = lk.one_to_one if conf.one_to_one else lk.best_per_line
-        best = pick(lk.scored_pairs(vectors, model), extra=gammas).persist()
-        confident = best.filter(F.col("match_probability") >= conf.threshold).count()
+        picked = pick(lk.scored_pairs(vectors, model), extra=gammas).persist()
+        confident = picked.filter(F.col("match_probability") >= conf.threshold).count()
         share = lk.sample_share(confident, normalised.count(), conf)
-        links = best.withColumn("linked", lk.linked(model, conf, share))
+        links = picked.withColumn("linked", lk.linked(model, conf, share))
         write_run(spark, links.withColumn("run_id", F.lit(run_id)), config.table(T.LINKS), run_id)
-        best.unpersist()
+        picked.unpersist()
         write_run(spark, _model_rows(spark, model, levels, run_id), config.table(T.LINKAGE_MODEL),
                   run_id)  # fmt: skip
         vectors.unpersist()
@@ -122,38 +119,31 @@ def write_links(
         st.update(rows=counts["candidate_lines"], linked=counts["linked_lines"],
                   em_iterations=model.em_iterations, share=float(f"{share:.3g}"))  # fmt: skip
     with log.stage("linkage-chance") as chance:
-        shuffled = _repaired_vectors(normalised, evidence, line_fields, customer_fields, conf)
+        shuffled = _repaired_vectors(normalised, best, line_fields, customer_fields, conf)
         at_random = pick(lk.scored_pairs(shuffled, model), extra=gammas)
         counts["linked_by_chance"] = chance["rows"] = at_random.filter(
             lk.linked(model, conf, share)
         ).count()
-        for df in (evidence, line_fields, customer_fields):
+        for df in (best, line_fields, customer_fields):
             df.unpersist()
     return counts
 
 
 def _repaired_vectors(
     normalised: DataFrame,
-    evidence: DataFrame,
+    best: DataFrame,
     line_fields: DataFrame,
     customer_fields: DataFrame,
     conf: LinkageConf,
 ) -> DataFrame:
-    """The comparison vectors once each field's evidence and presence moved to other lines."""
-    moves = lk.permutations(normalised, list(conf.levels), conf.chance_seed)
-    # an address's parts move together, with the address: one pass over the permutation
-    carried = F.array(F.col("field"))
-    for f, rules in conf.levels.items():
-        if lk.parts_of(rules):
-            both = lit_strings([f, *lk.parts_of(rules)])
-            carried = F.when(F.col("field") == f, both).otherwise(carried)
-    moves = moves.select(
-        F.explode(carried).alias("field"),
-        "line_number",
-        "to_line",
-    )
-    return lk.comparison_vectors(
-        lk.repaired(evidence, moves), lk.repaired(line_fields, moves), customer_fields, conf.levels
+    """The comparison vectors once each field's evidence and presence moved to other lines
+    (`best`: the pairs' `best_levels`)."""
+    moves = lk.field_moves(normalised, conf.levels, conf.chance_seed)
+    return lk.vectors_of(
+        lk.repaired_levels(best, moves, conf.levels),
+        lk.repaired(line_fields, moves),
+        customer_fields,
+        conf.levels,
     )
 
 

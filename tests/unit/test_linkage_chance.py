@@ -3,7 +3,10 @@ permutation, the same for every row of a (field, line)."""
 
 from __future__ import annotations
 
+import random
+
 from jobs.match import linkage as lk
+from jobs.settings import LevelRule
 
 FIELDS = ["email", "name"]
 
@@ -45,3 +48,65 @@ def test_repaired_rows_follow_their_field_and_keep_their_values(spark):
         key=lambda r: (r[1], r[0]),
     )  # fmt: skip
     assert [(r.line_number, r.field, r.customer_id, r.method) for r in got] == want
+
+
+CHANCE_LEVELS = {
+    "name": [LevelRule("exact", "exact"), LevelRule("dice_0.8", "fuzzy", 0.8)],
+    "email": [LevelRule("exact", "exact")],
+    "address": [
+        LevelRule("full", "parts", m=0.1, u=0.001,
+                  parts=(("street", 0.9), ("postcode", 1.0), ("house_number", 1.0))),
+        LevelRule("street", "parts", m=0.1, u=0.01, parts=(("street", 0.7),)),
+    ],
+}  # fmt: skip
+
+
+def test_the_repaired_levels_are_those_of_the_repaired_evidence(spark):
+    """The chance baseline moves each pair's best level per field, not the evidence rows it
+    was judged from: the vectors must be those of the moved evidence, address parts moving
+    with their address, a pair seen through an address row alone included."""
+    rng = random.Random(11)
+    parts = ["street", "postcode", "house_number"]
+    evidence, held = [], []
+    for line in range(1, 25):
+        held += [(line, f) for f in ("name", "email", "address", *parts) if rng.random() < 0.8]
+        for customer in ("c1", "c2", "c3"):
+            if rng.random() < 0.5:
+                evidence.append((line, "name", customer, rng.choice(["exact", "fuzzy"]),
+                                 rng.choice([None, 0.5, 0.85, 0.95])))  # fmt: skip
+            if rng.random() < 0.3:
+                evidence.append((line, "email", customer, "exact", None))
+            if rng.random() < 0.4:
+                evidence += [(line, p, customer, "compared", rng.choice([0.6, 0.8, 1.0]))
+                             for p in parts if rng.random() < 0.7]  # fmt: skip
+            if rng.random() < 0.1:
+                evidence.append((line, "address", customer, "exact", None))
+    evidence.append((3, "name", None, "exact", None))  # a key hitting no customer: no pair
+    evidence = spark.createDataFrame(
+        evidence, "line_number long, field string, customer_id string, method string, score double"
+    )
+    line_fields = spark.createDataFrame(held, "line_number long, field string")
+    customers = spark.createDataFrame(
+        [(c, f) for c in ("c1", "c2") for f in ("name", "email", *parts)] + [("c3", "name")],
+        "customer_id string, field string",
+    )
+    moves = lk.field_moves(lines(spark, 24), CHANCE_LEVELS, seed=3)
+    moved_fields = lk.repaired(line_fields, moves)
+
+    def vectors(df) -> set:
+        return {tuple(r) for r in df.collect()}
+
+    want = vectors(lk.comparison_vectors(lk.repaired(evidence, moves), moved_fields, customers,
+                                         CHANCE_LEVELS))  # fmt: skip
+    best = lk.best_levels(evidence, CHANCE_LEVELS)
+    got = vectors(lk.vectors_of(lk.repaired_levels(best, moves, CHANCE_LEVELS), moved_fields,
+                                customers, CHANCE_LEVELS))  # fmt: skip
+    assert got == want
+    unmoved = vectors(lk.comparison_vectors(evidence, line_fields, customers, CHANCE_LEVELS))
+    assert len(want) > 30 and want != unmoved
+    assert {v for r in want for v in r[2:]} >= {-1, 0, 1, 2}  # missing, else and levels seen
+    by_field = {}
+    for r in moves.collect():
+        by_field.setdefault(r.field, {})[r.line_number] = r.to_line
+    assert by_field["street"] == by_field["address"] == by_field["house_number"]
+    assert by_field["name"] != by_field["address"]

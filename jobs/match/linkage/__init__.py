@@ -1,7 +1,7 @@
 """Record-level linkage: each candidate (line, customer) pair gets a comparison vector, one
 level per field, and a Fellegi–Sunter match probability from weights trained per run."""
 
-from jobs.match.linkage.chance import permutations, repaired
+from jobs.match.linkage.chance import field_moves, permutations, repaired, repaired_levels
 from jobs.match.linkage.compare import (
     ADDRESS_PARTS,
     CONTAINED,
@@ -37,12 +37,14 @@ from jobs.match.linkage.train import (
     train,
 )
 from jobs.match.linkage.vectors import (
+    best_levels,
     comparison_vectors,
     customer_fields_of,
     gamma,
     held_mask,
     line_fields_of,
     parts_of,
+    vectors_of,
 )
 
 __all__ = [
@@ -64,14 +66,18 @@ __all__ = [
     "best_per_line",
     "exact_u",
     "one_to_one",
+    "field_moves",
     "permutations",
     "repaired",
+    "repaired_levels",
+    "best_levels",
     "comparison_vectors",
     "customer_fields_of",
     "gamma",
     "held_mask",
     "line_fields_of",
     "parts_of",
+    "vectors_of",
     "FieldModel",
     "LinkageModel",
     "level_shares",

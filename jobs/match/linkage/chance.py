@@ -4,10 +4,14 @@ then is what chance alone links; a breach links far more lines than that."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
+
+from jobs.match.linkage.vectors import SEEN, parts_of, seen_bit
+from jobs.normalise.common import lit_strings
+from jobs.settings import LevelRule
 
 
 def permutations(lines: DataFrame, fields: Sequence[str], seed: int) -> DataFrame:
@@ -29,10 +33,50 @@ def permutations(lines: DataFrame, fields: Sequence[str], seed: int) -> DataFram
     )
 
 
+def field_moves(
+    lines: DataFrame, levels: Mapping[str, Sequence[LevelRule]], seed: int
+) -> DataFrame:
+    """`permutations` of the linkage fields, with each address's parts moving with it: the
+    parts of one address stay one address on the line they move to."""
+    carried = F.array(F.col("field"))
+    for f, rules in levels.items():
+        if parts_of(rules):
+            both = lit_strings([f, *parts_of(rules)])
+            carried = F.when(F.col("field") == f, both).otherwise(carried)
+    return permutations(lines, list(levels), seed).select(
+        F.explode(carried).alias("field"), "line_number", "to_line"
+    )
+
+
 def repaired(rows: DataFrame, moves: DataFrame) -> DataFrame:
     """Rows keyed by (line_number, field) moved to their field's permuted line; other columns
     kept as they are."""
     others = [c for c in rows.columns if c != "line_number"]
     return rows.join(moves, on=["field", "line_number"], how="inner").select(
         F.col("to_line").alias("line_number"), *others
+    )
+
+
+def repaired_levels(
+    best: DataFrame, moves: DataFrame, levels: Mapping[str, Sequence[LevelRule]]
+) -> DataFrame:
+    """`best_levels` rows once each field moved to its permuted line: the same as the levels
+    of the moved evidence, since a (line, field)'s rows all move to one line, and a field's
+    level reads that field's rows only. One row per (pair, field) moves, not the evidence
+    rows it was judged from (a pair's name and address parts: a dozen rows)."""
+    fields = list(levels)
+    held = F.array(
+        *[
+            F.when(
+                F.col(SEEN).bitwiseAND(F.lit(1 << i)) != 0,
+                F.struct(F.lit(f).alias("field"), F.col(f"_{f}").alias("level")),
+            )
+            for i, f in enumerate(fields)
+        ]
+    )
+    per_field = best.select("line_number", "customer_id", F.inline(F.array_compact(held)))
+    moved = repaired(per_field, moves)
+    return moved.groupBy("line_number", "customer_id").agg(
+        F.bit_or(seen_bit(levels)).alias(SEEN),
+        *[F.max(F.when(F.col("field") == f, F.col("level"))).alias(f"_{f}") for f in fields],
     )

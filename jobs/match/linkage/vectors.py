@@ -66,10 +66,22 @@ def level_of(levels: Sequence[LevelRule]) -> Column:
     return out
 
 
+SEEN = "_seen"  # one bit per field of which a pair has evidence, its parts' rows included
+
+
+def seen_bit(levels: Mapping[str, Sequence[LevelRule]]) -> Column:
+    """A row's field bit in `SEEN`, by its `field` (a part's row sets its field's bit)."""
+    bit = F.lit(0)
+    for i, (f, rules) in reversed(list(enumerate(levels.items()))):
+        names = F.col("field").isin(f, *parts_of(rules))
+        bit = F.when(names, F.lit(1 << i)).otherwise(bit)
+    return bit
+
+
 def best_levels(evidence: DataFrame, levels: Mapping[str, Sequence[LevelRule]]) -> DataFrame:
-    """Evidence -> (line_number, customer_id, _<field>...): per pair and field the best level
-    its evidence reaches; a `parts` field's from its parts' best scores, judged together
-    (null when no part was compared)."""
+    """Evidence -> (line_number, customer_id, _seen, _<field>...): per pair and field the best
+    level its evidence reaches; a `parts` field's from its parts' best scores, judged together
+    (null when no part was compared). `_seen`: the fields the pair has any evidence of."""
     fields = list(levels)
     plain = [f for f in fields if not parts_of(levels[f])]
     parts = sorted({p for f in fields for p in parts_of(levels[f])})
@@ -84,9 +96,11 @@ def best_levels(evidence: DataFrame, levels: Mapping[str, Sequence[LevelRule]]) 
     best = scored.groupBy(*PAIR).agg(
         *[F.max(F.when(F.col("field") == f, F.col("level"))).alias(f"_{f}") for f in plain],
         *[F.max(F.when(F.col("field") == p, F.col("score"))).alias(part_column(p)) for p in parts],
+        F.bit_or(seen_bit(levels)).alias(SEEN),
     )
     return best.select(
         *PAIR,
+        SEEN,
         *[f"_{f}" for f in plain],
         *[
             F.when(
@@ -134,9 +148,19 @@ def comparison_vectors(
     pair in it with a customer is a candidate. `line_fields` / `customer_fields`: (line_number,
     field) / (customer_id, field) for every field a side holds, or their `held_mask`, to tell
     "disagrees" (0) from "missing" (-1)."""
+    return vectors_of(best_levels(evidence, levels), line_fields, customer_fields, levels)
+
+
+def vectors_of(
+    best: DataFrame,
+    line_fields: DataFrame,
+    customer_fields: DataFrame,
+    levels: Mapping[str, Sequence[LevelRule]],
+) -> DataFrame:
+    """`best_levels` rows -> comparison vectors (`comparison_vectors`): the pairs' levels with
+    "disagrees" (0) told from "missing" (-1) by the sides' held fields."""
     fields = list(levels)
     bits = _bits(levels)
-    best = best_levels(evidence, levels)
     line = held_mask(line_fields, "line_number", levels).withColumnRenamed(HELD, "_line_held")
     customer = held_mask(customer_fields, "customer_id", levels).withColumnRenamed(
         HELD, "_customer_held"
