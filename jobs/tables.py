@@ -29,6 +29,7 @@ INDEX_FPS = _table("index_fingerprints", "a customer's fingerprint over its rows
 FUZZY_INDEX = _table("fuzzy_index", "a customer value's blocks and gram hashes")
 WAREHOUSE_PROFILE = _table("warehouse_profile", "bucketed counts of our customers")
 LINKAGE_U = _table("linkage_u", "an index build's u of one field level, from the warehouse")
+CUSTOMER_FIELDS = _table("customer_fields", "the field and part names a customer holds")
 # ---- cross-check and provenance (per run) -------------------------------------------------
 EVIDENCE = _table("evidence", "an exact key match of a line to a customer")
 SUMMARY = _table("field_summary", "per field: lines with a value, lines matched")

@@ -27,6 +27,7 @@ from jobs.io.delta import (
     table_exists,
 )
 from jobs.match import fuzzy, keys
+from jobs.match import linkage as lk
 from jobs.settings import Config
 from jobs.steps.common import hash_key
 from jobs.steps.index_plan import (
@@ -56,6 +57,7 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
         counts = _write_exact(spark, config, roles, values, key, build)
         if config.crosscheck.fuzzy:
             values = _write_fuzzy(spark, config, roles, values, key, build)
+        _write_customer_fields(spark, config, build)
         overwrite(current, config.table(T.INDEX_FPS))
         current.unpersist()
         # a full build's values hold every customer: the profile reads e-mail and phone there
@@ -155,6 +157,33 @@ def _write_fuzzy(
             rows = fuzzy.fuzzy_index_of(values, key, config.matching)
             replace_customers(spark, location, build.changed, rows)
     return values
+
+
+def _write_customer_fields(spark: SparkSession, config: Config, build: Build) -> None:
+    """What each customer holds (`linkage.held_names`), from both indexes as they now are: a
+    claim reads its candidates' rows here instead of scanning both indexes for them. Written
+    whole with a whole index, else swapped for the refreshed customers (before the
+    fingerprints, so a crash in between is repaired by the next refresh, as for the index)."""
+    location = config.table(T.CUSTOMER_FIELDS)
+    fuzzy_location = config.table(T.FUZZY_INDEX)
+    index = read_table(spark, config.table(T.INDEX))
+    fuzzy_index = read_table(spark, fuzzy_location) if table_exists(spark, fuzzy_location) else None
+    whole = (
+        build.full
+        or (config.crosscheck.fuzzy and not build.fuzzy_current)
+        or not table_exists(spark, location)
+    )
+    with log.stage("customer-fields", mode="full" if whole else "incremental") as st:
+        if not whole:
+            index = index.join(build.changed, on="customer_id", how="left_semi")
+            if fuzzy_index is not None:
+                fuzzy_index = fuzzy_index.join(build.changed, on="customer_id", how="left_semi")
+        names = lk.held_names(lk.customer_field_rows(index, fuzzy_index))
+        if whole:
+            overwrite(names, location)
+        else:
+            replace_customers(spark, location, build.changed, names)
+        st["rows"] = read_table(spark, location).count() if whole else build.refreshed
 
 
 def _write_warehouse_profile(

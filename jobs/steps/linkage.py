@@ -32,10 +32,13 @@ def _compared(
     index: DataFrame,
     evidence: DataFrame,
     payload_rows: tuple[DataFrame, DataFrame] | None,
+    held: DataFrame | None = None,
 ) -> tuple[DataFrame, DataFrame, DataFrame]:
     """(evidence, line fields, customers' `held_mask`) of every field in the linkage levels: the
     matchers' evidence, its address rows as parts, and each candidate pair's fields compared
-    on the payloads (`payload_rows`: the run's sample_fuzzy rows and the fuzzy index)."""
+    on the payloads (`payload_rows`: the run's sample_fuzzy rows and the fuzzy index).
+    `held`: the index build's `customer_fields`, read for the candidates' masks instead of
+    both indexes (with `payload_rows` only: it holds the payloads' parts)."""
     levels = config.matching.linkage.levels
     fields = [*levels, *[p for f in levels for p in lk.parts_of(levels[f])]]
     keyed = [f for f in FIELDS if f"{f}_key" in normalised.columns]
@@ -68,8 +71,12 @@ def _compared(
         return df.filter(F.col("field").isin(fields))
 
     rows = lk.without_silent_zeros(kept(rows), levels)
+    if held is not None and payload_rows is not None:
+        masks = lk.names_mask(held.join(wanted, on="customer_id", how="left_semi"), levels)
+    else:
+        masks = lk.held_mask(kept(customers), "customer_id", levels)
     # the lines' fields move in the chance baseline; the customers' are read twice as masks
-    return rows, kept(lines).distinct(), lk.held_mask(kept(customers), "customer_id", levels)
+    return rows, kept(lines).distinct(), masks
 
 
 def write_links(
@@ -82,17 +89,19 @@ def write_links(
     fuzzy: DataFrame | None,
     u: WarehouseU,
     payload_rows: tuple[DataFrame, DataFrame] | None = None,
+    held: DataFrame | None = None,
 ) -> dict:
     """line_links and linkage_model for the run; returns the linked-line counts, and the
     lines the same model links once each field is re-paired with other lines at random.
     `u`: the warehouse's u of the index build (`steps.warehouse_u`).
     `payload_rows`: (the run's sample_fuzzy rows, the fuzzy index), when fuzzy matching ran:
-    every candidate pair's names and address parts are then compared."""
+    every candidate pair's names and address parts are then compared. `held`: the index
+    build's `customer_fields`, when it has one."""
     conf = config.matching.linkage
     levels = conf.levels
     with log.stage("linkage") as st:
         evidence, line_fields, customer_fields = _compared(
-            config, normalised, index, _evidence(exact, fuzzy), payload_rows
+            config, normalised, index, _evidence(exact, fuzzy), payload_rows, held
         )
         # each pair's best level per field, read by both the run's vectors and the re-paired
         # ones: kept, so that neither compares nor groups the evidence again

@@ -30,6 +30,11 @@ def rows_per_file(spark, table) -> list[int]:
     return [r[1] for r in df.groupBy(F.input_file_name()).count().collect()]
 
 
+def fields_of(spark, lakehouse) -> list:
+    df = spark.read.format("delta").load(str(lakehouse / "customer_fields"))
+    return [(r.customer_id, tuple(r.fields)) for r in df.collect()]
+
+
 def test_refresh_only_changed_customers(spark, tmp_path):
     from tools.demo import generate
 
@@ -68,6 +73,11 @@ def test_refresh_only_changed_customers(spark, tmp_path):
         counts = rows_per_file(spark, rebuilt / table)
         assert max(counts) <= 150 and len(counts) >= sum(counts) / 150
     assert {r[2] for r in incremental} >= {"100001", "100002"}
+    # what each customer holds, swapped for the refreshed ones: as a full build writes it
+    held = {tuple(r) for r in fields_of(spark, lakehouse)}
+    assert held == {tuple(r) for r in fields_of(spark, rebuilt)}
+    assert {c for c, _ in held} >= {"100001", "100002"}
+    assert all("email" in f for c, f in held if c in ("100001", "100002"))
 
     builds = spark.read.format("delta").load(str(lakehouse / "index_builds"))
     modes = [r.mode for r in builds.orderBy("built_at").collect()]

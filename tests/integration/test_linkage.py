@@ -104,3 +104,37 @@ def test_u_is_measured_by_the_index_build_and_read_by_the_run(links, spark):
     for field in ("email", "phone", "name"):
         assert 0 < u[(field, None)] < 0.01  # few customers share a key
         assert model_u[(field, "exact")] == pytest.approx(u[(field, None)])
+
+
+def test_the_candidates_held_fields_are_read_from_the_index_build(links, spark):
+    """customer_fields, written by the index build, gives each candidate customer the mask
+    the claim would otherwise make from both indexes (keys, address presence, payload parts)."""
+    from jobs import tables as T
+    from jobs.io.delta import read_table
+    from jobs.match import linkage as lk
+    from jobs.steps import linkage as steps_linkage
+    from jobs.steps.common import run_table
+
+    _, _, lakehouse = links
+    config = load_config(overrides=[f"lakehouse={lakehouse}"])
+
+    def table(name):
+        return read_table(spark, config.table(name))
+
+    def run(name):
+        return run_table(spark, config, name, PLANTED_RUN_ID)
+
+    evidence = steps_linkage._evidence(run(T.EVIDENCE), run(T.FUZZY_EVIDENCE))
+    payload_rows = (run(T.SAMPLE_FUZZY), table(T.FUZZY_INDEX))
+
+    def masks(held) -> dict:
+        args = (config, run(T.NORMALISED), table(T.INDEX), evidence, payload_rows, held)
+        return {r.customer_id: r.held_mask for r in steps_linkage._compared(*args)[2].collect()}
+
+    from_indexes = masks(None)
+    stored = table(T.CUSTOMER_FIELDS)
+    assert stored.count() == stored.select("customer_id").distinct().count()
+    assert masks(stored) == from_indexes
+    # the demo's customers hold every field; a house number comes from the payloads alone
+    number = lk.held_bits(config.matching.linkage.levels)["house_number"]
+    assert len(from_indexes) > 100 and all(m & number for m in from_indexes.values())

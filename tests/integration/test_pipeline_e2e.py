@@ -154,7 +154,7 @@ def test_no_raw_personal_data_in_outputs(planted_run, demo, spark):
         needles |= {f"{first} {last}".lower(), f"{last} {first}".lower()}
     report_dir = lakehouse / "reports" / "planted"
     texts = {p.name: p.read_text().lower() for p in report_dir.iterdir()}
-    for table in ("evidence", "fuzzy_evidence", "line_links", "linkage_model"):
+    for table in ("evidence", "fuzzy_evidence", "line_links", "linkage_model", "customer_fields"):
         df = spark.read.format("delta").load(str(lakehouse / table))
         texts[table] = "\n".join(str(r.asDict()) for r in df.collect()).lower()
     texts["logs"] = logs.lower()

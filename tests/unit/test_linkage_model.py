@@ -411,3 +411,21 @@ def test_the_lower_threshold_stays_under_the_threshold():
         linkage_conf({"fields": {}, "threshold": 0.9, "corroborated_threshold": 0.95})
     with pytest.raises(ConfigError, match="corroborating_fields"):
         linkage_conf({"fields": {}, "corroborating_fields": 1})
+
+
+def test_stored_held_names_give_the_same_masks(spark):
+    """A customer's held names (`customer_fields`, written by the index build) make the mask
+    the claim would make from its rows: a field held twice, a field no level reads and a row
+    with no field set no bit of their own."""
+    rows = spark.createDataFrame(
+        [("c1", "name"), ("c1", "email"), ("c1", "email"), ("c2", "phone"), ("c2", "city"),
+         ("c3", None), ("c4", "street")],
+        "customer_id string, field string",
+    )  # fmt: skip
+    names = lk.held_names(rows)
+    assert {r.customer_id: r.fields for r in names.collect()} == {
+        "c1": ["email", "name"], "c2": ["city", "phone"], "c3": [], "c4": ["street"]
+    }  # fmt: skip
+    want = {r.customer_id: r.held_mask for r in lk.held_mask(rows, "customer_id", LEVELS).collect()}
+    got = {r.customer_id: r.held_mask for r in lk.names_mask(names, LEVELS).collect()}
+    assert got == want and want["c1"] != want["c2"] and want["c3"] == want["c4"] == 0

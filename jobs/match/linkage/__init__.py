@@ -16,6 +16,7 @@ from jobs.match.linkage.compare import (
     telling_zero_parts,
     without_silent_zeros,
 )
+from jobs.match.linkage.held import customer_field_rows, held_names, names_mask
 from jobs.match.linkage.links import LINK_COLUMNS, best_per_line, exact_u, one_to_one
 from jobs.match.linkage.model import (
     FieldModel,
@@ -41,6 +42,7 @@ from jobs.match.linkage.vectors import (
     comparison_vectors,
     customer_fields_of,
     gamma,
+    held_bits,
     held_mask,
     line_fields_of,
     parts_of,
@@ -62,6 +64,9 @@ __all__ = [
     "without_silent_zeros",
     "measured_u",
     "random_pair_scores",
+    "customer_field_rows",
+    "held_names",
+    "names_mask",
     "LINK_COLUMNS",
     "best_per_line",
     "exact_u",
@@ -74,6 +79,7 @@ __all__ = [
     "comparison_vectors",
     "customer_fields_of",
     "gamma",
+    "held_bits",
     "held_mask",
     "line_fields_of",
     "parts_of",

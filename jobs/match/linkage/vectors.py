@@ -116,7 +116,7 @@ def best_levels(evidence: DataFrame, levels: Mapping[str, Sequence[LevelRule]]) 
 HELD = "held_mask"  # one bit per field or part a line or customer holds (`held_mask`)
 
 
-def _bits(levels: Mapping[str, Sequence[LevelRule]]) -> dict[str, int]:
+def held_bits(levels: Mapping[str, Sequence[LevelRule]]) -> dict[str, int]:
     """Each linkage field and part -> its bit in a `held_mask`."""
     names = sorted({n for f, rules in levels.items() for n in (f, *parts_of(rules))})
     return {n: 1 << i for i, n in enumerate(names)}
@@ -131,7 +131,7 @@ def held_mask(
     if HELD in fields.columns:
         return fields
     bit = F.lit(0)
-    for name, b in _bits(levels).items():
+    for name, b in held_bits(levels).items():
         bit = F.when(F.col("field") == name, F.lit(b)).otherwise(bit)
     return fields.groupBy(id_col).agg(F.bit_or(bit).alias(HELD))
 
@@ -160,7 +160,7 @@ def vectors_of(
     """`best_levels` rows -> comparison vectors (`comparison_vectors`): the pairs' levels with
     "disagrees" (0) told from "missing" (-1) by the sides' held fields."""
     fields = list(levels)
-    bits = _bits(levels)
+    bits = held_bits(levels)
     line = held_mask(line_fields, "line_number", levels).withColumnRenamed(HELD, "_line_held")
     customer = held_mask(customer_fields, "customer_id", levels).withColumnRenamed(
         HELD, "_customer_held"
