@@ -29,7 +29,7 @@ def main() -> None:
     from pyspark.sql import functions as F
 
     from jobs import tables as T
-    from jobs.io.delta import read_table
+    from jobs.io.delta import read_table, table_exists
     from jobs.match import linkage as lk
     from jobs.steps import linkage as steps_linkage
     from jobs.steps.common import run_table
@@ -59,8 +59,10 @@ def main() -> None:
         return out
 
     u = warehouse_u(spark, config, built_at)  # read from linkage_u after the first run
+    held = config.table(T.CUSTOMER_FIELDS)
+    held = read_table(spark, held) if table_exists(spark, held) else None  # as a claim reads it
     compared = steps_linkage._compared(
-        config, normalised, index, steps_linkage._evidence(exact, fuzzy), payload_rows
+        config, normalised, index, steps_linkage._evidence(exact, fuzzy), payload_rows, held
     )
     evidence, line_fields, customer_fields = compared
     best, line_fields, customer_fields = (
