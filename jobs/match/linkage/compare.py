@@ -141,14 +141,18 @@ def best_scores(
     )
     columns = {key: F.col(f"_{key[0]}_{key[1]}") for key in scores}
     columns[("name", LONE)] = F.when(F.col("_lone_shape"), F.col(f"_name_{CONTAINED}"))
+    # the best of each score per pair of ids, one wide row per pair, then one row per score:
+    # a grouping by the ids alone shuffles one row per pair, not one per (pair, score)
+    best = flat.groupBy(*ids).agg(*[F.max(x).alias(f"_{f}_{m}") for (f, m), x in columns.items()])
     stacked = F.array(
         *[
-            F.struct(F.lit(f).alias("field"), F.lit(m).alias("method"), x.alias("score"))
-            for (f, m), x in columns.items()
+            F.struct(
+                F.lit(f).alias("field"), F.lit(m).alias("method"), F.col(f"_{f}_{m}").alias("score")
+            )
+            for f, m in columns
         ]
     )
-    scored = flat.select(*ids, F.inline(stacked)).filter(F.col("score").isNotNull())
-    return scored.groupBy(*ids, "field", "method").agg(F.max("score").alias("score"))
+    return best.select(*ids, F.inline(stacked)).filter(F.col("score").isNotNull())
 
 
 def compared_pairs(
