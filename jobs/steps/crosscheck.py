@@ -87,9 +87,7 @@ def _exact(
     else:  # a re-run without fuzzy matching: the report must not show the first run's
         for table in (T.FUZZY_EVIDENCE, T.FUZZY_BLOCKING):
             clear_run(spark, config.table(table), run_id)
-    held = config.table(T.CUSTOMER_FIELDS)
-    held = read_table(spark, held) if payload_rows and table_exists(spark, held) else None
-    links = write_links(spark, config, run_id, normalised, index, ev, fz, u, payload_rows, held)
+    links = write_links(spark, config, run_id, normalised, index, ev, fz, u, payload_rows)
     summary = xc.field_summary(normalised, line_matches, cc.fields, fuzzy_fields)
     write_run(spark, summary.withColumn("run_id", F.lit(run_id)), config.table(T.SUMMARY), run_id)
     per_customer.unpersist()

@@ -9,7 +9,7 @@ from pyspark.sql import functions as F
 
 from jobs import log
 from jobs import tables as T
-from jobs.io.delta import write_run
+from jobs.io.delta import read_table, table_exists, write_run
 from jobs.match import linkage as lk
 from jobs.settings import FIELDS, Config, LinkageConf
 from jobs.steps.common import run_table
@@ -89,16 +89,17 @@ def write_links(
     fuzzy: DataFrame | None,
     u: WarehouseU,
     payload_rows: tuple[DataFrame, DataFrame] | None = None,
-    held: DataFrame | None = None,
 ) -> dict:
     """line_links and linkage_model for the run; returns the linked-line counts, and the
     lines the same model links once each field is re-paired with other lines at random.
     `u`: the warehouse's u of the index build (`steps.warehouse_u`).
     `payload_rows`: (the run's sample_fuzzy rows, the fuzzy index), when fuzzy matching ran:
-    every candidate pair's names and address parts are then compared. `held`: the index
-    build's `customer_fields`, when it has one."""
+    every candidate pair's names and address parts are then compared, and the candidates'
+    held fields read from the index build's `customer_fields` when it has one."""
     conf = config.matching.linkage
     levels = conf.levels
+    held = config.table(T.CUSTOMER_FIELDS)
+    held = read_table(spark, held) if payload_rows and table_exists(spark, held) else None
     with log.stage("linkage") as st:
         evidence, line_fields, customer_fields = _compared(
             config, normalised, index, _evidence(exact, fuzzy), payload_rows, held
