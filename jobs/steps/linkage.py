@@ -45,35 +45,35 @@ def _compared(
     candidates = evidence.filter(F.col("customer_id").isNotNull())
     wanted = candidates.select("customer_id").distinct()
     line_fields = lk.line_fields_of(normalised, keyed)
-    customer_fields = lk.customer_fields_of(index, wanted)
     rows = evidence.unionByName(lk.address_evidence_parts(evidence))
     lines = line_fields.unionByName(lk.address_presence(line_fields, "line_number"))
-    customers = customer_fields.unionByName(lk.address_presence(customer_fields, "customer_id"))
+    customer_index = None  # the candidates' fuzzy index rows
+
+    def of_candidates(df: DataFrame) -> DataFrame:
+        return df.join(wanted, on="customer_id", how="left_semi")
+
     if payload_rows is not None:
         sample_rows, fuzzy_index = payload_rows
+        customer_index = of_candidates(fuzzy_index)
         pairs = candidates.select("line_number", "customer_id").distinct()
         # a line's date is in sample_normalised whether or not it made a block
         line_p = lk.payloads(sample_rows, "line_number", ("name", "address")).unionByName(
             lk.line_birth_payloads(normalised)
         )
-        customer_p = lk.payloads(
-            fuzzy_index.join(wanted, on="customer_id", how="left_semi"),
-            "customer_id",
-            distinct=False,
-        )
+        customer_p = lk.payloads(customer_index, "customer_id", distinct=False)
         initial = config.matching.initial_score
         floor = lk.lowest_level(config.matching.linkage.levels)
         rows = rows.unionByName(lk.compared_pairs(pairs, line_p, customer_p, initial, floor))
         lines = lines.unionByName(lk.part_presence(line_p, "line_number"))
-        customers = customers.unionByName(lk.part_presence(customer_p, "customer_id"))
 
     def kept(df: DataFrame) -> DataFrame:
         return df.filter(F.col("field").isin(fields))
 
     rows = lk.without_silent_zeros(kept(rows), levels)
     if held is not None and payload_rows is not None:
-        masks = lk.names_mask(held.join(wanted, on="customer_id", how="left_semi"), levels)
-    else:
+        masks = lk.names_mask(of_candidates(held), levels)
+    else:  # what customer_fields holds, made for the candidates from both indexes
+        customers = lk.customer_field_rows(of_candidates(index), customer_index)
         masks = lk.held_mask(kept(customers), "customer_id", levels)
     # the lines' fields move in the chance baseline; the customers' are read twice as masks
     return rows, kept(lines).distinct(), masks

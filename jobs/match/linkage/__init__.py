@@ -40,7 +40,6 @@ from jobs.match.linkage.train import (
 from jobs.match.linkage.vectors import (
     best_levels,
     comparison_vectors,
-    customer_fields_of,
     gamma,
     held_bits,
     held_mask,
@@ -77,7 +76,6 @@ __all__ = [
     "repaired_levels",
     "best_levels",
     "comparison_vectors",
-    "customer_fields_of",
     "gamma",
     "held_bits",
     "held_mask",

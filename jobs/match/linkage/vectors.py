@@ -189,10 +189,3 @@ def line_fields_of(normalised: DataFrame, fields: Sequence[str]) -> DataFrame:
     """sample_normalised -> (line_number, field) for each field whose key the line holds."""
     held = F.array(*[F.when(F.col(f"{f}_key").isNotNull(), F.lit(f)) for f in fields])
     return normalised.select("line_number", F.explode(F.array_compact(held)).alias("field"))
-
-
-def customer_fields_of(index: DataFrame, customers: DataFrame) -> DataFrame:
-    """match_index rows of the candidate customers -> (customer_id, field) they hold (a field
-    once per key: `held_mask` ORs them)."""
-    wanted = customers.select("customer_id").distinct()
-    return index.join(wanted, on="customer_id", how="left_semi").select("customer_id", "field")
