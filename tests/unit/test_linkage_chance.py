@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 
 from jobs.match import linkage as lk
-from jobs.settings import LevelRule
+from jobs.settings import LevelRule, LinkageConf
 
 FIELDS = ["email", "name"]
 
@@ -110,3 +110,63 @@ def test_the_repaired_levels_are_those_of_the_repaired_evidence(spark):
         by_field.setdefault(r.field, {})[r.line_number] = r.to_line
     assert by_field["street"] == by_field["address"] == by_field["house_number"]
     assert by_field["name"] != by_field["address"]
+
+
+def test_pairs_that_cannot_link_are_dropped_without_changing_what_links(spark):
+    """The chance baseline scores only the re-paired pairs `may_link` keeps. Weights: one
+    field alone never reaches p 0.95, an e-mail with a full address does; two agreeing fields
+    reach p 0.5 with the name exact and the e-mail, not with the name and a street. Every
+    pair that links must be kept, fewer pairs must be scored, and each line's link (best
+    customer or one-to-one) must be the same with and without the dropped pairs."""
+    rng = random.Random(7)
+    parts = ["street", "postcode", "house_number"]
+    evidence, held = [], []
+    for line in range(1, 61):
+        held += [(line, f) for f in ("name", "email", "address", *parts) if rng.random() < 0.9]
+        for customer in ("c1", "c2", "c3", "c4", "c5"):
+            if rng.random() < 0.6:
+                evidence.append((line, "name", customer, rng.choice(["exact", "fuzzy"]),
+                                 rng.choice([None, 0.5, 0.85])))  # fmt: skip
+            if rng.random() < 0.25:
+                evidence.append((line, "email", customer, "exact", None))
+            if rng.random() < 0.35:
+                evidence += [(line, p, customer, "compared", rng.choice([0.75, 1.0]))
+                             for p in parts if rng.random() < 0.8]  # fmt: skip
+    evidence = spark.createDataFrame(
+        evidence, "line_number long, field string, customer_id string, method string, score double"
+    )
+    line_fields = spark.createDataFrame(held, "line_number long, field string")
+    customers = spark.createDataFrame(
+        [(c, f) for c in ("c1", "c2", "c3", "c4") for f in ("name", "email", *parts)]
+        + [("c5", "name")],
+        "customer_id string, field string",
+    )
+    model = lk.LinkageModel(
+        (lk.FieldModel("name", (0.1, 0.3, 0.6), (0.9, 0.05, 0.05)),
+         lk.FieldModel("email", (0.2, 0.8), (0.99, 0.01)),
+         lk.FieldModel("address", (0.2, 0.3, 0.5), (0.9, 0.09, 0.01))),
+        prior=0.01,
+    )  # fmt: skip
+    gammas = [lk.gamma(f) for f in CHANCE_LEVELS]
+    moves = lk.field_moves(lines(spark, 60), CHANCE_LEVELS, seed=3)
+    moved = lk.repaired_levels(lk.best_levels(evidence, CHANCE_LEVELS), moves, CHANCE_LEVELS)
+    moved_fields = lk.repaired(line_fields, moves)
+
+    def scored(best):
+        vectors = lk.vectors_of(best, moved_fields, customers, CHANCE_LEVELS)
+        return lk.scored_pairs(vectors, model)
+
+    for share in (None, 0.1):
+        conf = LinkageConf()
+        every = scored(moved).withColumn("linked", lk.linked(model, conf, share)).collect()
+        kept = scored(moved.filter(lk.may_link(model, conf, share)))
+        kept_pairs = {(r.line_number, r.customer_id) for r in kept.collect()}
+        assert {(r.line_number, r.customer_id) for r in every if r.linked} <= kept_pairs
+        assert sum(r.linked for r in every) > 0 and len(kept_pairs) < len(every) / 2
+        for pick in (lk.best_per_line, lk.one_to_one):
+
+            def links(df, pick=pick, share=share):
+                picked = pick(df, extra=gammas).filter(lk.linked(model, LinkageConf(), share))
+                return {(r.line_number, r.customer_id) for r in picked.collect()}
+
+            assert links(kept) == links(scored(moved)), (share, pick.__name__)

@@ -31,6 +31,7 @@ from jobs.match.linkage.model import (
 from jobs.match.linkage.random_u import measured_u, random_pair_scores
 from jobs.match.linkage.train import (
     linked,
+    may_link,
     random_pair_prior,
     sample_share,
     scored_pairs,
@@ -90,6 +91,7 @@ __all__ = [
     "pattern_counts",
     "probability",
     "linked",
+    "may_link",
     "random_pair_prior",
     "sample_share",
     "scored_pairs",

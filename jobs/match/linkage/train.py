@@ -3,6 +3,7 @@ pairs: conf levels -> start values, key frequencies -> exact u, customers -> the
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -105,8 +106,39 @@ def linked(model: LinkageModel, conf: LinkageConf, share: float | None = None) -
     than not enough. A made-up sample links next to nothing at the high bar, so its prior
     falls and a lone coincidence of two fields among a million customers stays unlinked."""
     agreeing = agreeing_fields(model, [gamma(f.name) for f in model.fields])
-    ratio = 1.0 if share is None else share / conf.matched_share
-    shift = replace(model, prior=model.prior * ratio).prior_weight - model.prior_weight
-    lower = match_probability(F.col("match_weight") + F.lit(shift))
+    lower = match_probability(F.col("match_weight") + F.lit(_shift(model, conf, share)))
     corroborated = (lower >= conf.corroborated_threshold) & (agreeing >= conf.corroborating_fields)
     return (F.col("match_probability") >= conf.threshold) | corroborated
+
+
+def _shift(model: LinkageModel, conf: LinkageConf, share: float | None) -> float:
+    """The weight (bits) the lower bar's prior adds to a pair's: <= 0, as share <= conf's."""
+    ratio = 1.0 if share is None else share / conf.matched_share
+    return replace(model, prior=model.prior * ratio).prior_weight - model.prior_weight
+
+
+def _bits(p: float) -> float:
+    """Probability -> the weight (bits) at which `match_probability` reaches it."""
+    return math.inf if p >= 1.0 else -math.inf if p <= 0.0 else math.log2(p / (1.0 - p))
+
+
+def may_link(model: LinkageModel, conf: LinkageConf, share: float | None = None) -> Column:
+    """Whether a `best_levels` row (its `_<field>` levels; null where no evidence reached a
+    level) can link at all (`linked`): its weight, each field without a level counted at the
+    most it can still weigh (missing, 0 bits, or "else"), reaches the lower of the two bars.
+    The chance baseline drops the pairs that cannot before it makes their vectors: nearly all
+    of its re-paired pairs, which would only be scored and found unlinked. Every pair that
+    can link still ranks above every dropped one, so each line's best and the one-to-one
+    assignment of linkable pairs are unchanged."""
+    lower = _bits(conf.corroborated_threshold) - _shift(model, conf, share)
+    bar = min(_bits(conf.threshold), lower)
+    if not math.isfinite(bar):  # p 1.0 is met where a weight rounds p to 1.0: keep all
+        return F.lit(True)
+    bound = F.lit(model.prior_weight)
+    for f in model.fields:
+        level = F.col(f"_{f.name}")
+        term = F.lit(max(f.weights[0], 0.0))
+        for g, w in enumerate(f.weights):
+            term = F.when(level == g, F.lit(w)).otherwise(term)
+        bound = bound + term
+    return bound >= F.lit(bar - 1e-6)  # a margin for the rounding of the weights' sums
