@@ -182,12 +182,17 @@ def match_weight(model: LinkageModel, gammas: Sequence[str]) -> Column:
     """The vector's total weight (bits) as a Column: prior + one CASE per field."""
     total = F.lit(model.prior_weight)
     for f, gamma in zip(model.fields, gammas, strict=True):
-        level = F.col(gamma)
-        term = F.lit(0.0)
-        for g, w in enumerate(f.weights):
-            term = F.when(level == g, F.lit(w)).otherwise(term)
-        total = total + term
+        total = total + level_weight(f, F.col(gamma))
     return total
+
+
+def level_weight(f: FieldModel, level: Column, otherwise: float = 0.0) -> Column:
+    """A field's weight at `level` (0..k) as a Column; `otherwise` for any other value: 0
+    for missing (-1), as `pattern_weight` counts it."""
+    term = F.lit(otherwise)
+    for g, w in enumerate(f.weights):
+        term = F.when(level == g, F.lit(w)).otherwise(term)
+    return term
 
 
 def agreeing_fields(model: LinkageModel, gammas: Sequence[str]) -> Column:

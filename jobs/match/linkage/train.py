@@ -13,6 +13,7 @@ from pyspark.sql import functions as F
 from jobs.match.linkage.model import (
     LinkageModel,
     agreeing_fields,
+    level_weight,
     match_probability,
     match_weight,
     pattern_counts,
@@ -136,9 +137,5 @@ def may_link(model: LinkageModel, conf: LinkageConf, share: float | None = None)
         return F.lit(True)
     bound = F.lit(model.prior_weight)
     for f in model.fields:
-        level = F.col(f"_{f.name}")
-        term = F.lit(max(f.weights[0], 0.0))
-        for g, w in enumerate(f.weights):
-            term = F.when(level == g, F.lit(w)).otherwise(term)
-        bound = bound + term
+        bound = bound + level_weight(f, F.col(f"_{f.name}"), max(f.weights[0], 0.0))
     return bound >= F.lit(bar - 1e-6)  # a margin for the rounding of the weights' sums
