@@ -54,13 +54,16 @@ def _compared(
 
     if payload_rows is not None:
         sample_rows, fuzzy_index = payload_rows
-        customer_index = of_candidates(fuzzy_index)
-        pairs = candidates.select("line_number", "customer_id").distinct()
+        if held is None:  # the candidates' held fields are made from their index rows
+            customer_index = of_candidates(fuzzy_index)
+        pairs = lk.settled_pairs(candidates, levels)
         # a line's date is in sample_normalised whether or not it made a block
         line_p = lk.payloads(sample_rows, "line_number", ("name", "address")).unionByName(
             lk.line_birth_payloads(normalised)
         )
-        customer_p = lk.payloads(customer_index, "customer_id", distinct=False)
+        # the whole index: the join with the pairs keeps the candidates' rows, and a semi-join
+        # first would shuffle them twice (4 GB at 10 M customers)
+        customer_p = lk.payloads(fuzzy_index, "customer_id", distinct=False)
         initial = config.matching.initial_score
         floor = lk.lowest_level(config.matching.linkage.levels)
         rows = rows.unionByName(lk.compared_pairs(pairs, line_p, customer_p, initial, floor))

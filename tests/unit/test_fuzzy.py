@@ -380,6 +380,47 @@ def test_linkage_compares_every_field_part_by_part(sample_rows, index, matching)
     assert (18, "street") not in presence
 
 
+def test_a_name_its_exact_key_settled_is_not_compared_again(sample_rows, index, matching):
+    from jobs.match import linkage as lk
+
+    spark = index.sparkSession
+    levels = matching.linkage.levels
+    assert levels["name"][0].method == "exact"  # the name's first level: an exact key
+    evidence = spark.createDataFrame(
+        [
+            (17, "name", "c1", "exact", None),  # "Smith" said exact: its first level
+            (17, "phone", "c1", "exact", None),  # the same pair again: one row out
+            (9, "name", "c6", "fuzzy", 0.95),  # a fuzzy name: dice_0.9, not the first level
+            (10, "address", "c1", "exact", None),  # an address key settles no plain field
+            (11, "name", None, "exact", None),  # no customer: no pair
+        ],
+        "line_number bigint, field string, customer_id string, method string, score double",
+    )
+    pairs = lk.settled_pairs(evidence, levels)
+    assert sorted((r.line_number, r.customer_id, r._settled) for r in pairs.collect()) == [
+        (9, "c6", []), (10, "c1", []), (17, "c1", ["name"]),
+    ]  # fmt: skip
+    line_p = lk.payloads(sample_rows, "line_number")
+    customer_p = lk.payloads(index, "customer_id")
+
+    def compared(p):
+        return lk.compared_pairs(p, line_p, customer_p, matching.initial_score)
+
+    everything = compared(pairs.drop("_settled"))
+    cut = compared(pairs)
+    fields = {(r.line_number, r.field) for r in cut.collect()}
+    # 17's name is not compared again; 9's name and 10's address parts still are
+    assert (17, "name") not in fields and (9, "name") in fields
+    assert {(10, "street"), (10, "postcode"), (10, "house_number")} <= fields
+    assert (17, "name") in {(r.line_number, r.field) for r in everything.collect()}
+    assert cut.count() < everything.count()
+    # and the levels are the same: the exact key outranks whatever the comparison gives
+    want = lk.best_levels(evidence.unionByName(everything), levels).collect()
+    got = lk.best_levels(evidence.unionByName(cut), levels).collect()
+    assert sorted(got) == sorted(want)
+    assert {r.line_number: r._name for r in got}[17] == len(levels["name"])
+
+
 def test_weak_levels_are_reported_apart(evidence):
     email = evidence[(12, "email", "c1", "email_local_part")]
     phone = evidence[(13, "phone", "c1", "phone_national_number")]

@@ -13,6 +13,7 @@ from jobs.match.linkage.compare import (
     lowest_level,
     part_presence,
     payloads,
+    settled_pairs,
     telling_zero_parts,
     without_silent_zeros,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "lowest_level",
     "part_presence",
     "payloads",
+    "settled_pairs",
     "telling_zero_parts",
     "without_silent_zeros",
     "measured_u",

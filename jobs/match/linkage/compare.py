@@ -155,6 +155,38 @@ def best_scores(
     return best.select(*ids, F.inline(stacked)).filter(F.col("score").isNotNull())
 
 
+SETTLED = "_settled"  # the compared fields a pair's matcher evidence already puts at the top
+
+
+def settled_pairs(evidence: DataFrame, levels: Mapping[str, Sequence[LevelRule]]) -> DataFrame:
+    """Matcher evidence -> its candidate pairs once each (line_number, customer_id, _settled):
+    `_settled` lists the compared plain fields (the name, the date) whose first level the
+    pair's evidence already reaches. Comparing their payloads cannot raise a level past the
+    first, and a name that an exact key joined passes every bound, so it would pay the full
+    comparison: at 10 M customers a common name's exact key makes a third of all pairs."""
+    plain = [f for f in compared_fields(levels) if not parts_of(levels[f])]
+
+    def top(f: str) -> Column:
+        rule = levels[f][0]
+        return (
+            (F.col("field") == f)
+            & (F.col("method") == rule.method)
+            & (F.coalesce(F.col("score"), F.lit(1.0)) >= rule.min_score)
+        )
+
+    # one bit per field while grouping: a string aggregate would make Spark sort the pairs
+    bit = F.lit(0)
+    for i, f in enumerate(plain):
+        bit = F.when(top(f), F.lit(1 << i)).otherwise(bit)
+    pairs = evidence.filter(F.col("customer_id").isNotNull()).groupBy(*PAIR)
+    bits = pairs.agg(F.bit_or(bit).alias("_bits"))
+    named = [
+        F.when(F.col("_bits").bitwiseAND(F.lit(1 << i)) != 0, F.lit(f)) for i, f in enumerate(plain)
+    ]
+    settled = F.array_compact(F.array(*named, F.lit(None).cast("string")))
+    return bits.select(*PAIR, settled.alias(SETTLED))
+
+
 def compared_pairs(
     pairs: DataFrame,
     line_payloads: DataFrame,
@@ -164,12 +196,15 @@ def compared_pairs(
 ) -> DataFrame:
     """(line_number, customer_id) pairs -> evidence rows (line_number, field, customer_id,
     method, score): per field, the best score over the values each side holds; scores under
-    `floor` (the lowest compared level) may be given as 0."""
+    `floor` (the lowest compared level) may be given as 0. A pair's fields in its `_settled`
+    (`settled_pairs`), when it has that column, are not compared."""
     s = sides(line_payloads, "line_number", "line_number", line=True)
     i = sides(customer_payloads, "customer_id", "customer_id", line=False)
-    joined = pairs.join(s, on="line_number", how="inner").join(
-        i, on=["customer_id", "field"], how="inner"
-    )
+    joined = pairs.join(s, on="line_number", how="inner")
+    if SETTLED in pairs.columns:
+        unsettled = ~F.coalesce(F.array_contains(F.col(SETTLED), F.col("field")), F.lit(False))
+        joined = joined.filter(unsettled).drop(SETTLED)
+    joined = joined.join(i, on=["customer_id", "field"], how="inner")
     return best_scores(joined, PAIR, initial_score, floor).select(*EVIDENCE)
 
 
