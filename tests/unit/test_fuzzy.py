@@ -390,7 +390,7 @@ def test_a_name_its_exact_key_settled_is_not_compared_again(sample_rows, index, 
         [
             (17, "name", "c1", "exact", None),  # "Smith" said exact: its first level
             (17, "phone", "c1", "exact", None),  # the same pair again: one row out
-            (9, "name", "c6", "fuzzy", 0.95),  # a fuzzy name: dice_0.9, not the first level
+            (9, "name", "c6", "fuzzy", 1.0),  # a fuzzy name, even at 1.0: not the first level
             (10, "address", "c1", "exact", None),  # an address key settles no plain field
             (11, "name", None, "exact", None),  # no customer: no pair
         ],
