@@ -65,7 +65,7 @@ def _compared(
         # first would shuffle them twice (4 GB at 10 M customers)
         customer_p = lk.payloads(fuzzy_index, "customer_id", distinct=False)
         initial = config.matching.initial_score
-        floor = lk.lowest_level(config.matching.linkage.levels)
+        floor = lk.lowest_level(levels)
         rows = rows.unionByName(lk.compared_pairs(pairs, line_p, customer_p, initial, floor))
         lines = lines.unionByName(lk.part_presence(line_p, "line_number"))
 

@@ -26,7 +26,7 @@ from jobs.match.fuzzy.score import (
     name_containment,
     name_similarity,
 )
-from jobs.match.linkage.vectors import PAIR, parts_of
+from jobs.match.linkage.vectors import PAIR, parts_of, reaches
 from jobs.settings import PARTS, LevelRule
 
 # The address payload's gram sets, in order (`fuzzy.rows._address_rows`): one field each here.
@@ -165,19 +165,10 @@ def settled_pairs(evidence: DataFrame, levels: Mapping[str, Sequence[LevelRule]]
     first, and a name that an exact key joined passes every bound, so it would pay the full
     comparison: at 10 M customers a common name's exact key makes a third of all pairs."""
     plain = [f for f in compared_fields(levels) if not parts_of(levels[f])]
-
-    def top(f: str) -> Column:
-        rule = levels[f][0]
-        return (
-            (F.col("field") == f)
-            & (F.col("method") == rule.method)
-            & (F.coalesce(F.col("score"), F.lit(1.0)) >= rule.min_score)
-        )
-
     # one bit per field while grouping: a string aggregate would make Spark sort the pairs
     bit = F.lit(0)
     for i, f in enumerate(plain):
-        bit = F.when(top(f), F.lit(1 << i)).otherwise(bit)
+        bit = F.when((F.col("field") == f) & reaches(levels[f][0]), F.lit(1 << i)).otherwise(bit)
     pairs = evidence.filter(F.col("customer_id").isNotNull()).groupBy(*PAIR)
     bits = pairs.agg(F.bit_or(bit).alias("_bits"))
     named = [

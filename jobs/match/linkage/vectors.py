@@ -55,14 +55,18 @@ def gamma(field: str) -> str:
     return f"gamma_{field}"
 
 
+def reaches(rule: LevelRule) -> Column:
+    """Whether an evidence row (method, score) reaches `rule`'s level; no score is full."""
+    return (F.col("method") == rule.method) & (
+        F.coalesce(F.col("score"), F.lit(1.0)) >= rule.min_score
+    )
+
+
 def level_of(levels: Sequence[LevelRule]) -> Column:
     """An evidence row's level among its field's `levels` (k for the first, 0 for none)."""
     out = F.lit(0)
     for i, rule in reversed(list(enumerate(levels))):
-        reached = (F.col("method") == rule.method) & (
-            F.coalesce(F.col("score"), F.lit(1.0)) >= rule.min_score
-        )
-        out = F.when(reached, F.lit(len(levels) - i)).otherwise(out)
+        out = F.when(reaches(rule), F.lit(len(levels) - i)).otherwise(out)
     return out
 
 
