@@ -82,9 +82,8 @@ def main() -> None:
     strict = F.col("match_probability") >= conf.threshold
     confident = timed("best customer per line", lambda: links.filter(strict).count())
     share = lk.sample_share(confident, normalised.count(), conf)
-    can_link = lk.may_link(model, conf, share)
     shuffled = steps_linkage._repaired_vectors(
-        normalised, best, line_fields, customer_fields, conf, can_link
+        normalised, best, line_fields, customer_fields, conf, model, share
     )
     at_random = lk.best_per_line(lk.scored_pairs(shuffled, model), extra=gammas)
     timed(

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pyspark import StorageLevel
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs import log
@@ -132,8 +132,9 @@ def write_links(
         st.update(rows=counts["candidate_lines"], linked=counts["linked_lines"],
                   em_iterations=model.em_iterations, share=float(f"{share:.3g}"))  # fmt: skip
     with log.stage("linkage-chance") as chance:
-        can_link = lk.may_link(model, conf, share)
-        shuffled = _repaired_vectors(normalised, best, line_fields, customer_fields, conf, can_link)
+        shuffled = _repaired_vectors(
+            normalised, best, line_fields, customer_fields, conf, model, share
+        )
         at_random = pick(lk.scored_pairs(shuffled, model), extra=gammas)
         counts["linked_by_chance"] = chance["rows"] = at_random.filter(
             lk.linked(model, conf, share)
@@ -149,13 +150,17 @@ def _repaired_vectors(
     line_fields: DataFrame,
     customer_fields: DataFrame,
     conf: LinkageConf,
-    can_link: Column,
+    model: lk.LinkageModel,
+    share: float,
 ) -> DataFrame:
     """The comparison vectors once each field's evidence and presence moved to other lines
-    (`best`: the pairs' `best_levels`), of the re-paired pairs that `can_link` (`may_link`)."""
+    (`best`: the pairs' `best_levels`), of the re-paired pairs that can link (`may_link`):
+    only the fields at some level move where a pair with none cannot link."""
+    if not lk.levelless_may_link(model, conf, share):
+        best = lk.levelled_fields(best, conf.levels)
     moves = lk.field_moves(normalised, conf.levels, conf.chance_seed)
     return lk.vectors_of(
-        lk.repaired_levels(best, moves, conf.levels).filter(can_link),
+        lk.repaired_levels(best, moves, conf.levels).filter(lk.may_link(model, conf, share)),
         lk.repaired(line_fields, moves),
         customer_fields,
         conf.levels,

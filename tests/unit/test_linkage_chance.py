@@ -141,12 +141,7 @@ def test_pairs_that_cannot_link_are_dropped_without_changing_what_links(spark):
         + [("c5", "name")],
         "customer_id string, field string",
     )
-    model = lk.LinkageModel(
-        (lk.FieldModel("name", (0.1, 0.3, 0.6), (0.9, 0.05, 0.05)),
-         lk.FieldModel("email", (0.2, 0.8), (0.99, 0.01)),
-         lk.FieldModel("address", (0.2, 0.3, 0.5), (0.9, 0.09, 0.01))),
-        prior=0.01,
-    )  # fmt: skip
+    model = _model()
     gammas = [lk.gamma(f) for f in CHANCE_LEVELS]
     moves = lk.field_moves(lines(spark, 60), CHANCE_LEVELS, seed=3)
     moved = lk.repaired_levels(lk.best_levels(evidence, CHANCE_LEVELS), moves, CHANCE_LEVELS)
@@ -170,3 +165,82 @@ def test_pairs_that_cannot_link_are_dropped_without_changing_what_links(spark):
                 return {(r.line_number, r.customer_id) for r in picked.collect()}
 
             assert links(kept) == links(scored(moved)), (share, pick.__name__)
+
+
+def _model(prior: float = 0.01) -> lk.LinkageModel:
+    """Weights: one field alone never reaches p 0.95 at prior 0.01; "else" weighs < 0."""
+    return lk.LinkageModel(
+        (lk.FieldModel("name", (0.1, 0.3, 0.6), (0.9, 0.05, 0.05)),
+         lk.FieldModel("email", (0.2, 0.8), (0.99, 0.01)),
+         lk.FieldModel("address", (0.2, 0.3, 0.5), (0.9, 0.09, 0.01))),
+        prior=prior,
+    )  # fmt: skip
+
+
+def test_only_levelled_fields_move_and_the_same_pairs_link(spark):
+    """Fields at "else" (a compared name under the lowest level, a compared address whose
+    parts reach none) do not move: where their pair still exists after the move, the held
+    fields read them as "else" again. Every re-paired pair with a level must have the same
+    vector, fewer rows must move, and the same lines must link. A prior so high that a pair
+    with no level links keeps every row."""
+    rng = random.Random(5)
+    parts = ["street", "postcode", "house_number"]
+    evidence, held, holds = [], set(), set()
+    for line in range(1, 61):
+        held |= {(line, f) for f in ("name", "email", "address", *parts) if rng.random() < 0.5}
+        for customer in ("c1", "c2", "c3", "c4", "c5"):
+            rows = []
+            if rng.random() < 0.6:  # fuzzy 0.5 and 0.6 are under the 0.8 level: "else"
+                rows.append((line, "name", customer, rng.choice(["exact", "fuzzy"]),
+                             rng.choice([None, 0.5, 0.6, 0.85])))  # fmt: skip
+            if rng.random() < 0.2:
+                rows.append((line, "email", customer, "exact", None))
+            if rng.random() < 0.5:  # street 0.4 reaches no address level
+                rows += [(line, p, customer, "compared", rng.choice([0.4, 0.75, 1.0]))
+                         for p in parts if rng.random() < 0.8]  # fmt: skip
+            evidence += rows
+            for _, field, _, _, _ in rows:  # what was compared, both sides hold
+                held.add((line, field))
+                holds.add((customer, field))
+                if field in parts:
+                    held.add((line, "address"))
+                    holds.add((customer, "address"))
+    evidence = spark.createDataFrame(
+        evidence, "line_number long, field string, customer_id string, method string, score double"
+    )
+    line_fields = spark.createDataFrame(sorted(held), "line_number long, field string")
+    customers = spark.createDataFrame(sorted(holds), "customer_id string, field string")
+    moves = lk.field_moves(lines(spark, 60), CHANCE_LEVELS, seed=4)
+    moved_fields = lk.repaired(line_fields, moves)
+    best = lk.best_levels(evidence, CHANCE_LEVELS)
+    levelled = lk.levelled_fields(best, CHANCE_LEVELS)
+    gammas = [lk.gamma(f) for f in CHANCE_LEVELS]
+
+    def vectors(df):
+        moved = lk.repaired_levels(df, moves, CHANCE_LEVELS)
+        return lk.vectors_of(moved, moved_fields, customers, CHANCE_LEVELS)
+
+    def with_a_level(df) -> set:
+        return {tuple(r) for r in df.collect() if any(v > 0 for v in r[2:])}
+
+    every, fewer = vectors(best), vectors(levelled)
+    want = with_a_level(every)
+    assert with_a_level(fewer) == want
+    assert {tuple(r) for r in fewer.collect()} == want  # no pair without a level is left
+    assert {v for r in want for v in r[2:]} >= {-1, 0, 1, 2}
+
+    def per_field(df) -> int:
+        return sum(bin(r._seen).count("1") for r in df.collect())
+
+    assert per_field(levelled) < 0.8 * per_field(best)
+    conf, model = LinkageConf(), _model()
+    assert not lk.levelless_may_link(model, conf) and lk.levelless_may_link(_model(0.99), conf)
+    for pick in (lk.best_per_line, lk.one_to_one):
+
+        def links(df, pick=pick):
+            scored = lk.scored_pairs(df, model)
+            picked = pick(scored, extra=gammas).filter(lk.linked(model, conf))
+            return {(r.line_number, r.customer_id) for r in picked.collect()}
+
+        linked = links(every)
+        assert linked and links(fewer) == linked, pick.__name__

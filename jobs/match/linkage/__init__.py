@@ -1,7 +1,13 @@
 """Record-level linkage: each candidate (line, customer) pair gets a comparison vector, one
 level per field, and a Fellegi–Sunter match probability from weights trained per run."""
 
-from jobs.match.linkage.chance import field_moves, permutations, repaired, repaired_levels
+from jobs.match.linkage.chance import (
+    field_moves,
+    levelled_fields,
+    permutations,
+    repaired,
+    repaired_levels,
+)
 from jobs.match.linkage.compare import (
     ADDRESS_PARTS,
     CONTAINED,
@@ -31,6 +37,7 @@ from jobs.match.linkage.model import (
 )
 from jobs.match.linkage.random_u import measured_u, random_pair_scores
 from jobs.match.linkage.train import (
+    levelless_may_link,
     linked,
     may_link,
     random_pair_prior,
@@ -74,6 +81,7 @@ __all__ = [
     "exact_u",
     "one_to_one",
     "field_moves",
+    "levelled_fields",
     "permutations",
     "repaired",
     "repaired_levels",
@@ -92,6 +100,7 @@ __all__ = [
     "match_weight",
     "pattern_counts",
     "probability",
+    "levelless_may_link",
     "linked",
     "may_link",
     "random_pair_prior",

@@ -80,3 +80,17 @@ def repaired_levels(
         F.bit_or(seen_bit(levels)).alias(SEEN),
         *[F.max(F.when(F.col("field") == f, F.col("level"))).alias(f"_{f}") for f in fields],
     )
+
+
+def levelled_fields(best: DataFrame, levels: Mapping[str, Sequence[LevelRule]]) -> DataFrame:
+    """`best_levels` rows with `_seen` cut to the fields at some level (1 or more), and the
+    pairs left with none dropped. A field at "else" (0) or at none (null) needs no row to
+    move: where the pair still exists after the move, its vector reads the field as "else"
+    again from the sides' held fields (both hold it: it was compared). A pair with no level
+    at all can link only where `levelless_may_link`; elsewhere the chance baseline moves
+    these rows only: at 10 M customers, most pairs met through one field compare the others
+    at "else"."""
+    levelled = F.lit(0)
+    for i, f in enumerate(levels):
+        levelled = levelled + F.when(F.col(f"_{f}") > 0, F.lit(1 << i)).otherwise(F.lit(0))
+    return best.withColumn(SEEN, F.col(SEEN).bitwiseAND(levelled)).filter(F.col(SEEN) != 0)

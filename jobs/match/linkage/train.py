@@ -131,11 +131,27 @@ def may_link(model: LinkageModel, conf: LinkageConf, share: float | None = None)
     of its re-paired pairs, which would only be scored and found unlinked. Every pair that
     can link still ranks above every dropped one, so each line's best and the one-to-one
     assignment of linkable pairs are unchanged."""
-    lower = _bits(conf.corroborated_threshold) - _shift(model, conf, share)
-    bar = min(_bits(conf.threshold), lower)
+    bar = _bar(model, conf, share)
     if not math.isfinite(bar):  # p 1.0 is met where a weight rounds p to 1.0: keep all
         return F.lit(True)
     bound = F.lit(model.prior_weight)
     for f in model.fields:
         bound = bound + level_weight(f, F.col(f"_{f.name}"), max(f.weights[0], 0.0))
     return bound >= F.lit(bar - 1e-6)  # a margin for the rounding of the weights' sums
+
+
+def levelless_may_link(model: LinkageModel, conf: LinkageConf, share: float | None = None) -> bool:
+    """Whether a pair with no field at any level (each "else" or missing) passes `may_link`:
+    never under a prior below the bar and "else" weights <= 0, as EM and conf give them. Only
+    then may the chance baseline leave such pairs out before it moves them
+    (`chance.levelled_fields`)."""
+    bar = _bar(model, conf, share)
+    top = model.prior_weight + sum(max(f.weights[0], 0.0) for f in model.fields)
+    return not math.isfinite(bar) or top >= bar - 1e-6
+
+
+def _bar(model: LinkageModel, conf: LinkageConf, share: float | None) -> float:
+    """The lower of `linked`'s two bars, in bits of match weight."""
+    return min(
+        _bits(conf.threshold), _bits(conf.corroborated_threshold) - _shift(model, conf, share)
+    )
