@@ -11,6 +11,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from jobs.match.linkage.model import (
+    FieldModel,
     LinkageModel,
     agreeing_fields,
     level_weight,
@@ -136,7 +137,7 @@ def may_link(model: LinkageModel, conf: LinkageConf, share: float | None = None)
         return F.lit(True)
     bound = F.lit(model.prior_weight)
     for f in model.fields:
-        bound = bound + level_weight(f, F.col(f"_{f.name}"), max(f.weights[0], 0.0))
+        bound = bound + level_weight(f, F.col(f"_{f.name}"), _unlevelled(f))
     return bound >= F.lit(bar - 1e-6)  # a margin for the rounding of the weights' sums
 
 
@@ -146,8 +147,13 @@ def levelless_may_link(model: LinkageModel, conf: LinkageConf, share: float | No
     then may the chance baseline leave such pairs out before it moves them
     (`chance.levelled_fields`)."""
     bar = _bar(model, conf, share)
-    top = model.prior_weight + sum(max(f.weights[0], 0.0) for f in model.fields)
+    top = model.prior_weight + sum(_unlevelled(f) for f in model.fields)
     return not math.isfinite(bar) or top >= bar - 1e-6
+
+
+def _unlevelled(f: FieldModel) -> float:
+    """The most a field without a level can still weigh: missing (0 bits) or "else"."""
+    return max(f.weights[0], 0.0)
 
 
 def _bar(model: LinkageModel, conf: LinkageConf, share: float | None) -> float:
