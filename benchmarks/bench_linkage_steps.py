@@ -61,8 +61,10 @@ def main() -> None:
     u = warehouse_u(spark, config, built_at)  # read from linkage_u after the first run
     held = config.table(T.CUSTOMER_FIELDS)
     held = read_table(spark, held) if table_exists(spark, held) else None  # as a claim reads it
+    lines = normalised.count()
+    small = lines <= conf.broadcast_lines  # as write_links decides it
     compared = steps_linkage._compared(
-        config, normalised, index, steps_linkage._evidence(exact, fuzzy), payload_rows, held
+        config, normalised, index, steps_linkage._evidence(exact, fuzzy), payload_rows, held, small
     )
     evidence, line_fields, customer_fields = compared
     best, line_fields, customer_fields = (
@@ -72,7 +74,7 @@ def main() -> None:
     timed("compared evidence, best levels", best.count)
     timed("lines' held fields", line_fields.count)
     timed("customers' held fields", customer_fields.count)
-    vectors = lk.vectors_of(best, line_fields, customer_fields, conf.levels)
+    vectors = lk.vectors_of(best, line_fields, customer_fields, conf.levels, small)
     vectors = vectors.persist(StorageLevel.MEMORY_AND_DISK)
     timed("comparison vectors", vectors.count)
     prior = lk.random_pair_prior(conf, u.customers)
@@ -81,16 +83,17 @@ def main() -> None:
     links = lk.best_per_line(lk.scored_pairs(vectors, model), extra=gammas).persist()
     strict = F.col("match_probability") >= conf.threshold
     confident = timed("best customer per line", lambda: links.filter(strict).count())
-    share = lk.sample_share(confident, normalised.count(), conf)
+    share = lk.sample_share(confident, lines, conf)
     shuffled = steps_linkage._repaired_vectors(
-        normalised, best, line_fields, customer_fields, conf, model, share
+        normalised, best, line_fields, customer_fields, conf, model, share, small
     )
     at_random = lk.best_per_line(lk.scored_pairs(shuffled, model), extra=gammas)
     timed(
         "chance baseline (lines linked)",
         lambda: at_random.filter(lk.linked(model, conf, share)).count(),
     )
-    print(f"\nrecord linkage of run {run_id!r}, {lakehouse}; EM {model.em_iterations} iterations")
+    print(f"\nrecord linkage of run {run_id!r}, {lakehouse}; EM {model.em_iterations} iterations; "
+          f"lines' payloads {'broadcast' if small else 'shuffled'}")  # fmt: skip
     print(f"{'step':<32}{'s':>8}{'rows':>14}")
     for step, seconds, n in rows:
         print(f"{step:<32}{seconds:>8.1f}{n:>14,}" if n != "" else f"{step:<32}{seconds:>8.1f}")

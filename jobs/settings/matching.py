@@ -89,6 +89,7 @@ class LinkageConf:
     near_max_customers: int = 50  # a line's `near` candidates of one field and rule, at most
     u_pairs: int = 40_000  # random customer pairs the compared levels' u is measured on
     cap_else: bool = True  # EM never makes "else" likelier among matches than conf's m says
+    broadcast_lines: int = 1_000_000  # a sample of at most this many lines: its payloads broadcast
 
     @property
     def levels(self) -> dict[str, tuple[LevelRule, ...]]:
@@ -206,6 +207,7 @@ def linkage_conf(raw: Mapping[str, Any]) -> LinkageConf:
         u_pairs=int(raw.get("u_pairs", 40_000)),
         near_max_customers=int(raw.get("near_max_customers", 50)),
         cap_else=bool(raw.get("cap_else", True)),
+        broadcast_lines=int(raw.get("broadcast_lines", 1_000_000)),
     )
 
 

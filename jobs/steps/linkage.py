@@ -33,12 +33,14 @@ def _compared(
     evidence: DataFrame,
     payload_rows: tuple[DataFrame, DataFrame] | None,
     held: DataFrame | None = None,
+    broadcast_lines: bool = False,
 ) -> tuple[DataFrame, DataFrame, DataFrame]:
     """(evidence, line fields, customers' `held_mask`) of every field in the linkage levels: the
     matchers' evidence, its address rows as parts, and each candidate pair's fields compared
     on the payloads (`payload_rows`: the run's sample_fuzzy rows and the fuzzy index).
     `held`: the index build's `customer_fields`, read for the candidates' masks instead of
-    both indexes (with `payload_rows` only: it holds the payloads' parts)."""
+    both indexes (with `payload_rows` only: it holds the payloads' parts).
+    `broadcast_lines`: the lines' payloads are sent whole to the pairs (`compared_pairs`)."""
     levels = config.matching.linkage.levels
     fields = [*levels, *[p for f in levels for p in lk.parts_of(levels[f])]]
     keyed = [f for f in FIELDS if f"{f}_key" in normalised.columns]
@@ -66,7 +68,8 @@ def _compared(
         customer_p = lk.payloads(fuzzy_index, "customer_id", distinct=False)
         initial = config.matching.initial_score
         floor = lk.lowest_level(levels)
-        rows = rows.unionByName(lk.compared_pairs(pairs, line_p, customer_p, initial, floor))
+        compared = lk.compared_pairs(pairs, line_p, customer_p, initial, floor, broadcast_lines)
+        rows = rows.unionByName(compared)
         lines = lines.unionByName(lk.part_presence(line_p, "line_number"))
 
     def kept(df: DataFrame) -> DataFrame:
@@ -103,9 +106,11 @@ def write_links(
     levels = conf.levels
     held = config.table(T.CUSTOMER_FIELDS)
     held = read_table(spark, held) if payload_rows and table_exists(spark, held) else None
+    lines = normalised.count()
+    small = lines <= conf.broadcast_lines  # the lines' payloads and masks are broadcast
     with log.stage("linkage") as st:
         evidence, line_fields, customer_fields = _compared(
-            config, normalised, index, _evidence(exact, fuzzy), payload_rows, held
+            config, normalised, index, _evidence(exact, fuzzy), payload_rows, held, small
         )
         # each pair's best level per field, read by both the run's vectors and the re-paired
         # ones: kept, so that neither compares nor groups the evidence again
@@ -113,7 +118,7 @@ def write_links(
             df.persist(StorageLevel.MEMORY_AND_DISK)
             for df in (lk.best_levels(evidence, levels), line_fields, customer_fields)
         )
-        vectors = lk.vectors_of(best, line_fields, customer_fields, levels)
+        vectors = lk.vectors_of(best, line_fields, customer_fields, levels, small)
         vectors = vectors.persist(StorageLevel.MEMORY_AND_DISK)
         prior = lk.random_pair_prior(conf, u.customers)
         model = lk.train(vectors, conf, u.exact, prior, u.measured if payload_rows else None)
@@ -121,7 +126,7 @@ def write_links(
         pick = lk.one_to_one if conf.one_to_one else lk.best_per_line
         picked = pick(lk.scored_pairs(vectors, model), extra=gammas).persist()
         confident = picked.filter(F.col("match_probability") >= conf.threshold).count()
-        share = lk.sample_share(confident, normalised.count(), conf)
+        share = lk.sample_share(confident, lines, conf)
         links = picked.withColumn("linked", lk.linked(model, conf, share))
         write_run(spark, links.withColumn("run_id", F.lit(run_id)), config.table(T.LINKS), run_id)
         picked.unpersist()
@@ -130,10 +135,11 @@ def write_links(
         vectors.unpersist()
         counts = _counts(spark, config, run_id)
         st.update(rows=counts["candidate_lines"], linked=counts["linked_lines"],
-                  em_iterations=model.em_iterations, share=float(f"{share:.3g}"))  # fmt: skip
+                  em_iterations=model.em_iterations, share=float(f"{share:.3g}"),
+                  broadcast_lines=small)  # fmt: skip
     with log.stage("linkage-chance") as chance:
         shuffled = _repaired_vectors(
-            normalised, best, line_fields, customer_fields, conf, model, share
+            normalised, best, line_fields, customer_fields, conf, model, share, small
         )
         at_random = pick(lk.scored_pairs(shuffled, model), extra=gammas)
         counts["linked_by_chance"] = chance["rows"] = at_random.filter(
@@ -152,6 +158,7 @@ def _repaired_vectors(
     conf: LinkageConf,
     model: lk.LinkageModel,
     share: float,
+    broadcast_lines: bool = False,
 ) -> DataFrame:
     """The comparison vectors once each field's evidence and presence moved to other lines
     (`best`: the pairs' `best_levels`), of the re-paired pairs that can link (`may_link`):
@@ -164,6 +171,7 @@ def _repaired_vectors(
         lk.repaired(line_fields, moves),
         customer_fields,
         conf.levels,
+        broadcast_lines,
     )
 
 

@@ -422,6 +422,45 @@ def test_a_name_its_exact_key_settled_is_not_compared_again(sample_rows, index, 
     assert {r.line_number: r._name for r in got}[17] == len(levels["name"])
 
 
+def test_broadcast_lines_give_the_same_scores_with_one_shuffled_join(sample_rows, index, matching):
+    """With the lines' payloads broadcast, the pairs meet their customers' payloads in one
+    shuffled join and the lines' where they are: the same rows, one shuffled join less."""
+    from jobs.match import linkage as lk
+
+    spark = index.sparkSession
+    evidence = spark.createDataFrame(
+        [
+            (17, "name", "c1", "exact", None),  # its name settled by the key: not compared
+            (10, "address", "c1", "exact", None),
+            (9, "name", "c6", "fuzzy", 0.4),
+            (15, "address", "c6", "near", 0.9),
+            (999, "name", "c1", "exact", None),  # a line without payloads: no rows
+            (11, "name", None, "exact", None),  # no customer: no pair
+        ],
+        "line_number bigint, field string, customer_id string, method string, score double",
+    )
+    pairs = lk.settled_pairs(evidence, matching.linkage.levels)
+    line_p, customer_p = lk.payloads(sample_rows, "line_number"), lk.payloads(index, "customer_id")
+
+    def compared(broadcast: bool):
+        return lk.compared_pairs(
+            pairs, line_p, customer_p, matching.initial_score, broadcast_lines=broadcast
+        )
+
+    def shuffled_joins(df) -> int:
+        physical = plan_text(df, "physical")
+        return physical.count("SortMergeJoin") + physical.count("ShuffledHashJoin")
+
+    want = sorted(compared(False).collect())
+    assert sorted(compared(True).collect()) == want
+    fields = {(r.line_number, r.field) for r in want}
+    assert {(9, "name"), (10, "street"), (15, "postcode")} <= fields
+    # "Smith" of line 17 holds a name only, settled by its key: nothing left to compare
+    assert not [f for f in fields if f[0] in (11, 17, 999)]
+    assert "BroadcastHashJoin" in plan_text(compared(True), "physical")
+    assert shuffled_joins(compared(True)) == shuffled_joins(compared(False)) - 1
+
+
 def test_weak_levels_are_reported_apart(evidence):
     email = evidence[(12, "email", "c1", "email_local_part")]
     phone = evidence[(13, "phone", "c1", "phone_national_number")]

@@ -14,6 +14,7 @@ from jobs.match import linkage as lk
 from jobs.match.linkage.model import FLOOR
 from jobs.settings import LevelRule, LinkageConf, load_config
 from jobs.settings.matching import linkage_conf
+from tests.plans import plan_text
 
 
 def toy_model() -> lk.LinkageModel:
@@ -143,6 +144,18 @@ def test_comparison_vectors_from_evidence(spark):
     again = lk.comparison_vectors(evidence, line_fields, masks, LEVELS)
     assert {(r.line_number, r.customer_id): (r.gamma_name, r.gamma_email, r.gamma_phone)
             for r in again.collect()} == got  # fmt: skip
+    # the lines' masks broadcast (a sample small enough): read as before. Without line 1's
+    # phone its phones no longer both held: missing (-1), not disagreeing (0)
+    best = lk.best_levels(evidence, LEVELS)
+    phone_1 = (F.col("line_number") == 1) & (F.col("field") == "phone")
+    for fields, want in (
+        (line_fields, got),
+        (line_fields.filter(~phone_1), {**got, (1, "c1"): (2, 2, -1)}),
+    ):
+        sent = lk.vectors_of(best, fields, masks, LEVELS, broadcast_lines=True)
+        assert "BroadcastHashJoin" in plan_text(sent, "physical")
+        assert {(r.line_number, r.customer_id): (r.gamma_name, r.gamma_email, r.gamma_phone)
+                for r in sent.collect()} == want  # fmt: skip
 
 
 def test_address_parts_are_judged_together(spark):

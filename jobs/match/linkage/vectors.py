@@ -160,12 +160,16 @@ def vectors_of(
     line_fields: DataFrame,
     customer_fields: DataFrame,
     levels: Mapping[str, Sequence[LevelRule]],
+    broadcast_lines: bool = False,
 ) -> DataFrame:
     """`best_levels` rows -> comparison vectors (`comparison_vectors`): the pairs' levels with
-    "disagrees" (0) told from "missing" (-1) by the sides' held fields."""
+    "disagrees" (0) told from "missing" (-1) by the sides' held fields. `broadcast_lines`:
+    the lines' masks (one row per line) are sent whole to every task, and the pairs stay
+    where they are to meet them."""
     fields = list(levels)
     bits = held_bits(levels)
     line = held_mask(line_fields, "line_number", levels).withColumnRenamed(HELD, "_line_held")
+    line = F.broadcast(line) if broadcast_lines else line
     customer = held_mask(customer_fields, "customer_id", levels).withColumnRenamed(
         HELD, "_customer_held"
     )
