@@ -29,7 +29,7 @@ def main() -> None:
     from pyspark.sql import functions as F
 
     from jobs import tables as T
-    from jobs.io.delta import read_table, table_exists
+    from jobs.io.delta import read_table
     from jobs.match import linkage as lk
     from jobs.steps import linkage as steps_linkage
     from jobs.steps.common import run_table
@@ -59,8 +59,7 @@ def main() -> None:
         return out
 
     u = warehouse_u(spark, config, built_at)  # read from linkage_u after the first run
-    held = config.table(T.CUSTOMER_FIELDS)
-    held = read_table(spark, held) if table_exists(spark, held) else None  # as a claim reads it
+    held = steps_linkage._held_fields(spark, config, payload_rows)  # as a claim reads it
     lines = normalised.count()
     small = lines <= conf.broadcast_lines  # as write_links decides it
     compared = steps_linkage._compared(

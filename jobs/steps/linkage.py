@@ -104,16 +104,14 @@ def write_links(
     held fields read from the index build's `customer_fields` when it has one."""
     conf = config.matching.linkage
     levels = conf.levels
-    held = config.table(T.CUSTOMER_FIELDS)
-    held = read_table(spark, held) if payload_rows and table_exists(spark, held) else None
+    held = _held_fields(spark, config, payload_rows)
     lines = normalised.count()
     small = lines <= conf.broadcast_lines  # the lines' payloads and masks are broadcast
-    with log.stage("linkage") as st:
+    with log.stage("linkage", broadcast_lines=small) as st:
         evidence, line_fields, customer_fields = _compared(
             config, normalised, index, _evidence(exact, fuzzy), payload_rows, held, small
         )
-        # each pair's best level per field, read by both the run's vectors and the re-paired
-        # ones: kept, so that neither compares nor groups the evidence again
+        # kept: the run's vectors and the re-paired ones read them, neither compares again
         best, line_fields, customer_fields = (
             df.persist(StorageLevel.MEMORY_AND_DISK)
             for df in (lk.best_levels(evidence, levels), line_fields, customer_fields)
@@ -135,8 +133,7 @@ def write_links(
         vectors.unpersist()
         counts = _counts(spark, config, run_id)
         st.update(rows=counts["candidate_lines"], linked=counts["linked_lines"],
-                  em_iterations=model.em_iterations, share=float(f"{share:.3g}"),
-                  broadcast_lines=small)  # fmt: skip
+                  em_iterations=model.em_iterations, share=float(f"{share:.3g}"))  # fmt: skip
     with log.stage("linkage-chance") as chance:
         shuffled = _repaired_vectors(
             normalised, best, line_fields, customer_fields, conf, model, share, small
@@ -148,6 +145,14 @@ def write_links(
         for df in (best, line_fields, customer_fields):
             df.unpersist()
     return counts
+
+
+def _held_fields(
+    spark: SparkSession, config: Config, payload_rows: tuple[DataFrame, DataFrame] | None
+) -> DataFrame | None:
+    """The index build's `customer_fields`, where payloads are compared and a build wrote it."""
+    name = config.table(T.CUSTOMER_FIELDS)
+    return read_table(spark, name) if payload_rows and table_exists(spark, name) else None
 
 
 def _repaired_vectors(
