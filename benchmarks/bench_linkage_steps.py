@@ -61,7 +61,7 @@ def main() -> None:
     u = warehouse_u(spark, config, built_at)  # read from linkage_u after the first run
     held = steps_linkage._held_fields(spark, config, payload_rows)  # as a claim reads it
     lines = normalised.count()
-    small = lines <= conf.broadcast_lines  # as write_links decides it
+    small = conf.broadcasts(lines)
     compared = steps_linkage._compared(
         config, normalised, index, steps_linkage._evidence(exact, fuzzy), payload_rows, held, small
     )

@@ -95,6 +95,10 @@ class LinkageConf:
     def levels(self) -> dict[str, tuple[LevelRule, ...]]:
         return dict(self.fields)
 
+    def broadcasts(self, lines: int) -> bool:
+        """Whether a sample of `lines` lines has its payloads and masks broadcast."""
+        return lines <= self.broadcast_lines
+
 
 @dataclass(frozen=True)
 class MatchingConf:

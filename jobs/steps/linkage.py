@@ -106,7 +106,7 @@ def write_links(
     levels = conf.levels
     held = _held_fields(spark, config, payload_rows)
     lines = normalised.count()
-    small = lines <= conf.broadcast_lines  # the lines' payloads and masks are broadcast
+    small = conf.broadcasts(lines)
     with log.stage("linkage", broadcast_lines=small) as st:
         evidence, line_fields, customer_fields = _compared(
             config, normalised, index, _evidence(exact, fuzzy), payload_rows, held, small

@@ -451,14 +451,15 @@ def test_broadcast_lines_give_the_same_scores_with_one_shuffled_join(sample_rows
         physical = plan_text(df, "physical")
         return physical.count("SortMergeJoin") + physical.count("ShuffledHashJoin")
 
-    want = sorted(compared(False).collect())
-    assert sorted(compared(True).collect()) == want
+    shuffled, sent = compared(False), compared(True)
+    want = sorted(shuffled.collect())
+    assert sorted(sent.collect()) == want
     fields = {(r.line_number, r.field) for r in want}
     assert {(9, "name"), (10, "street"), (15, "postcode")} <= fields
     # "Smith" of line 17 holds a name only, settled by its key: nothing left to compare
     assert not [f for f in fields if f[0] in (11, 17, 999)]
-    assert "BroadcastHashJoin" in plan_text(compared(True), "physical")
-    assert shuffled_joins(compared(True)) == shuffled_joins(compared(False)) - 1
+    assert "BroadcastHashJoin" in plan_text(sent, "physical")
+    assert shuffled_joins(sent) == shuffled_joins(shuffled) - 1
 
 
 def test_weak_levels_are_reported_apart(evidence):

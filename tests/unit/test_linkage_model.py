@@ -426,6 +426,11 @@ def test_the_lower_threshold_stays_under_the_threshold():
         linkage_conf({"fields": {}, "corroborating_fields": 1})
 
 
+def test_a_sample_up_to_broadcast_lines_is_broadcast():
+    conf = linkage_conf({"fields": {}, "broadcast_lines": 5})
+    assert conf.broadcasts(0) and conf.broadcasts(5) and not conf.broadcasts(6)
+
+
 def test_stored_held_names_give_the_same_masks(spark):
     """A customer's held names (`customer_fields`, written by the index build) make the mask
     the claim would make from its rows: a field held twice, a field no level reads and a row
