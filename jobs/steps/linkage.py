@@ -67,8 +67,8 @@ def _compared(
         # first would shuffle them twice (4 GB at 10 M customers)
         customer_p = lk.payloads(fuzzy_index, "customer_id", distinct=False)
         initial = config.matching.initial_score
-        floor = lk.lowest_level(levels)
-        compared = lk.compared_pairs(pairs, line_p, customer_p, initial, floor, broadcast_lines)
+        floors = lk.score_floors(levels)
+        compared = lk.compared_pairs(pairs, line_p, customer_p, initial, floors, broadcast_lines)
         rows = rows.unionByName(compared)
         lines = lines.unionByName(lk.part_presence(line_p, "line_number"))
 

@@ -160,3 +160,51 @@ def test_a_part_asked_for_at_zero_keeps_its_zero_rows(spark):
     assert lk.telling_zero_parts(VETO_LEVELS) == {"city"}
     evidence = spark.createDataFrame([(1, "street", "a", "compared", 0.0)], EVIDENCE)
     assert lk.without_silent_zeros(evidence, levels).count() == 1
+
+
+def _address(street, postcode, number, city):
+    """An address payload and a signature with one bit per gram (grams under 64): its bounds
+    are exact."""
+    sets = [street, postcode, number, city]
+    return sets, [w for s in sets for w in (sum(1 << g for g in s), 0)]
+
+
+def test_each_score_is_compared_down_to_the_lowest_value_a_level_reads_it_at(spark):
+    """Same street and number, towns that share a little (city Dice 0.4): `street_number` is
+    vetoed only under 0.3. With one floor for every part (the lowest level, 0.5), the city's
+    bound (0.4) was under it, the city scored 0 and vetoed the level: a lost match."""
+    floors = lk.score_floors(VETO_LEVELS)
+    assert floors["city"] == 0.3 and floors["street"] == 0.7 and floors["house_number"] == 1.0
+    assert floors["postcode"] == 0.5 == lk.lowest_level(VETO_LEVELS)
+    assert floors["fuzzy"] == 0.8  # the name's only level
+    line, line_sig = _address([11, 12, 13], [31, 32], [21], [1, 2, 3, 4, 5])
+    customer, customer_sig = _address([11, 12, 13], [33, 34], [21], [1, 2, 6, 7, 8])
+    line_p = spark.createDataFrame(
+        [(1, "address", line, line_sig), (2, "address", line, line_sig)],
+        "line_number bigint, field string, payload array<array<int>>, sig array<bigint>",
+    )
+    customer_p = spark.createDataFrame(
+        [("a", "address", customer, customer_sig), ("b", "address", line, line_sig)], PAYLOAD
+    )
+    pairs = spark.createDataFrame(
+        [(1, "a"), (2, "b"), (None, None)], "line_number bigint, customer_id string"
+    )
+    rows = lk.compared_pairs(pairs, line_p, customer_p, 0.85, floors)
+    scores = {(r.line_number, r.field): r.score for r in rows.collect()}
+    assert scores[(1, "city")] == pytest.approx(0.4) and scores[(2, "city")] == 1.0
+    assert scores[(1, "postcode")] == 0.0  # bound 0: not compared
+    best = {r.line_number: r._address for r in lk.best_levels(rows, VETO_LEVELS).collect()}
+    assert best == {1: 2, 2: 2}  # street + number; the towns are not "different" at 0.4
+    one_floor = lk.compared_pairs(pairs, line_p, customer_p, 0.85, dict.fromkeys(floors, 0.5))
+    vetoed = {r.line_number: r._address for r in lk.best_levels(one_floor, VETO_LEVELS).collect()}
+    assert vetoed == {1: 0, 2: 2}
+
+
+def test_the_default_levels_floors(spark):
+    """conf/matching.yaml: containment is read from 0.8 (0.55 for a lone token), a city from
+    its veto (0.3), a house number only whole."""
+    from jobs.settings import load_config
+
+    floors = lk.score_floors(load_config().matching.linkage.levels)
+    assert floors["contained"] == 0.8 and floors["lone_token"] == 0.55
+    assert floors["city"] == 0.3 and floors["house_number"] == 1.0 and floors["fuzzy"] == 0.5

@@ -74,24 +74,33 @@ def _part(payload: Column, k: int) -> Column:
 
 
 def field_scores(
-    s: Column, i: Column, ss: Column, si: Column, initial_score: float, floor: float
+    s: Column,
+    i: Column,
+    ss: Column,
+    si: Column,
+    initial_score: float,
+    floors: Mapping[str, float],
 ) -> dict[tuple[str, str], Column]:
     """(field, method) -> its score for a (line value, customer value) pair: a name
     scored as the fuzzy name rule scores it, the address parts both sides hold, a date of
     birth (`birth.birth_score`: exact, near or 0); null where
     the value's field is another or a side lacks the part. A score whose signature bound
-    (`ss`, `si`) is under `floor`, the lowest level, is 0 without comparing: most pairs are
-    far apart, and each comparison reads two arrays of arrays. Plain columns, not an array
+    (`ss`, `si`) is under its floor (`score_floors`: the lowest value a level reads it at) is
+    0 without comparing: most pairs are far apart, and each comparison reads two arrays of
+    arrays. Plain columns, not an array
     of structs to explode: once compiled and warm, a projection runs the comparators about
     twice as fast as a generator does; its larger code costs more to warm up, so the gain
     shows on large runs (1 M customers), not on small ones."""
     is_name = F.col("field") == "name"
     name_score = F.when(
-        is_name & (name_bound(s, i, ss, si, initial_score) >= floor),
+        is_name & (name_bound(s, i, ss, si, initial_score) >= floors["fuzzy"]),
         name_similarity(s, i, initial_score),
     ).when(is_name, F.lit(0.0))
+    # the containment column also gives the lone-token score (`best_scores`)
+    lone_floor = min(floors[CONTAINED], floors[LONE])
+    contained_floor = F.when(lone_shape(s, i), F.lit(lone_floor)).otherwise(floors[CONTAINED])
     contained = F.when(
-        is_name & (name_bound(s, i, ss, si, initial_score, F.greatest) >= floor),
+        is_name & (name_bound(s, i, ss, si, initial_score, F.greatest) >= contained_floor),
         name_containment(s, i, initial_score),
     ).when(is_name, F.lit(0.0))
     scores = {("name", "fuzzy"): name_score, ("name", CONTAINED): contained}
@@ -99,7 +108,7 @@ def field_scores(
     for k, part in enumerate(ADDRESS_PARTS, start=1):
         a, b = _part(s, k), _part(i, k)
         held = is_address & (F.size(a) > 0) & (F.size(b) > 0)
-        near = dice_bound(a, b, ss, si, k) >= floor
+        near = dice_bound(a, b, ss, si, k) >= floors[part]
         scores[(part, COMPARED)] = F.when(held, F.when(near, dice(a, b)).otherwise(F.lit(0.0)))
     scores[(BIRTH, COMPARED)] = F.when(F.col("field") == BIRTH, birth_score(s, i))
     return scores
@@ -121,8 +130,16 @@ def sides(
     )
 
 
+def lone_shape(s: Column, i: Column) -> Column:
+    """A line's name of one token against a longer one: the lone-token level's shape."""
+    return (F.size(s) == 1) & (F.size(i) > 1)
+
+
 def best_scores(
-    joined: DataFrame, ids: Sequence[str], initial_score: float, floor: float
+    joined: DataFrame,
+    ids: Sequence[str],
+    initial_score: float,
+    floors: Mapping[str, float] | None = None,
 ) -> DataFrame:
     """Pairs of values (ids, field and both `sides`) -> (ids, field, method, score): per
     pair and field the best score over the values each side holds.
@@ -132,12 +149,11 @@ def best_scores(
     two-token line's containment (another first name with the customer's surname: a
     relative). It is read off the containment column, not compared a second time."""
     values = [F.col(c) for c in ("_s", "_i", "_ss", "_si")]
-    scores = field_scores(*values, initial_score, floor)
-    lone_shape = (F.size("_s") == 1) & (F.size("_i") > 1)
+    scores = field_scores(*values, initial_score, floors or dict.fromkeys(SCORED, 0.0))
     flat = joined.select(
         *ids,
         *[x.alias(f"_{f}_{m}") for (f, m), x in scores.items()],
-        lone_shape.alias("_lone_shape"),
+        lone_shape(F.col("_s"), F.col("_i")).alias("_lone_shape"),
     )
     columns = {key: F.col(f"_{key[0]}_{key[1]}") for key in scores}
     columns[("name", LONE)] = F.when(F.col("_lone_shape"), F.col(f"_name_{CONTAINED}"))
@@ -183,13 +199,13 @@ def compared_pairs(
     line_payloads: DataFrame,
     customer_payloads: DataFrame,
     initial_score: float,
-    floor: float = 0.0,
+    floors: Mapping[str, float] | None = None,
     broadcast_lines: bool = False,
 ) -> DataFrame:
     """(line_number, customer_id) pairs -> evidence rows (line_number, field, customer_id,
-    method, score): per field, the best score over the values each side holds; scores under
-    `floor` (the lowest compared level) may be given as 0. A pair's fields in its `_settled`
-    (`settled_pairs`), when it has that column, are not compared.
+    method, score): per field, the best score over the values each side holds; a score
+    under its floor (`score_floors`; none when not given) may be given as 0. A pair's fields
+    in its `_settled` (`settled_pairs`), when it has that column, are not compared.
 
     `broadcast_lines`: the lines' payloads are sent whole to every task, and the pairs meet
     their customers' payloads first: the pairs with one side's payload (two rows per pair)
@@ -210,7 +226,7 @@ def compared_pairs(
     else:
         with_line = unsettled(pairs.join(s, on="line_number", how="inner"))
         joined = with_line.join(i, on=["customer_id", "field"], how="inner")
-    return best_scores(joined, PAIR, initial_score, floor).select(*EVIDENCE)
+    return best_scores(joined, PAIR, initial_score, floors).select(*EVIDENCE)
 
 
 def telling_zero_parts(levels: Mapping[str, Sequence[LevelRule]]) -> set[str]:
@@ -244,6 +260,33 @@ def compared_fields(levels: Mapping[str, Sequence[LevelRule]]) -> list[str]:
     parts, fields whose levels are made of address parts, and the date of birth."""
     plain = ("name", BIRTH, *ADDRESS_PARTS)
     return [f for f in levels if f in plain or parts_of(levels[f])]
+
+
+# The scores `field_scores` bounds, each with its own floor: the name's by method, the rest
+# by field or part.
+SCORED = ("fuzzy", CONTAINED, LONE, *ADDRESS_PARTS, BIRTH)
+
+
+def score_floors(levels: Mapping[str, Sequence[LevelRule]]) -> dict[str, float]:
+    """Each score's floor (`SCORED`): the lowest value at which some level reads it, a
+    part's `unless` included (a city under it vetoes a level, so a city scored 0 for being
+    under a higher floor would veto it wrongly). Under its floor a score reaches no level and
+    changes none, and is given as 0 without comparing. A score no level reads keeps the
+    lowest of them all (`lowest_level`)."""
+    found: dict[str, float] = {}
+
+    def seen(key: str, least: float) -> None:
+        found[key] = min(found.get(key, least), least)
+
+    for f in compared_fields(levels):
+        for lv in levels[f]:
+            if lv.parts or lv.unless:
+                for part, least in (*lv.parts, *lv.unless):
+                    seen(part, least)
+            elif lv.method in COMPARED_METHODS:
+                seen(lv.method if f == "name" else f, lv.min_score)
+    rest = lowest_level(levels)
+    return {key: found.get(key, rest) for key in SCORED}
 
 
 def lowest_level(levels: Mapping[str, Sequence[LevelRule]]) -> float:

@@ -15,8 +15,8 @@ from jobs.match.linkage.compare import (
     LONE,
     best_scores,
     compared_fields,
-    lowest_level,
     payloads,
+    score_floors,
     sides,
 )
 from jobs.match.linkage.vectors import best_levels
@@ -53,7 +53,11 @@ def with_lone_tokens(payload_rows: DataFrame) -> DataFrame:
 
 
 def random_pair_scores(
-    index_rows: DataFrame, pairs: int, seed: int, initial_score: float, floor: float = 0.0
+    index_rows: DataFrame,
+    pairs: int,
+    seed: int,
+    initial_score: float,
+    floors: Mapping[str, float] | None = None,
 ) -> DataFrame:
     """(a, b, field, method, score): about `pairs` pairs of different customers (two seeded
     draws of sqrt(pairs) each), every field both hold compared as a candidate pair's is, the
@@ -66,7 +70,7 @@ def random_pair_scores(
     )
     b = sides(_draw(index_rows, side, seed, 2), "customer_id", "b", line=False)
     joined = a.join(F.broadcast(b), on="field", how="inner").filter(F.col("a") != F.col("b"))
-    scored = best_scores(joined, ["a", "b", "_cut"], initial_score, floor)
+    scored = best_scores(joined, ["a", "b", "_cut"], initial_score, floors)
     return scored.filter(F.col("_cut") == (F.col("method") == LONE)).drop("_cut")
 
 
@@ -85,8 +89,8 @@ def measured_u(
     fields = compared_fields(levels)
     if not fields:
         return {}
-    floor = lowest_level(levels)
-    scored = random_pair_scores(index_rows, pairs, seed, initial_score, floor)
+    floors = score_floors(levels)
+    scored = random_pair_scores(index_rows, pairs, seed, initial_score, floors)
     # the random pairs as candidate pairs: each field's best level per pair, as for a run
     as_candidates = scored.withColumnsRenamed({"a": "line_number", "b": "customer_id"})
     best = best_levels(as_candidates, {f: levels[f] for f in fields})
