@@ -200,7 +200,7 @@ def test_each_score_is_compared_down_to_the_lowest_value_a_level_reads_it_at(spa
     assert vetoed == {1: 0, 2: 2}
 
 
-def test_the_default_levels_floors(spark):
+def test_the_default_levels_floors():
     """conf/matching.yaml: containment is read from 0.8 (0.55 for a lone token), a city from
     its veto (0.3), a house number only whole."""
     from jobs.settings import load_config
@@ -208,3 +208,31 @@ def test_the_default_levels_floors(spark):
     floors = lk.score_floors(load_config().matching.linkage.levels)
     assert floors["contained"] == 0.8 and floors["lone_token"] == 0.55
     assert floors["city"] == 0.3 and floors["house_number"] == 1.0 and floors["fuzzy"] == 0.5
+
+
+def _name(*tokens):
+    """A name payload and a signature with one bit per gram (grams under 64)."""
+    return list(tokens), [w for t in tokens for w in (sum(1 << g for g in t), 0)]
+
+
+def test_a_lone_token_is_compared_down_to_its_own_floor(spark):
+    """A name of one token against a two-token name: its containment (0.6, one token's Dice
+    with the customer's surname) is under containment's floor (0.8) but over the lone-token
+    level's (0.55), so it is compared and scores at the lone-token level."""
+    from jobs.settings import load_config
+
+    floors = lk.score_floors(load_config().matching.linkage.levels)
+    surname = list(range(1, 11))
+    line, line_sig = _name(surname)
+    customer, customer_sig = _name([40, 41, 42], [1, 2, 3, 4, 5, 6, 11, 12, 13, 14])
+    line_p = spark.createDataFrame(
+        [(1, "name", line, line_sig)],
+        "line_number bigint, field string, payload array<array<int>>, sig array<bigint>",
+    )
+    customer_p = spark.createDataFrame([("a", "name", customer, customer_sig)], PAYLOAD)
+    pairs = spark.createDataFrame([(1, "a")], "line_number bigint, customer_id string")
+    rows = lk.compared_pairs(pairs, line_p, customer_p, 0.85, floors).collect()
+    scores = {r.method: r.score for r in rows}
+    # Dice of the surname and the customer's second token: 2 * 6 / (10 + 10)
+    assert scores[lk.LONE] == pytest.approx(0.6)
+    assert scores["fuzzy"] == 0.0  # the name score: (0.6 + 0) / 2 is under its floor

@@ -11,7 +11,7 @@ fuzzy rows too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -87,10 +87,10 @@ def field_scores(
     the value's field is another or a side lacks the part. A score whose signature bound
     (`ss`, `si`) is under its floor (`score_floors`: the lowest value a level reads it at) is
     0 without comparing: most pairs are far apart, and each comparison reads two arrays of
-    arrays. Plain columns, not an array
-    of structs to explode: once compiled and warm, a projection runs the comparators about
-    twice as fast as a generator does; its larger code costs more to warm up, so the gain
-    shows on large runs (1 M customers), not on small ones."""
+    arrays. Plain columns, not an array of structs to explode: once compiled and warm, a
+    projection runs the comparators about twice as fast as a generator does; its larger code
+    costs more to warm up, so the gain shows on large runs (1 M customers), not on small
+    ones."""
     is_name = F.col("field") == "name"
     name_score = F.when(
         is_name & (name_bound(s, i, ss, si, initial_score) >= floors["fuzzy"]),
@@ -267,6 +267,19 @@ def compared_fields(levels: Mapping[str, Sequence[LevelRule]]) -> list[str]:
 SCORED = ("fuzzy", CONTAINED, LONE, *ADDRESS_PARTS, BIRTH)
 
 
+def _read_at(levels: Mapping[str, Sequence[LevelRule]]) -> Iterator[tuple[str, float, bool]]:
+    """(score, a value some level reads it at, whether that value is an `unless` veto) for
+    every compared level: a name's scores by method, the rest by field or part."""
+    for f in compared_fields(levels):
+        for lv in levels[f]:
+            if lv.method not in COMPARED_METHODS:
+                continue
+            yield from ((part, least, False) for part, least in lv.parts)
+            yield from ((part, most, True) for part, most in lv.unless)
+            if not lv.parts:
+                yield (lv.method if f == "name" else f, lv.min_score, False)
+
+
 def score_floors(levels: Mapping[str, Sequence[LevelRule]]) -> dict[str, float]:
     """Each score's floor (`SCORED`): the lowest value at which some level reads it, a
     part's `unless` included (a city under it vetoes a level, so a city scored 0 for being
@@ -274,31 +287,15 @@ def score_floors(levels: Mapping[str, Sequence[LevelRule]]) -> dict[str, float]:
     changes none, and is given as 0 without comparing. A score no level reads keeps the
     lowest of them all (`lowest_level`)."""
     found: dict[str, float] = {}
-
-    def seen(key: str, least: float) -> None:
+    for key, least, _ in _read_at(levels):
         found[key] = min(found.get(key, least), least)
-
-    for f in compared_fields(levels):
-        for lv in levels[f]:
-            if lv.parts or lv.unless:
-                for part, least in (*lv.parts, *lv.unless):
-                    seen(part, least)
-            elif lv.method in COMPARED_METHODS:
-                seen(lv.method if f == "name" else f, lv.min_score)
     rest = lowest_level(levels)
     return {key: found.get(key, rest) for key in SCORED}
 
 
 def lowest_level(levels: Mapping[str, Sequence[LevelRule]]) -> float:
     """The lowest score any name or address-part level asks for: under it a score is "else"."""
-    scores = [
-        least
-        for f in compared_fields(levels)
-        for lv in levels[f]
-        if lv.method in COMPARED_METHODS
-        for least in ([v for _, v in lv.parts] if lv.parts else [lv.min_score])
-    ]
-    return min(scores, default=0.0)
+    return min((least for _, least, veto in _read_at(levels) if not veto), default=0.0)
 
 
 def address_evidence_parts(evidence: DataFrame) -> DataFrame:
