@@ -61,9 +61,10 @@ def main() -> None:
     u = warehouse_u(spark, config, built_at)  # read from linkage_u after the first run
     held = steps_linkage._held_fields(spark, config, payload_rows)  # as a claim reads it
     lines = normalised.count()
-    small = conf.broadcasts(lines)
+    small, every_mask = conf.broadcasts(lines), conf.reads_every_mask(lines, u.customers)
+    evidence = steps_linkage._evidence(exact, fuzzy)
     compared = steps_linkage._compared(
-        config, normalised, index, steps_linkage._evidence(exact, fuzzy), payload_rows, held, small
+        config, normalised, index, evidence, payload_rows, held, small, every_mask
     )
     evidence, line_fields, customer_fields = compared
     best, line_fields, customer_fields = (
@@ -91,8 +92,9 @@ def main() -> None:
         "chance baseline (lines linked)",
         lambda: at_random.filter(lk.linked(model, conf, share)).count(),
     )
+    masks = "every customer's held mask" if every_mask else "the candidates' held masks"
     print(f"\nrecord linkage of run {run_id!r}, {lakehouse}; EM {model.em_iterations} iterations; "
-          f"lines' payloads {'broadcast' if small else 'shuffled'}")  # fmt: skip
+          f"lines' payloads {'broadcast' if small else 'shuffled'}; {masks}")  # fmt: skip
     print(f"{'step':<32}{'s':>8}{'rows':>14}")
     for step, seconds, n in rows:
         print(f"{step:<32}{seconds:>8.1f}{n:>14,}" if n != "" else f"{step:<32}{seconds:>8.1f}")

@@ -90,6 +90,7 @@ class LinkageConf:
     u_pairs: int = 40_000  # random customer pairs the compared levels' u is measured on
     cap_else: bool = True  # EM never makes "else" likelier among matches than conf's m says
     broadcast_lines: int = 1_000_000  # a sample of at most this many lines: its payloads broadcast
+    every_mask_share: float = 0.01  # lines per customer from which every held mask is read
 
     @property
     def levels(self) -> dict[str, tuple[LevelRule, ...]]:
@@ -98,6 +99,11 @@ class LinkageConf:
     def broadcasts(self, lines: int) -> bool:
         """Whether a sample of `lines` lines has its payloads and masks broadcast."""
         return lines <= self.broadcast_lines
+
+    def reads_every_mask(self, lines: int, customers: int) -> bool:
+        """Whether a sample of `lines` lines against `customers` customers reads every
+        customer's held mask rather than its candidates' (a semi-join that shuffles both)."""
+        return lines >= self.every_mask_share * customers
 
 
 @dataclass(frozen=True)
@@ -212,6 +218,7 @@ def linkage_conf(raw: Mapping[str, Any]) -> LinkageConf:
         near_max_customers=int(raw.get("near_max_customers", 50)),
         cap_else=bool(raw.get("cap_else", True)),
         broadcast_lines=int(raw.get("broadcast_lines", 1_000_000)),
+        every_mask_share=float(raw.get("every_mask_share", 0.01)),
     )
 
 

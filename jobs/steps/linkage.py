@@ -34,13 +34,16 @@ def _compared(
     payload_rows: tuple[DataFrame, DataFrame] | None,
     held: DataFrame | None = None,
     broadcast_lines: bool = False,
+    every_mask: bool = False,
 ) -> tuple[DataFrame, DataFrame, DataFrame]:
     """(evidence, line fields, customers' `held_mask`) of every field in the linkage levels: the
     matchers' evidence, its address rows as parts, and each candidate pair's fields compared
     on the payloads (`payload_rows`: the run's sample_fuzzy rows and the fuzzy index).
     `held`: the index build's `customer_fields`, read for the candidates' masks instead of
     both indexes (with `payload_rows` only: it holds the payloads' parts).
-    `broadcast_lines`: the lines' payloads are sent whole to the pairs (`compared_pairs`)."""
+    `broadcast_lines`: the lines' payloads are sent whole to the pairs (`compared_pairs`).
+    `every_mask`: every customer's mask is read from `held`, not its candidates' only
+    (`LinkageConf.reads_every_mask`): the vectors' left join keeps the candidates."""
     levels = config.matching.linkage.levels
     fields = [*levels, *[p for f in levels for p in lk.parts_of(levels[f])]]
     keyed = [f for f in FIELDS if f"{f}_key" in normalised.columns]
@@ -68,16 +71,23 @@ def _compared(
         customer_p = lk.payloads(fuzzy_index, "customer_id", distinct=False)
         initial = config.matching.initial_score
         floors = lk.score_floors(levels)
-        compared = lk.compared_pairs(pairs, line_p, customer_p, initial, floors, broadcast_lines)
+        settles = lk.name_settled_at(levels)
+        compared = lk.compared_pairs(
+            pairs, line_p, customer_p, initial, floors, broadcast_lines, settles
+        )
         rows = rows.unionByName(compared)
-        lines = lines.unionByName(lk.part_presence(line_p, "line_number"))
+        # the parts a line holds, read off its rows as they are: `line_p`'s distinct values
+        # would be made again here, hashing every payload
+        held_parts = lk.payloads(sample_rows, "line_number", ("address",), distinct=False)
+        held_parts = held_parts.unionByName(lk.line_birth_payloads(normalised))
+        lines = lines.unionByName(lk.part_presence(held_parts, "line_number"))
 
     def kept(df: DataFrame) -> DataFrame:
         return df.filter(F.col("field").isin(fields))
 
     rows = lk.without_silent_zeros(kept(rows), levels)
     if held is not None and payload_rows is not None:
-        masks = lk.names_mask(of_candidates(held), levels)
+        masks = lk.names_mask(held if every_mask else of_candidates(held), levels)
     else:  # what customer_fields holds, made for the candidates from both indexes
         customers = lk.customer_field_rows(of_candidates(index), customer_index)
         masks = lk.held_mask(kept(customers), "customer_id", levels)
@@ -106,10 +116,17 @@ def write_links(
     levels = conf.levels
     held = _held_fields(spark, config, payload_rows)
     lines = normalised.count()
-    small = conf.broadcasts(lines)
-    with log.stage("linkage", broadcast_lines=small) as st:
+    small, every_mask = conf.broadcasts(lines), conf.reads_every_mask(lines, u.customers)
+    with log.stage("linkage", broadcast_lines=small, every_mask=every_mask) as st:
         evidence, line_fields, customer_fields = _compared(
-            config, normalised, index, _evidence(exact, fuzzy), payload_rows, held, small
+            config,
+            normalised,
+            index,
+            _evidence(exact, fuzzy),
+            payload_rows,
+            held,
+            small,
+            every_mask,
         )
         # kept: the run's vectors and the re-paired ones read them, neither compares again
         best, line_fields, customer_fields = (

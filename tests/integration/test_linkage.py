@@ -127,14 +127,19 @@ def test_the_candidates_held_fields_are_read_from_the_index_build(links, spark):
     evidence = steps_linkage._evidence(run(T.EVIDENCE), run(T.FUZZY_EVIDENCE))
     payload_rows = (run(T.SAMPLE_FUZZY), table(T.FUZZY_INDEX))
 
-    def masks(held) -> dict:
+    def masks(held, every_mask: bool = False) -> dict:
         args = (config, run(T.NORMALISED), table(T.INDEX), evidence, payload_rows, held)
-        return {r.customer_id: r.held_mask for r in steps_linkage._compared(*args)[2].collect()}
+        compared = steps_linkage._compared(*args, every_mask=every_mask)
+        return {r.customer_id: r.held_mask for r in compared[2].collect()}
 
     from_indexes = masks(None)
     stored = table(T.CUSTOMER_FIELDS)
     assert stored.count() == stored.select("customer_id").distinct().count()
     assert masks(stored) == from_indexes
+    # a large sample reads every customer's mask: the candidates' are the same ones
+    every = masks(stored, every_mask=True)
+    assert len(every) == stored.count() > len(from_indexes)
+    assert {c: every[c] for c in from_indexes} == from_indexes
     # the demo's customers hold every field; a house number comes from the payloads alone
     number = lk.held_bits(config.matching.linkage.levels)["house_number"]
     assert len(from_indexes) > 100 and all(m & number for m in from_indexes.values())

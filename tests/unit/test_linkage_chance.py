@@ -244,3 +244,17 @@ def test_only_levelled_fields_move_and_the_same_pairs_link(spark):
 
         linked = links(every)
         assert linked and links(fewer) == linked, pick.__name__
+
+
+def test_a_permutation_moves_fields_among_the_lines_that_exist(spark):
+    """Line numbers with gaps (quarantined lines): each field's lines go to lines of the
+    sample, each line receiving one, never to a number no line has, and never to itself
+    (a field left on its line would be the line's own, not chance's)."""
+    numbers = [2, 5, 9, 40, 41, 77, 100]
+    sample = spark.createDataFrame([(n,) for n in numbers], "line_number long")
+    moves = lk.permutations(sample, FIELDS, seed=3).collect()
+    for field in FIELDS:
+        pairs = [(r.line_number, r.to_line) for r in moves if r.field == field]
+        assert sorted(a for a, _ in pairs) == numbers
+        assert sorted(b for _, b in pairs) == numbers
+        assert all(a != b for a, b in pairs)

@@ -236,3 +236,56 @@ def test_a_lone_token_is_compared_down_to_its_own_floor(spark):
     # Dice of the surname and the customer's second token: 2 * 6 / (10 + 10)
     assert scores[lk.LONE] == pytest.approx(0.6)
     assert scores["fuzzy"] == 0.0  # the name score: (0.6 + 0) / 2 is under its floor
+
+
+def test_the_default_levels_settle_the_name_at_its_lowest_level_above_containment():
+    """conf/matching.yaml lists dice_0.7 above `contained` and `lone_token`: from a name score
+    of 0.7 no containment changes the level. Without a fuzzy level above them, none settles."""
+    from jobs.settings import load_config
+
+    assert lk.name_settled_at(load_config().matching.linkage.levels) == 0.7
+    contained = LevelRule("contained", lk.CONTAINED, 0.8, 0.02, 0.005)
+    below = {"name": (contained, LevelRule("dice_0.5", "fuzzy", 0.5, 0.02, 0.02))}
+    assert lk.name_settled_at(below) is None
+    assert lk.name_settled_at({"name": (LevelRule("dice_0.9", "fuzzy", 0.9, 0.1, 0.01),)}) is None
+
+
+def test_containment_is_compared_only_under_the_name_score_that_settles_the_level(spark):
+    """Line 1 holds two of customer a's three tokens: name score min(2/2, 2/3) = 0.67, under
+    0.7, so its containment (1.0) is compared. Line 2 is customer b's name: score 1.0, its
+    containment is given as 0 without comparing. Both pairs' name levels are the same as when
+    every containment is compared."""
+    from jobs.settings import load_config
+
+    levels = load_config().matching.linkage.levels
+    t1, t2, t3 = [1, 2, 3, 4], [11, 12, 13, 14], [21, 22, 23, 24]
+    line_p = spark.createDataFrame(
+        [(1, "name", [t1, t2], None), (2, "name", [t1, t3], None), (3, "name", None, None)],
+        "line_number bigint, field string, payload array<array<int>>, sig array<bigint>",
+    )
+    customer_p = spark.createDataFrame(
+        [("a", "name", [t1, t2, t3], None), ("b", "name", [t3, t1], None)], PAYLOAD
+    )
+    pairs = spark.createDataFrame(
+        [(1, "a"), (2, "b"), (3, "a")], "line_number bigint, customer_id string"
+    )
+    floors = lk.score_floors(levels)
+
+    def compared(settles):
+        rows = lk.compared_pairs(pairs, line_p, customer_p, 0.85, floors, False, settles)
+        return rows.filter("field = 'name'").cache()
+
+    settled, every = compared(lk.name_settled_at(levels)), compared(None)
+    scores = {(r.line_number, r.method): r.score for r in settled.collect()}
+    assert scores[(1, "fuzzy")] == pytest.approx(2 / 3) and scores[(1, lk.CONTAINED)] == 1.0
+    assert scores[(2, "fuzzy")] == 1.0 and scores[(2, lk.CONTAINED)] == 0.0
+    assert {(r.line_number, r.method): r.score for r in every.collect()}[(2, lk.CONTAINED)] == 1.0
+
+    def name_levels(rows):
+        best = lk.best_levels(rows, {"name": levels["name"]}).collect()
+        return {r.line_number: r._name for r in best}
+
+    assert name_levels(settled) == name_levels(every)
+    # line 1: containment 1.0 reaches `contained` (level 3 of 7); line 2: dice_0.9 (6);
+    # line 3 has no name to compare: no level
+    assert name_levels(settled) == {1: 3, 2: 6, 3: 0}

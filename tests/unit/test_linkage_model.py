@@ -431,6 +431,15 @@ def test_a_sample_up_to_broadcast_lines_is_broadcast():
     assert conf.broadcasts(0) and conf.broadcasts(5) and not conf.broadcasts(6)
 
 
+def test_a_sample_of_every_mask_share_lines_per_customer_reads_every_mask():
+    conf = linkage_conf({"fields": {}, "every_mask_share": 0.1})
+    assert conf.reads_every_mask(100, 1000) and conf.reads_every_mask(101, 1000)
+    assert not conf.reads_every_mask(99, 1000)
+    # the default: 1 M lines against 10 M customers read every mask, 10 k lines their candidates'
+    assert linkage_conf({"fields": {}}).reads_every_mask(1_000_000, 10_000_000)
+    assert not linkage_conf({"fields": {}}).reads_every_mask(10_000, 10_000_000)
+
+
 def test_stored_held_names_give_the_same_masks(spark):
     """A customer's held names (`customer_fields`, written by the index build) make the mask
     the claim would make from its rows: a field held twice, a field no level reads and a row

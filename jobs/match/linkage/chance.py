@@ -15,21 +15,22 @@ from jobs.settings import LevelRule
 
 
 def permutations(lines: DataFrame, fields: Sequence[str], seed: int) -> DataFrame:
-    """(field, line_number, to_line): per field, a random permutation of the lines. The lines
-    ranked by number are paired with the same lines ranked by a seeded hash of (line, field)."""
+    """(field, line_number, to_line): per field, a random permutation of the lines. Each
+    line's field moves to the next line in a seeded random order of the lines (a hash of
+    (line, field)), the last line's to the first: one cycle through every line, so no field
+    stays on its own line. One sort per field, and no join of two rankings."""
     per_field = lines.select(
         "line_number", F.explode(F.array(*[F.lit(f) for f in fields])).alias("field")
     )
-    by_number = Window.partitionBy("field").orderBy("line_number")
-    by_hash = Window.partitionBy("field").orderBy(
+    order = Window.partitionBy("field").orderBy(
         F.xxhash64("line_number", "field", F.lit(seed)), "line_number"
     )
-    natural = per_field.select(
-        "field", F.col("line_number").alias("to_line"), F.row_number().over(by_number).alias("pos")
-    )
-    shuffled = per_field.select("field", "line_number", F.row_number().over(by_hash).alias("pos"))
-    return shuffled.join(natural, on=["field", "pos"], how="inner").select(
-        "field", "line_number", "to_line"
+    whole = order.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
+    following = F.lead("line_number").over(order)
+    return per_field.select(
+        "field",
+        "line_number",
+        F.coalesce(following, F.first("line_number").over(whole)).alias("to_line"),
     )
 
 

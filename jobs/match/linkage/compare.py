@@ -73,6 +73,18 @@ def _part(payload: Column, k: int) -> Column:
     return F.coalesce(F.try_element_at(payload, F.lit(k)), F.array().cast("array<int>"))
 
 
+NAME_SCORE = "_name_score"  # the name score's column, where containment reads it (`best_scores`)
+
+
+def name_score(s: Column, i: Column, ss: Column, si: Column, initial_score: float,
+               floor: float) -> Column:  # fmt: skip
+    """A name pair's score as the fuzzy name rule scores it, 0 where its signature bound is
+    under `floor` (not compared); null for another field."""
+    is_name = F.col("field") == "name"
+    near = name_bound(s, i, ss, si, initial_score) >= floor
+    return F.when(is_name & near, name_similarity(s, i, initial_score)).when(is_name, F.lit(0.0))
+
+
 def field_scores(
     s: Column,
     i: Column,
@@ -80,6 +92,8 @@ def field_scores(
     si: Column,
     initial_score: float,
     floors: Mapping[str, float],
+    name: Column | None = None,
+    name_settles: float | None = None,
 ) -> dict[tuple[str, str], Column]:
     """(field, method) -> its score for a (line value, customer value) pair: a name
     scored as the fuzzy name rule scores it, the address parts both sides hold, a date of
@@ -90,20 +104,22 @@ def field_scores(
     arrays. Plain columns, not an array of structs to explode: once compiled and warm, a
     projection runs the comparators about twice as fast as a generator does; its larger code
     costs more to warm up, so the gain shows on large runs (1 M customers), not on small
-    ones."""
+    ones.
+
+    `name`: the name score, when a projection before made it (`name_score`);
+    `name_settles`: containment is 0 without comparing where the name score is at least
+    this (`name_settled_at`: no containment can change the name's level there)."""
     is_name = F.col("field") == "name"
-    name_score = F.when(
-        is_name & (name_bound(s, i, ss, si, initial_score) >= floors["fuzzy"]),
-        name_similarity(s, i, initial_score),
-    ).when(is_name, F.lit(0.0))
+    if name is None:
+        name = name_score(s, i, ss, si, initial_score, floors["fuzzy"])
     # the containment column also gives the lone-token score (`best_scores`)
     lone_floor = min(floors[CONTAINED], floors[LONE])
     contained_floor = F.when(lone_shape(s, i), F.lit(lone_floor)).otherwise(floors[CONTAINED])
-    contained = F.when(
-        is_name & (name_bound(s, i, ss, si, initial_score, F.greatest) >= contained_floor),
-        name_containment(s, i, initial_score),
-    ).when(is_name, F.lit(0.0))
-    scores = {("name", "fuzzy"): name_score, ("name", CONTAINED): contained}
+    wanted = is_name & (name_bound(s, i, ss, si, initial_score, F.greatest) >= contained_floor)
+    if name_settles is not None:
+        wanted = wanted & (name < name_settles)
+    contained = F.when(wanted, name_containment(s, i, initial_score)).when(is_name, F.lit(0.0))
+    scores = {("name", "fuzzy"): name, ("name", CONTAINED): contained}
     is_address = F.col("field") == "address"
     for k, part in enumerate(ADDRESS_PARTS, start=1):
         a, b = _part(s, k), _part(i, k)
@@ -140,6 +156,7 @@ def best_scores(
     ids: Sequence[str],
     initial_score: float,
     floors: Mapping[str, float] | None = None,
+    name_settles: float | None = None,
 ) -> DataFrame:
     """Pairs of values (ids, field and both `sides`) -> (ids, field, method, score): per
     pair and field the best score over the values each side holds.
@@ -147,9 +164,19 @@ def best_scores(
     The lone-token score is the containment of a line's name of one token against a longer
     one ("K0ch" for "Bianca Koch", the first name left out): its own level, apart from a
     two-token line's containment (another first name with the customer's surname: a
-    relative). It is read off the containment column, not compared a second time."""
+    relative). It is read off the containment column, not compared a second time.
+
+    `name_settles` (`name_settled_at`): containment is compared only where the name score
+    is under it. The name score is then a projection's column of its own, which the
+    containment's condition reads: one comparison of the name, not two."""
+    floors = floors or dict.fromkeys(SCORED, 0.0)
     values = [F.col(c) for c in ("_s", "_i", "_ss", "_si")]
-    scores = field_scores(*values, initial_score, floors or dict.fromkeys(SCORED, 0.0))
+    name = None
+    if name_settles is not None:
+        scored = name_score(*values, initial_score, floors["fuzzy"]).alias(NAME_SCORE)
+        joined = joined.select(*ids, "field", *values, scored)
+        name = F.col(NAME_SCORE)
+    scores = field_scores(*values, initial_score, floors, name, name_settles)
     flat = joined.select(
         *ids,
         *[x.alias(f"_{f}_{m}") for (f, m), x in scores.items()],
@@ -201,6 +228,7 @@ def compared_pairs(
     initial_score: float,
     floors: Mapping[str, float] | None = None,
     broadcast_lines: bool = False,
+    name_settles: float | None = None,
 ) -> DataFrame:
     """(line_number, customer_id) pairs -> evidence rows (line_number, field, customer_id,
     method, score): per field, the best score over the values each side holds; a score
@@ -210,7 +238,8 @@ def compared_pairs(
     `broadcast_lines`: the lines' payloads are sent whole to every task, and the pairs meet
     their customers' payloads first: the pairs with one side's payload (two rows per pair)
     are then not shuffled a second time to meet the other side. 17 % less time at 10 M
-    customers and 1 M lines, where the lines' payloads are about 600 MB."""
+    customers and 1 M lines, where the lines' payloads are about 600 MB.
+    `name_settles`: see `best_scores`."""
     s = sides(line_payloads, "line_number", "line_number", line=True)
     i = sides(customer_payloads, "customer_id", "customer_id", line=False)
 
@@ -226,7 +255,7 @@ def compared_pairs(
     else:
         with_line = unsettled(pairs.join(s, on="line_number", how="inner"))
         joined = with_line.join(i, on=["customer_id", "field"], how="inner")
-    return best_scores(joined, PAIR, initial_score, floors).select(*EVIDENCE)
+    return best_scores(joined, PAIR, initial_score, floors, name_settles).select(*EVIDENCE)
 
 
 def telling_zero_parts(levels: Mapping[str, Sequence[LevelRule]]) -> set[str]:
@@ -291,6 +320,18 @@ def score_floors(levels: Mapping[str, Sequence[LevelRule]]) -> dict[str, float]:
         found[key] = min(found.get(key, least), least)
     rest = lowest_level(levels)
     return {key: found.get(key, rest) for key in SCORED}
+
+
+def name_settled_at(levels: Mapping[str, Sequence[LevelRule]]) -> float | None:
+    """The name score from which no containment can change a pair's name level: the lowest
+    fuzzy level listed above every containment and lone-token level (a name at it is at that
+    level or higher, whatever its containment). None when no fuzzy level is above them."""
+    rules = list(levels.get("name", ()))
+    below = [k for k, rule in enumerate(rules) if rule.method in (CONTAINED, LONE)]
+    if not below:
+        return None
+    above = [rule.min_score for rule in rules[: min(below)] if rule.method == "fuzzy"]
+    return min(above, default=None)
 
 
 def lowest_level(levels: Mapping[str, Sequence[LevelRule]]) -> float:
