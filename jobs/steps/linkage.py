@@ -58,29 +58,13 @@ def _compared(
         return df.join(wanted, on="customer_id", how="left_semi")
 
     if payload_rows is not None:
-        sample_rows, fuzzy_index = payload_rows
         if held is None:  # the candidates' held fields are made from their index rows
-            customer_index = of_candidates(fuzzy_index)
-        pairs = lk.settled_pairs(candidates, levels)
-        # a line's date is in sample_normalised whether or not it made a block
-        line_p = lk.payloads(sample_rows, "line_number", ("name", "address")).unionByName(
-            lk.line_birth_payloads(normalised)
-        )
-        # the whole index: the join with the pairs keeps the candidates' rows, and a semi-join
-        # first would shuffle them twice (4 GB at 10 M customers)
-        customer_p = lk.payloads(fuzzy_index, "customer_id", distinct=False)
-        initial = config.matching.initial_score
-        floors = lk.score_floors(levels)
-        settles = lk.name_settled_at(levels)
-        compared = lk.compared_pairs(
-            pairs, line_p, customer_p, initial, floors, broadcast_lines, settles
+            customer_index = of_candidates(payload_rows[1])
+        compared, parts = _payload_scores(
+            config, normalised, candidates, payload_rows, broadcast_lines
         )
         rows = rows.unionByName(compared)
-        # the parts a line holds, read off its rows as they are: `line_p`'s distinct values
-        # would be made again here, hashing every payload
-        held_parts = lk.payloads(sample_rows, "line_number", ("address",), distinct=False)
-        held_parts = held_parts.unionByName(lk.line_birth_payloads(normalised))
-        lines = lines.unionByName(lk.part_presence(held_parts, "line_number"))
+        lines = lines.unionByName(parts)
 
     def kept(df: DataFrame) -> DataFrame:
         return df.filter(F.col("field").isin(fields))
@@ -93,6 +77,35 @@ def _compared(
         masks = lk.held_mask(kept(customers), "customer_id", levels)
     # the lines' fields move in the chance baseline; the customers' are read twice as masks
     return rows, kept(lines).distinct(), masks
+
+
+def _payload_scores(
+    config: Config,
+    normalised: DataFrame,
+    candidates: DataFrame,
+    payload_rows: tuple[DataFrame, DataFrame],
+    broadcast_lines: bool,
+) -> tuple[DataFrame, DataFrame]:
+    """(the candidate pairs' compared evidence, the address parts and dates the lines hold):
+    each pair's fields compared on both sides' payloads (`compare.compared_pairs`)."""
+    levels = config.matching.linkage.levels
+    sample_rows, fuzzy_index = payload_rows
+    pairs = lk.settled_pairs(candidates, levels)
+    # a line's date is in sample_normalised whether or not it made a block
+    births = lk.line_birth_payloads(normalised)
+    line_p = lk.payloads(sample_rows, "line_number", ("name", "address")).unionByName(births)
+    # the whole index: the join with the pairs keeps the candidates' rows, and a semi-join
+    # first would shuffle them twice (4 GB at 10 M customers)
+    customer_p = lk.payloads(fuzzy_index, "customer_id", distinct=False)
+    floors, settles = lk.score_floors(levels), lk.name_settled_at(levels)
+    initial = config.matching.initial_score
+    compared = lk.compared_pairs(
+        pairs, line_p, customer_p, initial, floors, broadcast_lines, settles
+    )
+    # the parts a line holds, read off its rows as they are: `line_p`'s distinct values would
+    # be made again here, hashing every payload
+    held = lk.payloads(sample_rows, "line_number", ("address",), distinct=False)
+    return compared, lk.part_presence(held.unionByName(births), "line_number")
 
 
 def write_links(
@@ -118,16 +131,8 @@ def write_links(
     lines = normalised.count()
     small, every_mask = conf.broadcasts(lines), conf.reads_every_mask(lines, u.customers)
     with log.stage("linkage", broadcast_lines=small, every_mask=every_mask) as st:
-        evidence, line_fields, customer_fields = _compared(
-            config,
-            normalised,
-            index,
-            _evidence(exact, fuzzy),
-            payload_rows,
-            held,
-            small,
-            every_mask,
-        )
+        sides = (normalised, index, _evidence(exact, fuzzy), payload_rows, held)
+        evidence, line_fields, customer_fields = _compared(config, *sides, small, every_mask)
         # kept: the run's vectors and the re-paired ones read them, neither compares again
         best, line_fields, customer_fields = (
             df.persist(StorageLevel.MEMORY_AND_DISK)
