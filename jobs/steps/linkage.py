@@ -104,8 +104,8 @@ def _payload_scores(
     )
     # the parts a line holds, read off its rows as they are: `line_p`'s distinct values would
     # be made again here, hashing every payload
-    held = lk.payloads(sample_rows, "line_number", ("address",), distinct=False)
-    return compared, lk.part_presence(held.unionByName(births), "line_number")
+    addresses = lk.payloads(sample_rows, "line_number", ("address",), distinct=False)
+    return compared, lk.part_presence(addresses.unionByName(births), "line_number")
 
 
 def write_links(

@@ -92,7 +92,7 @@ def field_scores(
     si: Column,
     initial_score: float,
     floors: Mapping[str, float],
-    name: Column | None = None,
+    name: Column,
     name_settles: float | None = None,
 ) -> dict[tuple[str, str], Column]:
     """(field, method) -> its score for a (line value, customer value) pair: a name
@@ -106,12 +106,10 @@ def field_scores(
     costs more to warm up, so the gain shows on large runs (1 M customers), not on small
     ones.
 
-    `name`: the name score, when a projection before made it (`name_score`);
+    `name`: the name score, a column a projection before made (`name_score`);
     `name_settles`: containment is 0 without comparing where the name score is at least
     this (`name_settled_at`: no containment can change the name's level there)."""
     is_name = F.col("field") == "name"
-    if name is None:
-        name = name_score(s, i, ss, si, initial_score, floors["fuzzy"])
     # the containment column also gives the lone-token score (`best_scores`)
     lone_floor = min(floors[CONTAINED], floors[LONE])
     contained_floor = F.when(lone_shape(s, i), F.lit(lone_floor)).otherwise(floors[CONTAINED])
@@ -167,16 +165,14 @@ def best_scores(
     relative). It is read off the containment column, not compared a second time.
 
     `name_settles` (`name_settled_at`): containment is compared only where the name score
-    is under it. The name score is then a projection's column of its own, which the
-    containment's condition reads: one comparison of the name, not two."""
+    is under it. The name score is a projection's column of its own, which the
+    containment's condition reads: one comparison of the name, not two (read once, Spark
+    folds the two projections into one)."""
     floors = floors or dict.fromkeys(SCORED, 0.0)
     values = [F.col(c) for c in ("_s", "_i", "_ss", "_si")]
-    name = None
-    if name_settles is not None:
-        scored = name_score(*values, initial_score, floors["fuzzy"]).alias(NAME_SCORE)
-        joined = joined.select(*ids, "field", *values, scored)
-        name = F.col(NAME_SCORE)
-    scores = field_scores(*values, initial_score, floors, name, name_settles)
+    scored = name_score(*values, initial_score, floors["fuzzy"]).alias(NAME_SCORE)
+    joined = joined.select(*ids, "field", *values, scored)
+    scores = field_scores(*values, initial_score, floors, F.col(NAME_SCORE), name_settles)
     flat = joined.select(
         *ids,
         *[x.alias(f"_{f}_{m}") for (f, m), x in scores.items()],
