@@ -64,7 +64,7 @@ unit: $(STAMP) $(JARS) ## Run the unit tests only
 integration: $(STAMP) $(JARS) ## Run the Spark + Delta round-trip tests only
 	$(PY) -m pytest $(XDIST) tests/integration $(PYTEST_ARGS)
 
-bench: $(STAMP) $(JARS) bench-accuracy bench-linkage ## Benchmark stages + DuckDB ratio; SIZE=1000000 or SIZE=1000000,10000000 (scaling); XC_ONLY=1: cross-check + report on the last index
+bench: $(STAMP) $(JARS) bench-accuracy bench-linkage ## Benchmark stages + DuckDB ratio + index refresh of 1 % of customers; SIZE=1000000 or SIZE=1000000,10000000 (scaling); XC_ONLY=1: cross-check + report on the last index
 	$(PY) benchmarks/bench.py --customers $${SIZE:-1000000} --sample-lines $${SAMPLE:-0} $${XC_ONLY:+--crosscheck-only}
 
 bench-accuracy: $(STAMP) $(JARS) ## Exact-key recall/precision per field and country on a multinational sample (100k customers, 10k lines)
