@@ -74,7 +74,8 @@ LINKAGE_MODEL_SCHEMA = (
     "prior double, em_iterations int"
 )
 LINKAGE_U_SCHEMA = (
-    "built_at timestamp, levels string, field string, level string, u double, customers bigint"
+    "built_at timestamp, levels string, field string, level string, u double, customers bigint, "
+    "measured_at timestamp"
 )
 COUNTS_SCHEMA = "dimension string, value string, n bigint"
 HEADER_ROWS_SCHEMA = (

@@ -91,6 +91,7 @@ class LinkageConf:
     cap_else: bool = True  # EM never makes "else" likelier among matches than conf's m says
     broadcast_lines: int = 1_000_000  # a sample of at most this many lines: its payloads broadcast
     every_mask_share: float = 0.01  # lines per customer from which every held mask is read
+    u_refresh_share: float = 0.05  # customers refreshed since u was measured, at most, to keep it
 
     @property
     def levels(self) -> dict[str, tuple[LevelRule, ...]]:
@@ -219,6 +220,7 @@ def linkage_conf(raw: Mapping[str, Any]) -> LinkageConf:
         cap_else=bool(raw.get("cap_else", True)),
         broadcast_lines=int(raw.get("broadcast_lines", 1_000_000)),
         every_mask_share=float(raw.get("every_mask_share", 0.01)),
+        u_refresh_share=float(raw.get("u_refresh_share", 0.05)),
     )
 
 

@@ -69,7 +69,7 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
            "rows_per_field": counts, "source_snapshots": build.snapshots, "mode": mode,
            "customers_refreshed": build.refreshed, "customers": build.customers}  # fmt: skip
     append(spark.createDataFrame([row], T.INDEX_BUILDS_SCHEMA), config.table(T.INDEX_BUILDS))
-    write_warehouse_u(spark, config, build.built_at)
+    write_warehouse_u(spark, config, build.built_at, refresh=not build.full)
     return {"mode": mode, "rows_per_field": counts, "customers_refreshed": build.refreshed}
 
 

@@ -54,24 +54,75 @@ def _measure(spark: SparkSession, config: Config) -> WarehouseU:
     )
 
 
-def _rows(u: WarehouseU, built_at: datetime, levels: str) -> list[dict]:
+def _rows(u: WarehouseU, built_at: datetime, levels: str, measured_at: datetime) -> list[dict]:
     exact = [
         {"field": f, "level": None, "u": v, "customers": u.customers} for f, v in u.exact.items()
     ]
     measured = [
         {"field": f, "level": lv, "u": v, "customers": None} for (f, lv), v in u.measured.items()
     ]
-    return [{"built_at": built_at, "levels": levels, **r} for r in exact + measured]
+    return [
+        {"built_at": built_at, "levels": levels, "measured_at": measured_at, **r}
+        for r in exact + measured
+    ]
 
 
-def write_warehouse_u(spark: SparkSession, config: Config, built_at: datetime) -> WarehouseU:
-    """Measure the u of the index built at `built_at` and append it to `linkage_u`."""
+def _of_rows(rows: list) -> WarehouseU:
+    return WarehouseU(
+        exact={r.field: r.u for r in rows if r.level is None},
+        measured={(r.field, r.level): r.u for r in rows if r.level is not None},
+        customers=max((r.customers or 1 for r in rows if r.level is None), default=1),
+    )
+
+
+def write_warehouse_u(
+    spark: SparkSession, config: Config, built_at: datetime, refresh: bool = False
+) -> WarehouseU:
+    """Measure the u of the index built at `built_at` and append it to `linkage_u`. A
+    `refresh` (incremental build) keeps the u last measured while few customers changed since
+    (`_last_measured`): a few changed customers move a u of random pairs by less than its
+    own sampling error, and measuring it again cost a quarter of a refresh at 1 M customers."""
     with log.stage("linkage-u") as st:
-        u = _measure(spark, config)
-        rows = _rows(u, built_at, levels_fingerprint(config))
+        last = _last_measured(spark, config, built_at) if refresh else None
+        if last is None:
+            u, measured_at = _measure(spark, config), built_at
+        else:
+            u, measured_at = last
+            st["kept_from"] = measured_at.isoformat()
+        rows = _rows(u, built_at, levels_fingerprint(config), measured_at)
         append(spark.createDataFrame(rows, T.LINKAGE_U_SCHEMA), config.table(T.LINKAGE_U))
         st["rows"] = len(rows)
     return u
+
+
+def _last_measured(
+    spark: SparkSession, config: Config, built_at: datetime
+) -> tuple[WarehouseU, datetime] | None:
+    """The u measured last for the current levels and when, if the builds since then (this
+    one included) were all refreshes that together changed at most `linkage.u_refresh_share`
+    of the customers; else None."""
+    location = config.table(T.LINKAGE_U)
+    if not table_exists(spark, location):
+        return None
+    stored = read_table(spark, location).filter(F.col("levels") == levels_fingerprint(config))
+    if "measured_at" not in stored.columns:  # written before the column: measured then
+        stored = stored.withColumn("measured_at", F.lit(None).cast("timestamp"))
+    stored = stored.withColumn("measured_at", F.coalesce("measured_at", "built_at"))
+    last = stored.agg(F.max("measured_at"), F.max("built_at")).first()
+    if last[0] is None:
+        return None
+    builds = read_table(spark, config.table(T.INDEX_BUILDS)).filter(
+        (F.col("built_at") > F.lit(last[0])) & (F.col("built_at") <= F.lit(built_at))
+    )
+    since = builds.select("mode", "customers_refreshed", "customers", "built_at").collect()
+    if not since or any(b.mode != "incremental" for b in since):
+        return None
+    customers = max(since, key=lambda b: b.built_at).customers or 1
+    refreshed = sum(b.customers_refreshed or 0 for b in since)
+    if refreshed > config.matching.linkage.u_refresh_share * customers:
+        return None
+    rows = stored.filter(F.col("built_at") == F.lit(last[1])).collect()
+    return _of_rows(rows), last[0]
 
 
 def warehouse_u(spark: SparkSession, config: Config, built_at: datetime) -> WarehouseU:
@@ -88,11 +139,6 @@ def warehouse_u(spark: SparkSession, config: Config, built_at: datetime) -> Ware
             .collect()
         )
         if rows:
-            exact = {r.field: r.u for r in rows if r.level is None}
-            return WarehouseU(
-                exact=exact,
-                measured={(r.field, r.level): r.u for r in rows if r.level is not None},
-                customers=max((r.customers or 1 for r in rows if r.level is None), default=1),
-            )
+            return _of_rows(rows)
     log.info("no linkage u for this index build and levels: measuring it", stage="linkage-u")
     return write_warehouse_u(spark, config, built_at)

@@ -30,6 +30,10 @@ def rows_per_file(spark, table) -> list[int]:
     return [r[1] for r in df.groupBy(F.input_file_name()).count().collect()]
 
 
+def data_files(spark, table) -> set[str]:
+    return set(spark.read.format("delta").load(str(table)).inputFiles())
+
+
 def fields_of(spark, lakehouse) -> list:
     df = spark.read.format("delta").load(str(lakehouse / "customer_fields"))
     return [(r.customer_id, tuple(r.fields)) for r in df.collect()]
@@ -45,6 +49,8 @@ def test_refresh_only_changed_customers(spark, tmp_path):
 
     assert ingest_warehouse(spark, config)["mode"] == "full"
     assert ingest_warehouse(spark, config)["mode"] == "unchanged"
+    indexes = ("match_index", "fuzzy_index", "customer_fields")
+    files_before = {t: data_files(spark, lakehouse / t) for t in indexes}
 
     customers = pd.read_parquet(wh / "customers")
     changed = customers.head(3).copy()
@@ -63,6 +69,11 @@ def test_refresh_only_changed_customers(spark, tmp_path):
     assert result["mode"] == "incremental"
     assert result["customers_refreshed"] == 3 + 2
     incremental = index_rows(spark, lakehouse)
+    # the changed customers' rows are marked deleted, no data file is rewritten
+    for table in indexes:
+        assert files_before[table] <= data_files(spark, lakehouse / table), table
+        detail = spark.sql(f"DESCRIBE DETAIL delta.`{lakehouse / table}`").first()
+        assert detail.properties.get("delta.enableDeletionVectors") == "true"
 
     # rebuilt with small files: the same rows, every file within the cap
     rebuilt = tmp_path / "lh_full"
@@ -83,6 +94,18 @@ def test_refresh_only_changed_customers(spark, tmp_path):
     modes = [r.mode for r in builds.orderBy("built_at").collect()]
     assert modes == ["full", "incremental"]
     assert builds.filter(F.col("mode") == "incremental").first().customers_refreshed == 5
+    # 5 of 300 customers is under linkage.u_refresh_share (5 %): the full build's u is kept
+    full_at, refreshed_at = [r.built_at for r in builds.orderBy("built_at").collect()]
+    u = spark.read.format("delta").load(str(lakehouse / "linkage_u"))
+
+    def u_of(built_at):
+        return sorted(
+            (r.field, r.level or "", r.u) for r in u.filter(F.col("built_at") == built_at).collect()
+        )
+
+    assert u_of(refreshed_at) == u_of(full_at) != []
+    measured = u.filter(F.col("built_at") == refreshed_at).select("measured_at").distinct()
+    assert [r.measured_at for r in measured.collect()] == [full_at]
 
 
 def test_an_index_of_another_format_is_rebuilt_whole(spark, tmp_path):
