@@ -113,9 +113,12 @@ def append(df: DataFrame, location: str) -> None:
 
 
 def _sql_name(location: str) -> str:
-    """The table in Delta SQL: a catalog name, or delta.`path`."""
+    """The table in Delta SQL: a catalog name, or delta.`path` (absolute: Delta SQL takes a
+    relative path for a table name; the writers resolve it from the working directory)."""
     if _is_catalog_name(location):
         return location
+    if ":" not in location and not os.path.isabs(location):
+        location = os.path.abspath(location)
     return "delta.`" + location.replace("`", "``") + "`"
 
 

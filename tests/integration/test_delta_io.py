@@ -24,3 +24,29 @@ def test_new_runs_are_appended_and_a_rerun_replaces_only_its_rows(spark, tmp_pat
     modes = [(h.operation, h.operationParameters.get("mode")) for h in history]
     assert modes == [("WRITE", "Overwrite"), ("WRITE", "Append"), ("WRITE", "Overwrite")]
     assert "run_id" in history[-1].operationParameters.get("predicate", "")
+
+
+def test_customers_are_replaced_in_a_table_named_by_a_relative_path(spark, tmp_path):
+    """`lakehouse: lakehouse` (the default) names the indexes by relative paths: the refresh's
+    Delta SQL (its table's deletion vectors) must find them as the writers do."""
+    import os
+
+    from jobs.io.delta import DELETION_VECTORS, overwrite, replace_customers
+
+    location = os.path.relpath(tmp_path / "index")
+    assert not os.path.isabs(location)
+    rows = [("1", "a"), ("2", "b"), ("3", "c"), (None, "no customer")]
+    overwrite(spark.createDataFrame(rows, "customer_id string, v string"), location)
+    changed = spark.createDataFrame([("2",), ("4",)], "customer_id string")
+    new = spark.createDataFrame([("2", "b2"), ("4", "d")], "customer_id string, v string")
+    replace_customers(spark, location, changed, new)
+    got = spark.read.format("delta").load(location).collect()
+    assert sorted((r.customer_id or "", r.v) for r in got) == [
+        ("", "no customer"),
+        ("1", "a"),
+        ("2", "b2"),
+        ("3", "c"),
+        ("4", "d"),
+    ]
+    table = DeltaTable.forPath(spark, str(tmp_path / "index"))
+    assert table.detail().first().properties.get(DELETION_VECTORS) == "true"
