@@ -47,10 +47,10 @@ def changed_customers_table(spark, config, share: float, root: Path) -> str:
 
 
 def refresh_pass(
-    spark, config, stage_log: StageLog, full_seconds: float | None, share: float, root: Path
-) -> dict:
+    spark, config, stage_log: StageLog, full_seconds: float, share: float, root: Path
+) -> None:
     """Refresh the index for `share` of the customers changed, then back; prints both times,
-    the refresh's sub-stages and its share of the full build (`full_seconds`, when known)."""
+    the refresh's sub-stages and its share of the full build (`full_seconds`)."""
     from jobs import steps as pl
 
     source = config.warehouse["customers"]
@@ -74,18 +74,13 @@ def refresh_pass(
             out[name] = (seconds, done, stages)
     seconds, done, stages = out["refresh"]
     refreshed = done.get("customers_refreshed", 0)
-    ratio = (
-        f"{seconds / full_seconds:.2f} x the full build's {full_seconds:.1f} s"
-        if full_seconds
-        else "no full build timed"
-    )
+    ratio = f"{seconds / full_seconds:.2f} x the full build's {full_seconds:.1f} s"
     print(f"index refresh, {share:.0%} of customers changed: {refreshed:,} customers refreshed "
           f"({done.get('mode')}) in {seconds:.1f} s = {ratio} (target <= {TARGET}); back in "
           f"{out['refresh back'][0]:.1f} s ({out['refresh back'][1].get('mode')}); "
           f"peak RSS {mem.peak / 2**30:.2f} GiB")  # fmt: skip
     print("  of which: " + ", ".join(f"{r['stage']} {float(r.get('seconds', 0)):.1f}"
                                      for r in stages))  # fmt: skip
-    return {"seconds": seconds, "refreshed": refreshed, "mode": done.get("mode")}
 
 
 def main() -> None:

@@ -104,15 +104,17 @@ def _last_measured(
     location = config.table(T.LINKAGE_U)
     if not table_exists(spark, location):
         return None
+    # a few dozen rows per build: read in one pass, the last build's rows picked here
     stored = read_table(spark, location).filter(F.col("levels") == levels_fingerprint(config))
-    if "measured_at" not in stored.columns:  # written before the column: measured then
-        stored = stored.withColumn("measured_at", F.lit(None).cast("timestamp"))
-    stored = stored.withColumn("measured_at", F.coalesce("measured_at", "built_at"))
-    last = stored.agg(F.max("measured_at"), F.max("built_at")).first()
-    if last[0] is None:
+    rows = stored.collect()
+    if not rows:
         return None
+    latest = max(r.built_at for r in rows)
+    rows = [r for r in rows if r.built_at == latest]
+    # the u the last build kept, or measured (rows written before the column: measured then)
+    measured_at = rows[0].asDict().get("measured_at") or latest
     builds = read_table(spark, config.table(T.INDEX_BUILDS)).filter(
-        (F.col("built_at") > F.lit(last[0])) & (F.col("built_at") <= F.lit(built_at))
+        (F.col("built_at") > F.lit(measured_at)) & (F.col("built_at") <= F.lit(built_at))
     )
     since = builds.select("mode", "customers_refreshed", "customers", "built_at").collect()
     if not since or any(b.mode != "incremental" for b in since):
@@ -121,8 +123,7 @@ def _last_measured(
     refreshed = sum(b.customers_refreshed or 0 for b in since)
     if refreshed > config.matching.linkage.u_refresh_share * customers:
         return None
-    rows = stored.filter(F.col("built_at") == F.lit(last[1])).collect()
-    return _of_rows(rows), last[0]
+    return _of_rows(rows), measured_at
 
 
 def warehouse_u(spark: SparkSession, config: Config, built_at: datetime) -> WarehouseU:
