@@ -23,36 +23,48 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 class PeakMemory:
-    """Background sampler of the RSS of this process and all its children."""
+    """Background sampler of the RSS of this process and all its children: the whole tree's
+    peak, and apart the JVMs' (driver, and executors on a cluster) and the Python processes'
+    (this driver and Spark's Python workers), each the peak of its own sum."""
 
     def __init__(self, interval: float = 0.2) -> None:
         self.interval = interval
-        self.peak = 0
+        self.peak = self.jvm = self.python = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _rss(self) -> int:
-        """RSS of this process and its children alive for at least a second. A process the
-        JVM spawns (Hadoop's local file system runs `chmod`) shows the whole JVM's resident
-        pages as its own until it execs: counted, one such child doubled the figure."""
+    def _rss(self) -> tuple[int, int]:
+        """(JVM, Python) RSS of this process and its children alive for at least a second. A
+        process the JVM spawns (Hadoop's local file system runs `chmod`) shows the whole JVM's
+        resident pages as its own until it execs: counted, one such child doubled the figure."""
         me = psutil.Process()
-        total = me.memory_info().rss
+        jvm, python = 0, me.memory_info().rss
         now = time.time()
         for child in me.children(recursive=True):
             try:
                 if now - child.create_time() >= 1.0:
-                    total += child.memory_info().rss
+                    rss = child.memory_info().rss
+                    if child.name().startswith("java"):
+                        jvm += rss
+                    else:
+                        python += rss
             except psutil.Error:
                 pass
-        return total
+        return jvm, python
+
+    def _sample(self) -> None:
+        jvm, python = self._rss()
+        self.peak = max(self.peak, jvm + python)
+        self.jvm, self.python = max(self.jvm, jvm), max(self.python, python)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self._rss())
+            self._sample()
             time.sleep(self.interval)
 
     def reset(self) -> None:
-        self.peak = self._rss()
+        self.peak = self.jvm = self.python = 0
+        self._sample()
 
     def __enter__(self) -> PeakMemory:
         self._thread.start()
@@ -84,6 +96,7 @@ class StageLog(io.TextIOBase):
 
     def __init__(self) -> None:
         self.records: list[dict] = []
+        self.finished: list[dict] = []  # every finished (sub-)stage, in order; never cleared
         self.scoring = 0.0  # record linkage's scoring and its chance baseline, seconds
 
     def write(self, text: str) -> int:
@@ -92,6 +105,7 @@ class StageLog(io.TextIOBase):
                 record = json.loads(line)
                 self.records.append(record)
                 if record.get("msg") == "stage finished":
+                    self.finished.append(record)
                     self._progress(record)
                     if record.get("stage") in ("linkage", "linkage-chance"):
                         self.scoring += float(record.get("seconds", 0))
@@ -149,28 +163,39 @@ def run_size(args: argparse.Namespace, customers: int, sample_lines: int) -> tup
     ]  # fmt: skip
     if args.crosscheck_only:  # the index and sample of an earlier run at this size, as they are
         stages = stages[2:]
-    out: dict[str, tuple[float, int]] = {}
+    out: dict[str, tuple[float, int, int, int]] = {}  # seconds, peak, JVM peak, Python peak
+    subs: dict[str, list[dict]] = {}
     walls: dict[str, float] = {}  # with the GX suites run inside a stage
-    quality_total, quality_peak = 0.0, 0
+    quality_total, quality_peaks = 0.0, (0, 0, 0)
     with PeakMemory() as mem:
         total = time.perf_counter()
         for name, fn in stages:
             mem.reset()
+            first = len(stage_log.finished)
             t = time.perf_counter()
             result = fn()
             seconds = walls[name] = time.perf_counter() - t
             quality = stage_log.quality_seconds()
             quality_total += quality
+            peaks = (mem.peak, mem.jvm, mem.python)
             if quality:
-                quality_peak = max(quality_peak, mem.peak)
-            out[name] = (seconds - quality, mem.peak)
-        out["validation (GX suites)"] = (quality_total, quality_peak)
-        out["whole pipeline"] = (time.perf_counter() - total, max(p for _, p in out.values()))
+                quality_peaks = tuple(max(a, b) for a, b in zip(quality_peaks, peaks, strict=True))
+            out[name] = (seconds - quality, *peaks)
+            subs[name] = stage_log.finished[first:]
+        out["validation (GX suites)"] = (quality_total, *quality_peaks)
+        whole = time.perf_counter() - total
+        out["whole pipeline"] = (whole, *(max(v[i] for v in out.values()) for i in (1, 2, 3)))
+    claim = [k for k in CLAIM_TIME if k in walls]
+    out["claim-time path"] = (sum(walls[k] for k in claim), *(max(out[k][i] for k in claim)
+                                                             for i in (1, 2, 3)))  # fmt: skip
     print(f"\ncrosscheck bench: {customers:,} customers, {sample_lines:,} sample lines, local[2]")
-    print(f"{'stage':<28}{'wall s':>10}{'peak RSS GiB':>14}")
-    for name, (seconds, peak) in out.items():
-        print(f"{name:<28}{seconds:>10.1f}{peak / 2**30:>14.2f}")
-    print("(index build and sample ingest exclude the GX suites run inside them: see validation)")
+    print(f"{'stage':<28}{'wall s':>10}{'peak RSS GiB':>14}{'JVM':>8}{'Python':>8}")
+    for name, (seconds, peak, jvm, python) in out.items():
+        gib = [f"{v / 2**30:.2f}" for v in (peak, jvm, python)]
+        print(f"{name:<28}{seconds:>10.1f}{gib[0]:>14}{gib[1]:>8}{gib[2]:>8}")
+    print("(index build and sample ingest exclude the GX suites run inside them: see validation;"
+          " the claim-time path is sample ingest through report, GX included)")  # fmt: skip
+    print_sub_stages(subs)
     if args.crosscheck_only:
         print("(--crosscheck-only: the index and sample an earlier run left; whole = cross-check "
               "+ report)")  # fmt: skip
@@ -192,6 +217,26 @@ def run_size(args: argparse.Namespace, customers: int, sample_lines: int) -> tup
     stop_jvm(spark)
     log.setup_logging(open(os.devnull, "w"))  # noqa: SIM115
     return out, fields
+
+
+def print_sub_stages(subs: dict[str, list[dict]]) -> None:
+    """Each stage's sub-stages from the pipeline's log: seconds, rows and µs per row; and the
+    sample's fuzzy rows per line against the fuzzy index's per customer."""
+    print(f"\n{'sub-stage':<36}{'s':>9}{'rows':>13}{'µs/row':>10}")
+    per_row: dict[str, float] = {}
+    for name, records in subs.items():
+        print(name)
+        for r in records:
+            seconds, rows = float(r.get("seconds", 0)), r.get("rows")
+            us = f"{seconds / rows * 1e6:.1f}" if isinstance(rows, int) and rows else "-"
+            rows_text = f"{rows:,}" if isinstance(rows, int) else "-"
+            print(f"  {r['stage']:<34}{seconds:>9.1f}{rows_text:>13}{us:>10}")
+            if isinstance(rows, int) and rows:
+                per_row.setdefault(r["stage"], seconds / rows * 1e6)
+    if "fuzzy-sample" in per_row and "fuzzy-index" in per_row:
+        sample, index = per_row["fuzzy-sample"], per_row["fuzzy-index"]
+        print(f"fuzzy-sample {sample:.1f} µs per line, fuzzy-index {index:.1f} µs per customer: "
+              f"{sample / index:.2f} (target <= 1)")  # fmt: skip
 
 
 def fabricated_pass(spark, config, customers: int, sample_lines: int, root: Path) -> None:
@@ -247,8 +292,9 @@ def duckdb_reference(args: argparse.Namespace, customers: int, sample_lines: int
     return ref
 
 
+CLAIM_TIME = ("sample ingest + normalise", "cross-check", "report")  # walls, GX included
 STAGES = ("index build", "sample ingest + normalise", "validation (GX suites)", "cross-check",
-          "report", "whole pipeline")  # fmt: skip
+          "report", "whole pipeline", "claim-time path")  # fmt: skip
 
 
 def main() -> None:
@@ -280,11 +326,10 @@ def main() -> None:
         ref = None if args.no_duckdb else duckdb_reference(args, customers, lines)
         points.append((customers, lines, stages, ref))
     print("\nsummary (wall s; ratios against the DuckDB reference of the exact-only part)")
-    cols = ("index", "ingest", "valid.", "xcheck", "report", "whole")
+    cols = ("index", "ingest", "valid.", "xcheck", "report", "whole", "claim")
     head = f"{'customers':>11}{'lines':>11}" + "".join(f"{c:>8}" for c in cols) + f"{'peak GiB':>9}"
-    print(
-        head + f"{'duckdb':>8}{'xcheck/duckdb join':>20}{'xcheck/duckdb':>15}{'whole/duckdb':>14}"
-    )
+    print(head + f"{'duckdb':>8}{'xcheck/duckdb join':>20}{'claim/duckdb':>14}{'whole/duckdb':>14}")
+    print(f"{'(targets at 10 M)':>110}{'<= 2':>14}{'<= 3':>14}")
     for customers, lines, st, ref in points:
         row = f"{customers:>11,}{lines:>11,}" + "".join(
             f"{st[k][0]:>8.0f}" if k in st else f"{'-':>8}" for k in STAGES
@@ -293,9 +338,9 @@ def main() -> None:
         if ref:
             d = ref["seconds"]
             xc = st["cross-check"][0]
-            row += (
-                f"{d['total']:>8.0f}{xc / (d['sample'] + d['join']):>20.2f}{xc / d['total']:>15.2f}"
-            )
+            claim = st["claim-time path"][0]
+            row += f"{d['total']:>8.0f}{xc / (d['sample'] + d['join']):>20.2f}"
+            row += f"{claim / d['total']:>14.2f}"
             row += f"{st['whole pipeline'][0] / d['total']:>14.2f}"
         print(row)
     if len(points) > 1 and not args.crosscheck_only:

@@ -60,7 +60,7 @@ SAMPLE_RUNS_SCHEMA = (
 INDEX_BUILDS_SCHEMA = (
     "built_at timestamp, key_fingerprint string, rows_per_field map<string,bigint>, "
     "source_snapshots map<string,string>, mode string, customers_refreshed bigint, "
-    "customers bigint"
+    "customers bigint, profile_at timestamp"
 )
 PROVENANCE_RUNS_SCHEMA = (
     "run_id string, claimed_records bigint, warehouse_customers bigint, canary_ids_listed bigint"

@@ -112,6 +112,7 @@ class ProvenanceConf:
     recycled_min_keys: int = 10  # fewer distinct keys than this in those fields: never RECYCLED
     profile_top_n: int = 5  # values per dimension shown in the reports
     profile_min_count: int = 5  # rarer values are bucketed as "(other)", on both sides
+    profile_refresh_share: float = 0.05  # refreshed customers share that keeps the profile
     divergence_threshold: float = 0.2  # Jensen-Shannon divergence (0..1) flagged as different
     content_min_share: float = 0.6  # share of a column's values a content kind must reach
     stored_kinds: tuple[str, ...] = STORED_KINDS  # sample column kinds the company stores
@@ -178,7 +179,12 @@ def _provenance_conf(raw: Mapping[str, Any] | None) -> ProvenanceConf:
     for key in lists:
         if key in raw:
             raw[key] = tuple(str(v) for v in (raw[key] or ()))
-    floats = ("recycled_threshold", "divergence_threshold", "content_min_share")
+    floats = (
+        "recycled_threshold",
+        "divergence_threshold",
+        "content_min_share",
+        "profile_refresh_share",
+    )
     ints = ("recycled_min_keys", "profile_top_n", "profile_min_count")
     try:
         for key in floats:

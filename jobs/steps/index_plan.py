@@ -77,3 +77,20 @@ def refreshed_roles(roles: Roles, build: Build) -> Roles:
     if build.full:
         return roles
     return {r: (incr.restrict(df, src, build.changed), src) for r, (df, src) in roles.items()}
+
+
+def refreshed_since(
+    spark: SparkSession, config: Config, since: datetime, until: datetime
+) -> tuple[int, int | None] | None:
+    """Customers refreshed by the builds after `since` up to `until`, and the customers of
+    the last of them (None without one); None when one of them was not a refresh. What a
+    refresh keeps from the last full measurement (the u, the warehouse profile) stays while
+    the refreshed are a small share of the customers."""
+    builds = read_table(spark, config.table(T.INDEX_BUILDS)).filter(
+        (F.col("built_at") > F.lit(since)) & (F.col("built_at") <= F.lit(until))
+    )
+    rows = builds.select("mode", "customers_refreshed", "customers", "built_at").collect()
+    if any(b.mode != "incremental" for b in rows):
+        return None
+    last = max(rows, key=lambda b: b.built_at).customers if rows else None
+    return sum(b.customers_refreshed or 0 for b in rows), last

@@ -17,6 +17,7 @@ from jobs import tables as T
 from jobs.io.delta import append, read_table, table_exists
 from jobs.match import linkage as lk
 from jobs.settings import Config
+from jobs.steps.index_plan import refreshed_since
 
 
 @dataclass(frozen=True)
@@ -113,15 +114,11 @@ def _last_measured(
     rows = [r for r in rows if r.built_at == latest]
     # the u the last build kept, or measured (rows written before the column: measured then)
     measured_at = rows[0].asDict().get("measured_at") or latest
-    builds = read_table(spark, config.table(T.INDEX_BUILDS)).filter(
-        (F.col("built_at") > F.lit(measured_at)) & (F.col("built_at") <= F.lit(built_at))
-    )
-    since = builds.select("mode", "customers_refreshed", "customers", "built_at").collect()
-    if not since or any(b.mode != "incremental" for b in since):
+    since = refreshed_since(spark, config, measured_at, built_at)
+    if since is None or since[1] is None:
         return None
-    customers = max(since, key=lambda b: b.built_at).customers or 1
-    refreshed = sum(b.customers_refreshed or 0 for b in since)
-    if refreshed > config.matching.linkage.u_refresh_share * customers:
+    refreshed, customers = since
+    if refreshed > config.matching.linkage.u_refresh_share * (customers or 1):
         return None
     return _of_rows(rows), measured_at
 

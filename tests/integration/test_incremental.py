@@ -34,6 +34,10 @@ def data_files(spark, table) -> set[str]:
     return set(spark.read.format("delta").load(str(table)).inputFiles())
 
 
+def delta_version(spark, table) -> int:
+    return spark.sql(f"DESCRIBE HISTORY delta.`{table}` LIMIT 1").first().version
+
+
 def fields_of(spark, lakehouse) -> list:
     df = spark.read.format("delta").load(str(lakehouse / "customer_fields"))
     return [(r.customer_id, tuple(r.fields)) for r in df.collect()]
@@ -51,6 +55,7 @@ def test_refresh_only_changed_customers(spark, tmp_path):
     assert ingest_warehouse(spark, config)["mode"] == "unchanged"
     indexes = ("match_index", "fuzzy_index", "customer_fields")
     files_before = {t: data_files(spark, lakehouse / t) for t in indexes}
+    profile_version = delta_version(spark, lakehouse / "warehouse_profile")
 
     customers = pd.read_parquet(wh / "customers")
     changed = customers.head(3).copy()
@@ -106,6 +111,9 @@ def test_refresh_only_changed_customers(spark, tmp_path):
     assert u_of(refreshed_at) == u_of(full_at) != []
     measured = u.filter(F.col("built_at") == refreshed_at).select("measured_at").distinct()
     assert [r.measured_at for r in measured.collect()] == [full_at]
+    # and the warehouse profile: not written again, the refresh's build row says from when
+    assert profile_version == delta_version(spark, lakehouse / "warehouse_profile")
+    assert [r.profile_at for r in builds.orderBy("built_at").collect()] == [full_at, full_at]
 
 
 def test_an_index_of_another_format_is_rebuilt_whole(spark, tmp_path):

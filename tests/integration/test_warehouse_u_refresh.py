@@ -1,12 +1,16 @@
-"""An index refresh keeps the u last measured while few customers changed since: linkage_u and
-index_builds as Delta tables, written by hand with the builds' times and refreshed counts."""
+"""An index refresh keeps the u last measured and the warehouse profile while few customers
+changed since: linkage_u, warehouse_profile and index_builds as Delta tables, written by hand
+with the builds' times and refreshed counts."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timedelta, timezone
 
 from jobs import tables as T
 from jobs.settings import load_config
+from jobs.steps.index_plan import Build
+from jobs.steps.ingest_warehouse import _profile_kept_from
 from jobs.steps.warehouse_u import _last_measured, levels_fingerprint
 
 T0 = datetime(2026, 1, 5, 2, 0, tzinfo=timezone.utc)
@@ -75,3 +79,32 @@ def test_u_written_before_its_measurement_time_was_kept_counts_as_measured_at_it
     builds[1] = (hours(1), "incremental", 60, 1000)
     write(spark, builds, BUILDS_SCHEMA, tmp_path / "index_builds")
     assert _last_measured(spark, config, hours(1)) is None
+
+
+def test_a_refresh_keeps_the_warehouse_profile_while_few_customers_changed(spark, tmp_path):
+    """Same rule for the profile (`provenance.profile_refresh_share`, 5 %), the build being
+    planned not yet in index_builds: its own refreshed customers count too."""
+    config = load_config(overrides=[f"lakehouse={tmp_path}"])
+    write(spark, [("email_domain", "example.org", 900)], "dimension string, value string, n long",
+          tmp_path / "warehouse_profile")  # fmt: skip
+    schema = BUILDS_SCHEMA + ", profile_at timestamp"
+    # the profile made at the full build, kept by a refresh of 20
+    done = [(hours(0), "full", 1000, 1000, hours(0)), (hours(1), "incremental", 20, 1000, hours(0))]
+    write(spark, done, schema, tmp_path / "index_builds")
+
+    def planned(refreshed: int, full: bool = False) -> Build:
+        return Build("fp", {}, full, True, None, 1000, refreshed, hours(2))
+
+    kept = _profile_kept_from(spark, config, planned(30))  # 20 + 30 of 1,000: 5 %
+    assert kept is not None
+    assert kept.replace(tzinfo=None) == hours(0).astimezone().replace(tzinfo=None)
+    assert _profile_kept_from(spark, config, planned(31)) is None  # 5.1 %
+    assert _profile_kept_from(spark, config, planned(0, full=True)) is None
+    # a build written before the column made its own profile: counted from it
+    old = [(hours(0), "full", 1000, 1000), (hours(1), "incremental", 20, 1000)]
+    write(spark, old, BUILDS_SCHEMA, tmp_path / "index_builds")
+    kept = _profile_kept_from(spark, config, planned(50))  # only this build's 50 since
+    assert kept.replace(tzinfo=None) == hours(1).astimezone().replace(tzinfo=None)
+    # no profile table: made
+    shutil.rmtree(tmp_path / "warehouse_profile")
+    assert _profile_kept_from(spark, config, planned(1)) is None
