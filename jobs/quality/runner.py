@@ -54,15 +54,21 @@ def _is_cached(df: DataFrame) -> bool:
 
 
 def validate(
-    df: DataFrame, suite: Suite, run_id: str, checked_at: datetime | None = None
+    df: DataFrame,
+    suite: Suite,
+    run_id: str,
+    checked_at: datetime | None = None,
+    cache: bool = True,
 ) -> list[dict[str, Any]]:
-    """Run one suite on a DataFrame: one result per expectation, counts only, in suite order."""
+    """Run one suite on a DataFrame: one result per expectation, counts only, in suite order.
+    The DataFrame is cached for the suite's metrics unless it is or `cache` is False (a large
+    input only a table rule or two reads: a scan each costs less than materialising it)."""
     import great_expectations as gx
 
     checked_at = checked_at or datetime.now(timezone.utc)
     rt = _runtime()
     key = f"{suite.name}-{uuid.uuid4().hex[:12]}"
-    own_cache = not _is_cached(df)
+    own_cache = cache and not _is_cached(df)
     data = df.persist(StorageLevel.MEMORY_AND_DISK) if own_cache else df
     try:
         gx_suite = rt.context.suites.add(

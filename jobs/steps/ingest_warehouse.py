@@ -55,10 +55,12 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
         roles = {r: (read_source(spark, r, src), src) for r, src in config.warehouse.items()}
         current = fingerprint_customers(spark, config, roles, build)
         values = _index_values(refreshed_roles(roles, build), config)
-        counts = _write_exact(spark, config, roles, values, key, build)
+        made: dict[str, DataFrame] = {}  # a refresh's new rows per index, persisted
+        counts = _write_exact(spark, config, roles, values, key, build, made)
         if config.crosscheck.fuzzy:
-            values = _write_fuzzy(spark, config, roles, values, key, build)
-        _write_customer_fields(spark, config, build)
+            values = _write_fuzzy(spark, config, roles, values, key, build, made)
+        _write_customer_fields(spark, config, build, made)
+        _unpersist(made)
         with log.stage("index-fingerprints-write"):
             overwrite(current, config.table(T.INDEX_FPS))
         current.unpersist()
@@ -102,30 +104,46 @@ def _unpersist(values: dict) -> None:
 
 
 def _write_exact(
-    spark: SparkSession, config: Config, roles: Roles, values: dict, key: str, build: Build
+    spark: SparkSession,
+    config: Config,
+    roles: Roles,
+    values: dict,
+    key: str,
+    build: Build,
+    made: dict[str, DataFrame],
 ) -> dict[str, int]:
     """The exact keys, checked (exit 4 before the index is replaced), then written whole or
-    merged for the refreshed customers. Returns rows per field."""
+    merged for the refreshed customers (their rows left persisted in `made`). Returns rows
+    per field."""
     location = config.table(T.INDEX)
     new_rows = keys.keys_of(values, key).persist(StorageLevel.MEMORY_AND_DISK)
     index = new_rows
-    if not build.full:
-        kept = read_table(spark, location).join(build.changed, on="customer_id", how="left_anti")
-        index = kept.unionByName(new_rows)
     with log.stage("index-keys", mode="full" if build.full else "incremental") as sub:
-        index = index.persist(StorageLevel.MEMORY_AND_DISK)
-        per_field = index.groupBy("field").agg(F.count(F.lit(1)).alias("n")).collect()
-        counts = {r.field: r.n for r in per_field}
+        counts = _rows_per_field(new_rows)
+        if not build.full:
+            # the rows kept are counted, not materialised: a refresh's checks judge the new
+            # rows alone and the whole index only by its counts and table rules
+            kept = read_table(spark, location).join(build.changed, "customer_id", "left_anti")
+            kept_counts = _rows_per_field(kept)
+            counts = {f: counts.get(f, 0) + kept_counts.get(f, 0) for f in counts | kept_counts}
+            index = kept.unionByName(new_rows)
         sub["rows"] = sum(counts.values())
-    _check_index(spark, config, roles, index, counts, build.built_at)
+    refreshed = None if build.full else new_rows
+    _check_index(spark, config, roles, index, counts, build.built_at, refreshed)
     with log.stage("index-write"):
         if build.full:
             overwrite(index, location, ["field"], config.index_max_records_per_file)
         else:
             replace_customers(spark, location, build.changed, new_rows)
-        new_rows.unpersist()
-        index.unpersist()
+            made["exact"] = new_rows
+        if build.full:
+            new_rows.unpersist()
     return counts
+
+
+def _rows_per_field(rows: DataFrame) -> dict[str, int]:
+    per_field = rows.groupBy("field").agg(F.count(F.lit(1)).alias("n")).collect()
+    return {r.field: r.n for r in per_field}
 
 
 def _check_index(
@@ -135,22 +153,30 @@ def _check_index(
     index: DataFrame,
     counts: dict,
     built_at: datetime,
+    new_rows: DataFrame | None,
 ) -> None:
     builds = config.table(T.INDEX_BUILDS)
     check_run = quality.index_run_id(built_at)
     customers_df, customers_src = roles["customers"]
     previous = read_table(spark, builds) if table_exists(spark, builds) else None
     customers = quality.customers_view(customers_df, customers_src.columns)
-    checks = quality.check_index(index, counts, previous, check_run, customers)
+    checks = quality.check_index(index, counts, previous, check_run, customers, new_rows=new_rows)
     write_results(spark, config, check_run, checks)
     quality.enforce(checks)
 
 
 def _write_fuzzy(
-    spark: SparkSession, config: Config, roles: Roles, values: dict, key: str, build: Build
+    spark: SparkSession,
+    config: Config,
+    roles: Roles,
+    values: dict,
+    key: str,
+    build: Build,
+    made: dict[str, DataFrame],
 ) -> dict[str, DataFrame]:
-    """The fuzzy index, from the same cleaned values: merged for the refreshed customers, or
-    written whole (rebuilt from every customer when the exact index was only merged into)."""
+    """The fuzzy index, from the same cleaned values: merged for the refreshed customers
+    (their rows left persisted in `made`), or written whole (rebuilt from every customer when
+    the exact index was only merged into)."""
     location = config.table(T.FUZZY_INDEX)
     with log.stage("fuzzy-index") as st:
         # customers whose rows are made: the µs per customer the bench sets beside the sample's
@@ -163,15 +189,20 @@ def _write_fuzzy(
             overwrite(rows, location, ["field"], config.index_max_records_per_file)
         else:
             rows = fuzzy.fuzzy_index_of(values, key, config.matching)
-            replace_customers(spark, location, build.changed, rows)
+            made["fuzzy"] = rows.persist(StorageLevel.MEMORY_AND_DISK)
+            replace_customers(spark, location, build.changed, made["fuzzy"])
     return values
 
 
-def _write_customer_fields(spark: SparkSession, config: Config, build: Build) -> None:
+def _write_customer_fields(
+    spark: SparkSession, config: Config, build: Build, made: dict[str, DataFrame]
+) -> None:
     """What each customer holds (`linkage.held_names`), from both indexes as they now are: a
     claim reads its candidates' rows here instead of scanning both indexes for them. Written
     whole with a whole index, else swapped for the refreshed customers (before the
-    fingerprints, so a crash in between is repaired by the next refresh, as for the index)."""
+    fingerprints, so a crash in between is repaired by the next refresh, as for the index),
+    from the rows this refresh wrote for them (`made`): what both indexes now hold for them,
+    without a scan of either."""
     location = config.table(T.CUSTOMER_FIELDS)
     fuzzy_location = config.table(T.FUZZY_INDEX)
     index = read_table(spark, config.table(T.INDEX))
@@ -183,8 +214,10 @@ def _write_customer_fields(spark: SparkSession, config: Config, build: Build) ->
     )
     with log.stage("customer-fields", mode="full" if whole else "incremental") as st:
         if not whole:
-            index = index.join(build.changed, on="customer_id", how="left_semi")
-            if fuzzy_index is not None:
+            index = made["exact"]
+            if "fuzzy" in made:
+                fuzzy_index = made["fuzzy"]
+            elif fuzzy_index is not None:  # kept from before fuzzy matching was turned off
                 fuzzy_index = fuzzy_index.join(build.changed, on="customer_id", how="left_semi")
         names = lk.held_names(lk.customer_field_rows(index, fuzzy_index))
         if whole:

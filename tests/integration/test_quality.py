@@ -98,6 +98,33 @@ def test_check_index_validates_rows_volume_and_customers(spark, config):
         q.enforce(results)
 
 
+def test_a_refresh_judges_its_new_rows_by_row_rules_and_the_whole_index_by_table_rules(spark):
+    """Rows kept from earlier builds were judged when written: a bad kept row does not fail a
+    refresh again, a bad new row does; the row count is the whole index's, so a refresh that
+    adds no row (its customers deleted) passes."""
+    kept = spark.createDataFrame([("bogus", 1, "c1", "customers")], INDEX_SCHEMA)
+    good = spark.createDataFrame([("email", 2, "c2", "customers")], INDEX_SCHEMA)
+    bad = spark.createDataFrame([("email", None, "c3", "orders")], INDEX_SCHEMA)
+    none = spark.createDataFrame([], INDEX_SCHEMA)
+
+    def failed(new_rows):
+        index = kept.unionByName(new_rows)
+        results = q.check_index(index, {"email": 1}, None, "index-r", new_rows=new_rows)
+        # the match_index suite's results (the volume check's, on rows_ratio, aside)
+        rules = [r for r in results if r["table"] == "match_index" and r["column"] != "rows_ratio"]
+        assert len(rules) == 5  # every rule of the suite, each judged once
+        return {(r["expectation"], r["column"]) for r in rules if not r["success"]}
+
+    assert failed(good) == set()
+    assert failed(bad) == {("expect_column_values_to_not_be_null", "match_key")}
+    assert failed(none) == set()
+    # the table rule still sees the whole index: empty, it fails
+    results = q.check_index(none, {}, None, "index-r", new_rows=none)
+    assert {r["expectation"] for r in results if not r["success"]} == {
+        "expect_table_row_count_to_be_between"
+    }
+
+
 def test_quality_results_round_trip_with_replace_per_run(spark, config):
     results = [
         {
