@@ -153,12 +153,18 @@ def _delta(spark: SparkSession, location: str):
 
 
 def replace_customers(
-    spark: SparkSession, location: str, customers: DataFrame, rows: DataFrame
+    spark: SparkSession,
+    location: str,
+    customers: DataFrame,
+    rows: DataFrame,
+    partition_by: Iterable[str] = (),
 ) -> None:
     """Swap the index rows of some customers: MERGE-delete theirs, then append the new ones.
     A crash in between is repaired by the next refresh (fingerprints are written last). The
     table marks the deleted rows in deletion vectors: a few changed customers are spread over
-    every data file, and without them each file would be rewritten whole."""
+    every data file, and without them each file would be rewritten whole. The new rows of a
+    table partitioned by `partition_by` are gathered per partition first: one file each, not
+    one per task and partition (8 x 4 small files per refresh, and a third of its append)."""
     ids = customers.select(F.col("customer_id").alias("_cid"))
     enable_deletion_vectors(spark, location)
     if is_connect(spark):
@@ -171,6 +177,8 @@ def replace_customers(
             .whenMatchedDelete()
             .execute()
         )
+    if partition_by:
+        rows = rows.repartition(*[F.col(c) for c in partition_by])
     _save(_writer(rows, "append"), location)
 
 

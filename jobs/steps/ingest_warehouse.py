@@ -134,7 +134,7 @@ def _write_exact(
         if build.full:
             overwrite(index, location, ["field"], config.index_max_records_per_file)
         else:
-            replace_customers(spark, location, build.changed, new_rows)
+            replace_customers(spark, location, build.changed, new_rows, ["field"])
             made["exact"] = new_rows
         if build.full:
             new_rows.unpersist()
@@ -190,7 +190,7 @@ def _write_fuzzy(
         else:
             rows = fuzzy.fuzzy_index_of(values, key, config.matching)
             made["fuzzy"] = rows.persist(StorageLevel.MEMORY_AND_DISK)
-            replace_customers(spark, location, build.changed, made["fuzzy"])
+            replace_customers(spark, location, build.changed, made["fuzzy"], ["field"])
     return values
 
 

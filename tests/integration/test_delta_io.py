@@ -50,3 +50,23 @@ def test_customers_are_replaced_in_a_table_named_by_a_relative_path(spark, tmp_p
     ]
     table = DeltaTable.forPath(spark, str(tmp_path / "index"))
     assert table.detail().first().properties.get(DELETION_VECTORS) == "true"
+
+
+def test_replaced_customers_rows_are_appended_one_file_per_partition(spark, tmp_path):
+    """New rows spread over many tasks land in one file per partition of the table, not one
+    per task and partition: refreshes would otherwise pile up small files."""
+    from jobs.io.delta import overwrite, replace_customers
+
+    location = str(tmp_path / "index")
+    schema = "field string, customer_id string, v int"
+    old = [("email", "1", 0), ("phone", "1", 0), ("email", "2", 0)]
+    overwrite(spark.createDataFrame(old, schema), location, ["field"])
+    before = set(spark.read.format("delta").load(location).inputFiles())
+    new = [(f, str(c), c) for f in ("email", "phone") for c in range(1, 41)]  # 80 rows
+    rows = spark.createDataFrame(new, schema).repartition(8)
+    assert rows.rdd.getNumPartitions() == 8
+    changed = spark.createDataFrame([(str(c),) for c in range(1, 41)], "customer_id string")
+    replace_customers(spark, location, changed, rows, ["field"])
+    table = spark.read.format("delta").load(location)
+    assert sorted((r.field, r.customer_id, r.v) for r in table.collect()) == sorted(new)
+    assert len(set(table.inputFiles()) - before) == 2  # email and phone: one file each
