@@ -230,7 +230,8 @@ def print_sub_stages(subs: dict[str, list[dict]]) -> None:
             seconds, rows = float(r.get("seconds", 0)), r.get("rows")
             us = f"{seconds / rows * 1e6:.1f}" if isinstance(rows, int) and rows else "-"
             rows_text = f"{rows:,}" if isinstance(rows, int) else "-"
-            print(f"  {r['stage']:<34}{seconds:>9.1f}{rows_text:>13}{us:>10}")
+            label = " ".join(str(x) for x in (r["stage"], r.get("suite")) if x)
+            print(f"  {label:<34}{seconds:>9.1f}{rows_text:>13}{us:>10}")
             if isinstance(rows, int) and rows:
                 per_row.setdefault(r["stage"], seconds / rows * 1e6)
     if "fuzzy-sample" in per_row and "fuzzy-index" in per_row:
@@ -329,7 +330,7 @@ def main() -> None:
     cols = ("index", "ingest", "valid.", "xcheck", "report", "whole", "claim")
     head = f"{'customers':>11}{'lines':>11}" + "".join(f"{c:>8}" for c in cols) + f"{'peak GiB':>9}"
     print(head + f"{'duckdb':>8}{'xcheck/duckdb join':>20}{'claim/duckdb':>14}{'whole/duckdb':>14}")
-    print(f"{'(targets at 10 M)':>110}{'<= 2':>14}{'<= 3':>14}")
+    print(f"{'(targets at 10 M)':>115}{'<= 2':>14}{'<= 3':>14}")
     for customers, lines, st, ref in points:
         row = f"{customers:>11,}{lines:>11,}" + "".join(
             f"{st[k][0]:>8.0f}" if k in st else f"{'-':>8}" for k in STAGES
