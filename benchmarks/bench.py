@@ -219,6 +219,11 @@ def run_size(args: argparse.Namespace, customers: int, sample_lines: int) -> tup
     return out, fields
 
 
+def stage_label(record: dict) -> str:
+    """A sub-stage's name, with the suite for the quality checks."""
+    return " ".join(str(x) for x in (record["stage"], record.get("suite")) if x)
+
+
 def print_sub_stages(subs: dict[str, list[dict]]) -> None:
     """Each stage's sub-stages from the pipeline's log: seconds, rows and µs per row; and the
     sample's fuzzy rows per line against the fuzzy index's per customer."""
@@ -230,8 +235,7 @@ def print_sub_stages(subs: dict[str, list[dict]]) -> None:
             seconds, rows = float(r.get("seconds", 0)), r.get("rows")
             us = f"{seconds / rows * 1e6:.1f}" if isinstance(rows, int) and rows else "-"
             rows_text = f"{rows:,}" if isinstance(rows, int) else "-"
-            label = " ".join(str(x) for x in (r["stage"], r.get("suite")) if x)
-            print(f"  {label:<34}{seconds:>9.1f}{rows_text:>13}{us:>10}")
+            print(f"  {stage_label(r):<34}{seconds:>9.1f}{rows_text:>13}{us:>10}")
             if isinstance(rows, int) and rows:
                 per_row.setdefault(r["stage"], seconds / rows * 1e6)
     if "fuzzy-sample" in per_row and "fuzzy-index" in per_row:

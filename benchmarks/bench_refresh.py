@@ -23,7 +23,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.bench import PeakMemory, StageLog, bench_config, ensure_data  # noqa: E402
+from benchmarks.bench import (  # noqa: E402
+    PeakMemory,
+    StageLog,
+    bench_config,
+    ensure_data,
+    stage_label,
+)
 
 TARGET = 0.15  # a refresh with 1 % of customers changed: at most this share of a full build
 
@@ -79,7 +85,7 @@ def refresh_pass(
           f"({done.get('mode')}) in {seconds:.1f} s = {ratio} (target <= {TARGET}); back in "
           f"{out['refresh back'][0]:.1f} s ({out['refresh back'][1].get('mode')}); "
           f"peak RSS {mem.peak / 2**30:.2f} GiB")  # fmt: skip
-    print("  of which: " + ", ".join(f"{r['stage']} {float(r.get('seconds', 0)):.1f}"
+    print("  of which: " + ", ".join(f"{stage_label(r)} {float(r.get('seconds', 0)):.1f}"
                                      for r in stages))  # fmt: skip
 
 
