@@ -95,15 +95,13 @@ class StageLog(io.TextIOBase):
     stages they run in (they are timed there as stage `quality`)."""
 
     def __init__(self) -> None:
-        self.records: list[dict] = []
-        self.finished: list[dict] = []  # every finished (sub-)stage, in order; never cleared
+        self.finished: list[dict] = []  # every finished (sub-)stage, in order
         self.scoring = 0.0  # record linkage's scoring and its chance baseline, seconds
 
     def write(self, text: str) -> int:
         for line in text.splitlines():
             if line.startswith("{"):
                 record = json.loads(line)
-                self.records.append(record)
                 if record.get("msg") == "stage finished":
                     self.finished.append(record)
                     self._progress(record)
@@ -117,11 +115,10 @@ class StageLog(io.TextIOBase):
         extra = {k: v for k, v in record.items() if k not in ("ts", "level", "msg", "stage")}
         print(f"  {record['ts']} {record['stage']}: {extra}", file=sys.stderr, flush=True)
 
-    def quality_seconds(self) -> float:
-        done = [r for r in self.records if r.get("msg") == "stage finished"]
-        seconds = sum(float(r.get("seconds", 0)) for r in done if r.get("stage") == "quality")
-        self.records.clear()
-        return seconds
+    def quality_seconds(self, first: int) -> float:
+        """Seconds of the quality checks finished since `finished[first]`."""
+        done = self.finished[first:]
+        return sum(float(r.get("seconds", 0)) for r in done if r.get("stage") == "quality")
 
 
 def bench_config(args: argparse.Namespace, customers: int, sample_lines: int, data: Path):
@@ -175,7 +172,7 @@ def run_size(args: argparse.Namespace, customers: int, sample_lines: int) -> tup
             t = time.perf_counter()
             result = fn()
             seconds = walls[name] = time.perf_counter() - t
-            quality = stage_log.quality_seconds()
+            quality = stage_log.quality_seconds(first)
             quality_total += quality
             peaks = (mem.peak, mem.jvm, mem.python)
             if quality:

@@ -68,15 +68,11 @@ def refresh_pass(
     out = {}
     with PeakMemory() as mem:
         for name, conf in (("refresh", moved), ("refresh back", config)):
-            stage_log.records.clear()
+            first = len(stage_log.finished)
             start = time.perf_counter()
             done = pl.ingest_warehouse(spark, conf)
             seconds = time.perf_counter() - start
-            stages = [
-                r
-                for r in stage_log.records
-                if r.get("msg") == "stage finished" and r.get("stage") != "ingest-warehouse"
-            ]
+            stages = [r for r in stage_log.finished[first:] if r["stage"] != "ingest-warehouse"]
             out[name] = (seconds, done, stages)
     seconds, done, stages = out["refresh"]
     refreshed = done.get("customers_refreshed", 0)

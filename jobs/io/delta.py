@@ -11,7 +11,7 @@ import os
 import uuid
 from collections.abc import Iterable
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.errors import InputError, MissingTableError
@@ -157,16 +157,15 @@ def replace_customers(
     location: str,
     customers: DataFrame,
     rows: DataFrame,
-    partition_by: Iterable[str] = (),
 ) -> None:
     """Swap the index rows of some customers: MERGE-delete theirs, then append the new ones.
     A crash in between is repaired by the next refresh (fingerprints are written last). The
     table marks the deleted rows in deletion vectors: a few changed customers are spread over
     every data file, and without them each file would be rewritten whole. The new rows of a
-    table partitioned by `partition_by` are gathered per partition first: one file each, not
-    one per task and partition (8 x 4 small files per refresh, and a third of its append)."""
+    partitioned table are gathered per partition first: one file each, not one per task and
+    partition (8 x 4 small files per refresh, and a third of its append)."""
     ids = customers.select(F.col("customer_id").alias("_cid"))
-    enable_deletion_vectors(spark, location)
+    partition_by = enable_deletion_vectors(spark, location).partitionColumns
     if is_connect(spark):
         _merge_delete_sql(spark, location, ids)
     else:
@@ -185,14 +184,15 @@ def replace_customers(
 DELETION_VECTORS = "delta.enableDeletionVectors"
 
 
-def enable_deletion_vectors(spark: SparkSession, location: str) -> None:
+def enable_deletion_vectors(spark: SparkSession, location: str) -> Row:
     """Turn on the table's deletion vectors once (a table property; readers need Delta 2.3 or
-    Databricks Runtime 12.2 and later)."""
+    Databricks Runtime 12.2 and later). Returns the table's `DESCRIBE DETAIL` row."""
     detail = spark.sql(f"DESCRIBE DETAIL {_sql_name(location)}").first()
     if (detail.properties or {}).get(DELETION_VECTORS) != "true":
         spark.sql(
             f"ALTER TABLE {_sql_name(location)} SET TBLPROPERTIES ('{DELETION_VECTORS}' = 'true')"
         )
+    return detail
 
 
 def _merge_delete_sql(spark: SparkSession, location: str, ids: DataFrame) -> None:

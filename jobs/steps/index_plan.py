@@ -34,6 +34,8 @@ class Build:
     refreshed: int = 0
     # the index_builds row's time, and the run id of the build's quality results with it
     built_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    # a refresh's new rows per index ("exact", "fuzzy"), persisted until customer_fields
+    new_rows: dict[str, DataFrame] = field(default_factory=dict)
 
 
 def plan_build(spark: SparkSession, config: Config, key: str, rebuild: bool) -> Build | None:

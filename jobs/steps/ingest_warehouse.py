@@ -55,12 +55,11 @@ def ingest_warehouse(spark: SparkSession, config: Config, rebuild: bool = False)
         roles = {r: (read_source(spark, r, src), src) for r, src in config.warehouse.items()}
         current = fingerprint_customers(spark, config, roles, build)
         values = _index_values(refreshed_roles(roles, build), config)
-        made: dict[str, DataFrame] = {}  # a refresh's new rows per index, persisted
-        counts = _write_exact(spark, config, roles, values, key, build, made)
+        counts = _write_exact(spark, config, roles, values, key, build)
         if config.crosscheck.fuzzy:
-            values = _write_fuzzy(spark, config, roles, values, key, build, made)
-        _write_customer_fields(spark, config, build, made)
-        _unpersist(made)
+            values = _write_fuzzy(spark, config, roles, values, key, build)
+        _write_customer_fields(spark, config, build)
+        _unpersist(build.new_rows)
         with log.stage("index-fingerprints-write"):
             overwrite(current, config.table(T.INDEX_FPS))
         current.unpersist()
@@ -104,17 +103,11 @@ def _unpersist(values: dict) -> None:
 
 
 def _write_exact(
-    spark: SparkSession,
-    config: Config,
-    roles: Roles,
-    values: dict,
-    key: str,
-    build: Build,
-    made: dict[str, DataFrame],
+    spark: SparkSession, config: Config, roles: Roles, values: dict, key: str, build: Build
 ) -> dict[str, int]:
     """The exact keys, checked (exit 4 before the index is replaced), then written whole or
-    merged for the refreshed customers (their rows left persisted in `made`). Returns rows
-    per field."""
+    merged for the refreshed customers (their rows left persisted in `build.new_rows`).
+    Returns rows per field."""
     location = config.table(T.INDEX)
     new_rows = keys.keys_of(values, key).persist(StorageLevel.MEMORY_AND_DISK)
     index = new_rows
@@ -133,11 +126,10 @@ def _write_exact(
     with log.stage("index-write"):
         if build.full:
             overwrite(index, location, ["field"], config.index_max_records_per_file)
-        else:
-            replace_customers(spark, location, build.changed, new_rows, ["field"])
-            made["exact"] = new_rows
-        if build.full:
             new_rows.unpersist()
+        else:
+            replace_customers(spark, location, build.changed, new_rows)
+            build.new_rows["exact"] = new_rows
     return counts
 
 
@@ -166,22 +158,17 @@ def _check_index(
 
 
 def _write_fuzzy(
-    spark: SparkSession,
-    config: Config,
-    roles: Roles,
-    values: dict,
-    key: str,
-    build: Build,
-    made: dict[str, DataFrame],
+    spark: SparkSession, config: Config, roles: Roles, values: dict, key: str, build: Build
 ) -> dict[str, DataFrame]:
     """The fuzzy index, from the same cleaned values: merged for the refreshed customers
-    (their rows left persisted in `made`), or written whole (rebuilt from every customer when
-    the exact index was only merged into)."""
+    (their rows left persisted in `build.new_rows`), or written whole (rebuilt from every
+    customer when the exact index was only merged into)."""
     location = config.table(T.FUZZY_INDEX)
+    whole = build.full or not build.fuzzy_current
     with log.stage("fuzzy-index") as st:
         # customers whose rows are made: the µs per customer the bench sets beside the sample's
-        st["rows"] = build.customers if build.full or not build.fuzzy_current else build.refreshed
-        if build.full or not build.fuzzy_current:
+        st["rows"] = build.customers if whole else build.refreshed
+        if whole:
             if not build.full:
                 _unpersist(values)
                 values = _index_values(roles, config)
@@ -189,20 +176,18 @@ def _write_fuzzy(
             overwrite(rows, location, ["field"], config.index_max_records_per_file)
         else:
             rows = fuzzy.fuzzy_index_of(values, key, config.matching)
-            made["fuzzy"] = rows.persist(StorageLevel.MEMORY_AND_DISK)
-            replace_customers(spark, location, build.changed, made["fuzzy"], ["field"])
+            build.new_rows["fuzzy"] = rows.persist(StorageLevel.MEMORY_AND_DISK)
+            replace_customers(spark, location, build.changed, build.new_rows["fuzzy"])
     return values
 
 
-def _write_customer_fields(
-    spark: SparkSession, config: Config, build: Build, made: dict[str, DataFrame]
-) -> None:
+def _write_customer_fields(spark: SparkSession, config: Config, build: Build) -> None:
     """What each customer holds (`linkage.held_names`), from both indexes as they now are: a
     claim reads its candidates' rows here instead of scanning both indexes for them. Written
     whole with a whole index, else swapped for the refreshed customers (before the
     fingerprints, so a crash in between is repaired by the next refresh, as for the index),
-    from the rows this refresh wrote for them (`made`): what both indexes now hold for them,
-    without a scan of either."""
+    from the rows this refresh wrote for them (`build.new_rows`): what both indexes now hold
+    for them, without a scan of either."""
     location = config.table(T.CUSTOMER_FIELDS)
     fuzzy_location = config.table(T.FUZZY_INDEX)
     index = read_table(spark, config.table(T.INDEX))
@@ -214,9 +199,9 @@ def _write_customer_fields(
     )
     with log.stage("customer-fields", mode="full" if whole else "incremental") as st:
         if not whole:
-            index = made["exact"]
-            if "fuzzy" in made:
-                fuzzy_index = made["fuzzy"]
+            index = build.new_rows["exact"]
+            if "fuzzy" in build.new_rows:
+                fuzzy_index = build.new_rows["fuzzy"]
             elif fuzzy_index is not None:  # kept from before fuzzy matching was turned off
                 fuzzy_index = fuzzy_index.join(build.changed, on="customer_id", how="left_semi")
         names = lk.held_names(lk.customer_field_rows(index, fuzzy_index))

@@ -66,7 +66,7 @@ def test_replaced_customers_rows_are_appended_one_file_per_partition(spark, tmp_
     rows = spark.createDataFrame(new, schema).repartition(8)
     assert rows.rdd.getNumPartitions() == 8
     changed = spark.createDataFrame([(str(c),) for c in range(1, 41)], "customer_id string")
-    replace_customers(spark, location, changed, rows, ["field"])
+    replace_customers(spark, location, changed, rows)
     table = spark.read.format("delta").load(location)
     assert sorted((r.field, r.customer_id, r.v) for r in table.collect()) == sorted(new)
     assert len(set(table.inputFiles()) - before) == 2  # email and phone: one file each
