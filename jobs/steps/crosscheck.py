@@ -126,7 +126,11 @@ def _fuzzy(
     sample_rows = run_table(spark, config, T.SAMPLE_FUZZY, run_id)
     index = read_table(spark, config.table(T.FUZZY_INDEX))
     with log.stage("fuzzy-blocking") as st:
-        plan = fuzzy.plan_blocking(sample_rows, index, config.matching).persist()
+        # the sample's block keys go to every task unless the sample is too large for that
+        small = sample_rows.count() <= config.crosscheck.fuzzy_broadcast_rows_max
+        plan = fuzzy.plan_blocking(
+            sample_rows, index, config.matching, broadcast_keys=small
+        ).persist()
         n_sample = _write_blocking(spark, config, run_id, plan, st)
     with log.stage("fuzzy-candidates"):
         broadcast = n_sample <= config.crosscheck.fuzzy_broadcast_rows_max

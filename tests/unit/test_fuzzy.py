@@ -14,6 +14,7 @@ from jobs import settings
 from jobs.errors import ConfigError
 from jobs.match import fuzzy, grams, keys
 from jobs.match.fuzzy import blocks, hashes, payloads, score
+from jobs.match.fuzzy.plan import blocked_index_rows
 from jobs.match.secrets import with_hash_key
 from tests.plans import plan_text
 
@@ -804,6 +805,18 @@ def test_broadcast_candidates_stream_the_index_without_a_shuffle(sample_rows, in
             assert (shuffled > 0) == bool(joins)
     finally:
         plan.unpersist()
+
+
+def test_the_sample_block_keys_are_broadcast_only_when_asked(sample_rows, index):
+    """A sample of tens of millions of lines has more block keys than a driver can broadcast:
+    with `broadcast` off the join carries no broadcast hint, and finds the same index rows."""
+    got = {}
+    for broadcast in (True, False):
+        rows = blocked_index_rows(index, sample_rows, broadcast)
+        assert ("strategy=broadcast" in plan_text(rows, "optimized")) == broadcast
+        got[broadcast] = sorted(rows.collect())
+    assert got[True] == got[False]
+    assert len(got[True]) > 0
 
 
 def test_hot_key_is_split_within_the_budget(hot):

@@ -74,11 +74,16 @@ def _rules_frame(
     return sample_rows.sparkSession.createDataFrame(data, schema)
 
 
-def blocked_index_rows(index_rows: DataFrame, sample_rows: DataFrame) -> DataFrame:
+def blocked_index_rows(
+    index_rows: DataFrame, sample_rows: DataFrame, broadcast: bool = True
+) -> DataFrame:
     """(rule, block_key, refine_keys) of the index rows whose (rule, block_key) occurs in the
-    sample: one pass over three columns of the index, the sample's keys broadcast. Only
-    counted: the payloads are read once, by `candidate_pairs`, for the blocks it joins."""
-    wanted = F.broadcast(sample_rows.select("rule", "block_key").distinct())
+    sample: one pass over three columns of the index, the sample's keys broadcast (unless
+    `broadcast` is off: a sample of tens of millions of lines has more keys than a driver
+    can send). Only counted: the payloads are read once, by `candidate_pairs`, for the blocks
+    it joins."""
+    wanted = sample_rows.select("rule", "block_key").distinct()
+    wanted = F.broadcast(wanted) if broadcast else wanted
     narrow = index_blocks(index_rows)
     return narrow.join(wanted, on=["rule", "block_key"], how="left_semi")
 
@@ -99,8 +104,10 @@ def plan_blocking(
     index_rows: DataFrame,
     rules: MatchingConf | Sequence[BlockRule],
     budget: int | None = None,
+    broadcast_keys: bool = True,
 ) -> BlockingPlan:
     """Pair counts per block key (sample rows x index rows), before any pair is made.
+    `broadcast_keys`: see `blocked_index_rows`.
 
     Per rule, keys are taken smallest first while the running total of pairs stays within the
     budget; the rest are hot. Hot keys of a rule with `refine` are joined on (key, refine key)
@@ -109,7 +116,7 @@ def plan_blocking(
     conf = rules if isinstance(rules, MatchingConf) else MatchingConf(rules=tuple(rules))
     rule_list = conf.rules
     rules_df = F.broadcast(_rules_frame(sample_rows, rule_list, budget))
-    blocked = blocked_index_rows(index_rows, sample_rows)
+    blocked = blocked_index_rows(index_rows, sample_rows, broadcast_keys)
     key = ["rule", "block_key"]
     pairs = (
         _counts(sample_rows, key, "sample_rows")
