@@ -7,7 +7,7 @@ Inputs are counts only; nothing here ever sees a raw or hashed value. Rendering 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from jobs.settings import VerdictConf
@@ -344,9 +344,33 @@ def build_report(
         **dict(provenance or {}),
     }
     report["verdict"] = decide_verdict(report, rules)
+    skipped = skipped_pairs_text((extra or {}).get("fuzzy_blocking") or [])
+    if skipped and report["verdict"]["evidence_code"] == "NO_MATCH":
+        report["verdict"]["text"] += " " + skipped
     if extra:
         report.update(extra)
     return report
+
+
+def skipped_pairs_text(fuzzy_blocking: Sequence[Mapping[str, Any]]) -> str | None:
+    """A NO_MATCH says so when fuzzy matching left candidate pairs uncompared: a rule's hot
+    blocks past its `pair_budget` (which a sample large against the index reaches first)."""
+    skipped = {
+        r["rule"]: int(r.get("hot_pairs") or 0)
+        if r.get("action") == "skip"
+        else int(r.get("skipped_subkey_pairs") or 0)
+        for r in fuzzy_blocking
+        if r.get("action") in ("skip", "split_skip")
+    }
+    total = sum(skipped.values())
+    if not total:
+        return None
+    return (
+        f"Fuzzy matching left {total:,} candidate pairs uncompared in blocks larger than their "
+        f"rule's pair_budget ({', '.join(sorted(r for r, n in skipped.items() if n))}): retyped "
+        "lines could hide there. Raise pair_budget in conf/matching.yaml and re-run to "
+        "compare them."
+    )
 
 
 def to_json(report: Mapping[str, Any]) -> str:

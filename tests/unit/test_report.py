@@ -236,3 +236,30 @@ def test_mostly_unparsed_sample_is_never_no_match():
     assert "1591 of 1615 lines" in text and "invalid_utf8 1500" in text
     sample.update(lines_parsed=1000, lines_quarantined=615)
     assert build_report("r", sample, fields(), lines, RULES)["verdict"]["code"] == "NO_MATCH"
+
+
+def blocking_row(rule, action, hot_pairs=0, skipped_subkey_pairs=0):
+    return {"rule": rule, "action": action, "hot_pairs": hot_pairs,
+            "skipped_subkey_pairs": skipped_subkey_pairs}  # fmt: skip
+
+
+def test_no_match_says_how_many_fuzzy_pairs_were_left_uncompared():
+    """Hot blocks past a rule's pair budget are skipped (rule `skip`) or split with sub-keys
+    skipped (`split_skip`): a NO_MATCH then names them, a MATCH does not need to."""
+    sample = {"lines_read": 1005, "lines_parsed": 1000, "lines_quarantined": 5}
+    lines = {"matched_any_field": 0, "same_record_2plus": 0, "matched_unique_identifier": 0}
+    blocking = [blocking_row("name_prefix", "split_skip", 9_000, skipped_subkey_pairs=700),
+                blocking_row("street_number", "skip", hot_pairs=500),
+                blocking_row("email_local", "run"),
+                blocking_row("phone_tail", "split", hot_pairs=40)]  # fmt: skip
+    extra = {"fuzzy_blocking": blocking}
+    text = build_report("r", sample, fields(), lines, RULES, extra)["verdict"]["text"]
+    assert "left 1,200 candidate pairs uncompared" in text
+    assert "(name_prefix, street_number)" in text
+    within = [blocking_row("email_local", "run"), blocking_row("phone_tail", "split", 40)]
+    text = build_report("r", sample, fields(), lines, RULES, {"fuzzy_blocking": within})
+    assert text["verdict"]["code"] == "NO_MATCH"
+    assert "uncompared" not in text["verdict"]["text"]
+    matched = {**lines, "same_record_2plus": 300}
+    rep = build_report("r", sample, fields(email=300), matched, RULES, extra)
+    assert rep["verdict"]["code"] == "MATCH" and "uncompared" not in rep["verdict"]["text"]
