@@ -10,7 +10,7 @@ export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYSPARK_PYTHON := $(abspath $(PY))
 
 .DEFAULT_GOAL := help
-.PHONY: help run test chaos chromium unit integration bench bench-accuracy bench-linkage lint fmt demo clean jars venv dist cluster-up \
+.PHONY: help run test chaos chromium unit integration bench bench-cluster bench-accuracy bench-linkage lint fmt demo clean jars venv dist cluster-up \
 	cluster-down run-cluster watch
 
 help: ## List the targets
@@ -66,6 +66,9 @@ integration: $(STAMP) $(JARS) ## Run the Spark + Delta round-trip tests only
 
 bench: $(STAMP) $(JARS) bench-accuracy bench-linkage ## Benchmark stages + DuckDB ratio + index refresh of 1 % of customers; SIZE=1000000 or SIZE=1000000,10000000 (scaling); XC_ONLY=1: cross-check + report on the last index
 	$(PY) benchmarks/bench.py --customers $${SIZE:-1000000} --sample-lines $${SAMPLE:-0} $${XC_ONLY:+--crosscheck-only}
+
+bench-cluster: $(STAMP) $(JARS) ## Full index build on a standalone cluster of 1, then 2 one-core workers: the scale-out curve; SIZE=1000000 customers
+	$(PY) benchmarks/bench_cluster.py --customers $${SIZE:-1000000}
 
 bench-accuracy: $(STAMP) $(JARS) ## Exact-key recall/precision per field and country on a multinational sample (100k customers, 10k lines)
 	$(PY) benchmarks/bench_accuracy.py

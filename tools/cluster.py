@@ -76,11 +76,14 @@ def cluster_env(python: str = sys.executable, java_opts: str = "") -> dict[str, 
     return env
 
 
-def _daemon(args: list[str], log: Path, env: dict[str, str]) -> int:
+def _daemon(args: list[str], log: Path, env: dict[str, str], cpus: set[int] | None = None) -> int:
+    """Start one daemon; `cpus`: the only CPUs it and what it starts (executor JVMs, their
+    Python workers) may run on, since affinity is inherited."""
     cmd = [str(spark_home() / "bin" / "spark-class"), *args]
+    pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True, cwd=log.parent)  # fmt: skip
+                                start_new_session=True, cwd=log.parent, preexec_fn=pin)  # fmt: skip
     return proc.pid
 
 
@@ -100,8 +103,10 @@ def _wait(cluster: Cluster, workers: int, timeout: float) -> None:
 
 
 def start(workdir: Path, workers: int = 2, cores: int = 1, memory: str = "1g",
-          timeout: float = 120, java_opts: str = "") -> Cluster:  # fmt: skip
-    """Start a master and `workers` workers on free ports; return once all are registered."""
+          timeout: float = 120, java_opts: str = "", pin: bool = False) -> Cluster:  # fmt: skip
+    """Start a master and `workers` workers on free ports; return once all are registered.
+    `pin`: worker i runs on this machine's CPUs i*cores .. (i+1)*cores-1 only (a scale-out
+    measurement: otherwise a "1-core" worker's JVM threads and Python workers use every CPU)."""
     workdir.mkdir(parents=True, exist_ok=True)
     env = cluster_env(java_opts=java_opts)
     port, ui = free_port(), free_port()
@@ -114,7 +119,8 @@ def start(workdir: Path, workers: int = 2, cores: int = 1, memory: str = "1g",
         worker = [WORKER_CLASS, "--host", "127.0.0.1", "--cores", str(cores),
                   "--memory", memory, "--webui-port", str(free_port()),
                   "--work-dir", str(work), cluster.master_url]  # fmt: skip
-        cluster.pids.append(_daemon(worker, workdir / f"worker-{i}.log", env))
+        cpus = {(i * cores + c) % os.cpu_count() for c in range(cores)} if pin else None
+        cluster.pids.append(_daemon(worker, workdir / f"worker-{i}.log", env, cpus))
     _wait(cluster, workers, timeout)
     return cluster
 
@@ -153,10 +159,11 @@ def submit_command(
     job_args: list[str],
     java_opts: str = "",
     conf: dict[str, str] | None = None,
+    driver_memory: str = "1g",
 ) -> list[str]:
     """spark-submit of the packaged pipeline: Delta's cached jars with --jars, the package zip
     with --py-files; Delta's SQL extension and catalog are set by jobs.session. `conf`: more
-    Spark settings (small test data wants few shuffle partitions)."""
+    Spark settings (small test data wants few shuffle partitions), over the defaults here."""
     jars = cached_jars()
     if not jars:
         raise RuntimeError("no cached Delta jars: run `make jars` first")
@@ -168,7 +175,7 @@ def submit_command(
         str(spark_home() / "bin" / "spark-submit"),
         "--master", cluster.master_url,
         "--deploy-mode", "client",
-        "--driver-memory", "1g",
+        "--driver-memory", driver_memory,
         *jvm,
         "--conf", "spark.executor.memory=1g",
         "--conf", "spark.executor.cores=1",
