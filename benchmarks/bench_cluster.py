@@ -17,9 +17,12 @@ import argparse
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import NamedTuple
+
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -30,15 +33,56 @@ TARGET = 1.6  # 2 workers against 1, on the full index build
 
 class Point(NamedTuple):
     """One spark-submit: wall s, peak JVM RSS bytes (driver + executors), the job's finished
-    (sub-)stages' seconds summed by label, return code."""
+    (sub-)stages' seconds summed by label, return code, CPU seconds of the driver (its JVM
+    and Python) and of the workers' processes (executor JVMs and their Python workers)."""
 
     seconds: float
     jvm: int
     stages: dict[str, float]
     rc: int
+    driver_cpu: float = 0.0
+    worker_cpu: float = 0.0
 
 
-def submit(cmd: list[str], env: dict[str, str], log_path: Path) -> Point:
+class CpuSeconds:
+    """CPU seconds (user + system) of the processes under some roots, sampled every second:
+    each process's last reading is kept, so processes that end still count (up to a second
+    of their CPU may be missed)."""
+
+    def __init__(self, roots: list[int]) -> None:
+        self.roots, self.last = roots, {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            for root in self.roots:
+                try:
+                    top = psutil.Process(root)
+                    procs = [top, *top.children(recursive=True)]
+                except psutil.Error:
+                    continue
+                for p in procs:
+                    try:
+                        t = p.cpu_times()
+                        self.last[(p.pid, p.create_time())] = t.user + t.system
+                    except psutil.Error:
+                        pass
+
+    def __enter__(self) -> CpuSeconds:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.last.values())
+
+
+def submit(cmd: list[str], env: dict[str, str], log_path: Path, workers: list[int]) -> Point:
     """Run one spark-submit, its output kept in `log_path`; the job's JSON stage lines are
     read as they come (StageLog prints each finished stage: a long run shows where it is)."""
     stage_log = StageLog()
@@ -46,17 +90,18 @@ def submit(cmd: list[str], env: dict[str, str], log_path: Path) -> Point:
         t = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True)  # fmt: skip
-        for line in proc.stdout:
-            out.write(line)
-            stage_log.write(line)
-        rc = proc.wait()
-        seconds = time.perf_counter() - t
+        with CpuSeconds([proc.pid]) as driver, CpuSeconds(workers) as executors:
+            for line in proc.stdout:
+                out.write(line)
+                stage_log.write(line)
+            rc = proc.wait()
+            seconds = time.perf_counter() - t
     if rc:
         print(f"spark-submit failed (rc {rc}): {log_path}", file=sys.stderr)
     stages: dict[str, float] = {}
     for r in stage_log.finished:
         stages[stage_label(r)] = stages.get(stage_label(r), 0.0) + float(r.get("seconds", 0))
-    return Point(seconds, mem.jvm, stages, rc)
+    return Point(seconds, mem.jvm, stages, rc, driver.seconds, executors.seconds)
 
 
 def on_cluster(
@@ -88,7 +133,7 @@ def on_cluster(
         for name, job in jobs.items():
             cmd = cluster.submit_command(started, dist, job, conf=conf,
                                          driver_memory=args.driver_memory)  # fmt: skip
-            out[name] = submit(cmd, env, work / f"{name}.log")
+            out[name] = submit(cmd, env, work / f"{name}.log", started.pids[1:])
             print(f"{workers} worker(s): {name} {out[name].seconds:.1f} s (rc {out[name].rc}), "
                   f"peak JVM RSS {out[name].jvm / 2**30:.2f} GiB", flush=True)  # fmt: skip
             if out[name].rc:
@@ -134,10 +179,15 @@ def print_curve(title: str, points: dict[int, Point], target: float | None = Non
     counts = sorted(points)
     base = points[counts[0]].seconds
     print(f"\n{title}, standalone cluster of 1-core workers")
-    print(f"{'workers':>8}{'wall s':>10}{'speed-up':>10}{'JVM GiB':>9}")
+    print(f"{'workers':>8}{'wall s':>10}{'speed-up':>10}{'JVM GiB':>9}{'driver CPU s':>14}"
+          f"{'workers CPU s':>15}{'cores busy':>12}")  # fmt: skip
     for n in counts:
-        seconds, jvm = points[n].seconds, points[n].jvm
-        print(f"{n:>8}{seconds:>10.1f}{base / seconds:>10.2f}{jvm / 2**30:>9.2f}")
+        p = points[n]
+        busy = (p.driver_cpu + p.worker_cpu) / p.seconds
+        print(f"{n:>8}{p.seconds:>10.1f}{base / p.seconds:>10.2f}{p.jvm / 2**30:>9.2f}"
+              f"{p.driver_cpu:>14.0f}{p.worker_cpu:>15.0f}{busy:>12.2f}")  # fmt: skip
+    print(f"(cores busy: CPU seconds of driver and workers per wall second; this machine has "
+          f"{os.cpu_count()}, and the driver runs on them too)")  # fmt: skip
     if len(counts) > 1:
         last = points[counts[-1]].seconds
         aim = f" (target >= {target})" if target else ""
