@@ -67,7 +67,7 @@ integration: $(STAMP) $(JARS) ## Run the Spark + Delta round-trip tests only
 bench: $(STAMP) $(JARS) bench-accuracy bench-linkage ## Benchmark stages + DuckDB ratio + index refresh of 1 % of customers; SIZE=1000000 or SIZE=1000000,10000000 (scaling); XC_ONLY=1: cross-check + report on the last index
 	$(PY) benchmarks/bench.py --customers $${SIZE:-1000000} --sample-lines $${SAMPLE:-0} $${XC_ONLY:+--crosscheck-only}
 
-bench-cluster: $(STAMP) $(JARS) ## Full index build on a standalone cluster of 1, then 2 one-core workers: the scale-out curve; SIZE=1000000 customers
+bench-cluster: $(STAMP) $(JARS) ## Full index build and a claim on a standalone cluster of 1, then 2 one-core workers: the scale-out curve; SIZE=1000000 customers
 	$(PY) benchmarks/bench_cluster.py --customers $${SIZE:-1000000}
 
 bench-accuracy: $(STAMP) $(JARS) ## Exact-key recall/precision per field and country on a multinational sample (100k customers, 10k lines)

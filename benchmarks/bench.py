@@ -22,16 +22,39 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-class PeakMemory:
+class Sampler:
+    """Calls `_sample` every `interval` seconds in a background thread, inside a `with`."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> None:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._sample()
+            time.sleep(self.interval)
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()  # its readings are final once the `with` ends
+
+
+class PeakMemory(Sampler):
     """Background sampler of the RSS of this process and all its children: the whole tree's
     peak, and apart the JVMs' (driver, and executors on a cluster) and the Python processes'
     (this driver and Spark's Python workers), each the peak of its own sum."""
 
     def __init__(self, interval: float = 0.2) -> None:
-        self.interval = interval
+        super().__init__(interval)
         self.peak = self.jvm = self.python = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _rss(self) -> tuple[int, int]:
         """(JVM, Python) RSS of this process and its children alive for at least a second. A
@@ -57,21 +80,9 @@ class PeakMemory:
         self.peak = max(self.peak, jvm + python)
         self.jvm, self.python = max(self.jvm, jvm), max(self.python, python)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._sample()
-            time.sleep(self.interval)
-
     def reset(self) -> None:
         self.peak = self.jvm = self.python = 0
         self._sample()
-
-    def __enter__(self) -> PeakMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
 
 
 def ensure_data(root: Path, customers: int, sample_lines: int, fabricated: bool = False) -> Path:

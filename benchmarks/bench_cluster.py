@@ -17,7 +17,6 @@ import argparse
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -26,7 +25,13 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.bench import PeakMemory, StageLog, ensure_data, stage_label  # noqa: E402
+from benchmarks.bench import (  # noqa: E402
+    PeakMemory,
+    Sampler,
+    StageLog,
+    ensure_data,
+    stage_label,
+)
 
 TARGET = 1.6  # 2 workers against 1, on the full index build
 
@@ -44,38 +49,28 @@ class Point(NamedTuple):
     worker_cpu: float = 0.0
 
 
-class CpuSeconds:
+class CpuSeconds(Sampler):
     """CPU seconds (user + system) of the processes under some roots, sampled every second:
     each process's last reading is kept, so processes that end still count (up to a second
     of their CPU may be missed)."""
 
     def __init__(self, roots: list[int]) -> None:
+        super().__init__(1.0)
         self.roots, self.last = roots, {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _run(self) -> None:
-        while not self._stop.wait(1.0):
-            for root in self.roots:
+    def _sample(self) -> None:
+        for root in self.roots:
+            try:
+                top = psutil.Process(root)
+                procs = [top, *top.children(recursive=True)]
+            except psutil.Error:
+                continue
+            for p in procs:
                 try:
-                    top = psutil.Process(root)
-                    procs = [top, *top.children(recursive=True)]
+                    t = p.cpu_times()
+                    self.last[(p.pid, p.create_time())] = t.user + t.system
                 except psutil.Error:
-                    continue
-                for p in procs:
-                    try:
-                        t = p.cpu_times()
-                        self.last[(p.pid, p.create_time())] = t.user + t.system
-                    except psutil.Error:
-                        pass
-
-    def __enter__(self) -> CpuSeconds:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
+                    pass
 
     @property
     def seconds(self) -> float:

@@ -242,7 +242,9 @@ def matching_verdict(report: Mapping[str, Any], rules: VerdictConf) -> dict[str,
         unread = _mostly_unparsed(report["sample"], rules)
         if unread:
             return {"code": "INCONCLUSIVE", "text": unread}
-        return {"code": "NO_MATCH", "text": _no_match_text(c, fields)}
+        skipped = skipped_pairs_text(report.get("fuzzy_blocking") or [])
+        text = _no_match_text(c, fields) + (f" {skipped}" if skipped else "")
+        return {"code": "NO_MATCH", "text": text}
     return {"code": "INCONCLUSIVE", "text": _inconclusive_text(c, strong, thresholds)}
 
 
@@ -335,7 +337,8 @@ def build_report(
     provenance: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The report dict; `provenance` (canaries, claimed_size, recycled, profile, schema) takes
-    part in the verdict, `extra` sections are only shown."""
+    part in the verdict; of the `extra` sections, shown after it, only `fuzzy_blocking` is
+    read by it (a NO_MATCH names the fuzzy pairs left uncompared)."""
     report: dict[str, Any] = {
         "run_id": run_id,
         "sample": dict(sample),
@@ -343,10 +346,7 @@ def build_report(
         "lines": dict(lines),
         **dict(provenance or {}),
     }
-    report["verdict"] = decide_verdict(report, rules)
-    skipped = skipped_pairs_text((extra or {}).get("fuzzy_blocking") or [])
-    if skipped and report["verdict"]["evidence_code"] == "NO_MATCH":
-        report["verdict"]["text"] += " " + skipped
+    report["verdict"] = decide_verdict({**report, **(extra or {})}, rules)
     if extra:
         report.update(extra)
     return report
